@@ -1,0 +1,55 @@
+# Confnotes — the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: run test fmt lint bench assets serve workers clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Reinstall only when the dependencies change, so a second `make run` starts fast.
+.stamp-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q .
+	@touch $@
+
+.stamp-test: pyproject.toml .stamp-run
+	$(BIN)/pip install -q ".[test]"
+	@touch $@
+
+run: .stamp-run
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Confnotes on http://$(HOST):$(PORT)/"
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
+		--ws websockets-sansio --lifespan off --no-access-log
+
+# Several worker processes sharing PostgreSQL and Redis (DATABASE_URL and REDIS_URL must be set).
+workers: .stamp-run
+	@test -n "$$REDIS_URL" || (echo "workers need REDIS_URL (and DATABASE_URL)"; exit 2)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
+		--ws websockets-sansio --lifespan off --no-access-log --workers $(WORKERS)
+
+test: .stamp-test
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+fmt: .stamp-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lint: .stamp-test
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+bench: .stamp-test
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .stamp-run .stamp-test

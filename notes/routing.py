@@ -1,0 +1,3 @@
+"""WebSocket routes of the notes engine (filled by the live collaboration server)."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,12 @@
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from notes.rendering import render_markdown
+
+register = template.Library()
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str) -> SafeString:
+    # render_markdown sanitizes with nh3, so the result is safe to emit as HTML.
+    return mark_safe(render_markdown(text or ""))  # noqa: S308

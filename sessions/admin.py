@@ -1,0 +1,98 @@
+from django.contrib import admin
+
+from .models import Event, Interest, OpenSpace, Room, Slot, Talk
+
+
+class RoomInline(admin.TabularInline):
+    model = Room
+    extra = 1
+    fields = ["name", "capacity", "position"]
+
+
+class SlotInline(admin.TabularInline):
+    model = Slot
+    extra = 1
+    fields = ["start", "end"]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "start_date", "end_date", "venue", "visibility", "archived"]
+    list_filter = ["visibility", "archived", "notes_access", "start_date"]
+    search_fields = ["name", "slug", "venue", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["organizers"]
+    date_hierarchy = "start_date"
+    inlines = [RoomInline, SlotInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "start_date", "end_date", "timezone", "venue"]}),
+        ("Description", {"fields": ["description"]}),
+        (
+            "Access",
+            {"fields": ["visibility", "notes_access", "organizers", "archived"]},
+        ),
+        ("Open space", {"fields": ["proposals_open", "open_space_placement"]}),
+    ]
+
+
+@admin.register(Talk)
+class TalkAdmin(admin.ModelAdmin):
+    list_display = ["title", "event", "kind", "speakers", "room", "start", "end"]
+    list_filter = ["event", "kind", "room"]
+    search_fields = ["title", "speakers", "abstract"]
+    list_select_related = ["event", "room"]
+    autocomplete_fields = ["event"]
+    readonly_fields = ["note"]
+    fields = [
+        "event",
+        "title",
+        "slug",
+        "kind",
+        "speakers",
+        "abstract",
+        "room",
+        "start",
+        "end",
+        "note",
+    ]
+
+
+@admin.register(OpenSpace)
+class OpenSpaceAdmin(admin.ModelAdmin):
+    list_display = ["title", "event", "host", "status", "room", "slot"]
+    list_filter = ["event", "status"]
+    search_fields = ["title", "host", "description"]
+    list_select_related = ["event", "room", "slot__event"]
+    autocomplete_fields = ["event", "host_user"]
+    readonly_fields = ["note"]
+    fields = [
+        "event",
+        "title",
+        "host",
+        "host_user",
+        "description",
+        "status",
+        "room",
+        "slot",
+        "note",
+    ]
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "event", "capacity", "position"]
+    list_filter = ["event"]
+    search_fields = ["name", "event__name"]
+
+
+@admin.register(Slot)
+class SlotAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "event", "start", "end"]
+    list_filter = ["event"]
+    list_select_related = ["event"]
+
+
+@admin.register(Interest)
+class InterestAdmin(admin.ModelAdmin):
+    list_display = ["open_space", "user", "guest_key", "created_at"]
+    list_select_related = ["open_space"]

@@ -1,0 +1,3 @@
+"""WebSocket routes of events (the live open-space board)."""
+
+websocket_urlpatterns: list = []

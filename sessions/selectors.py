@@ -1,0 +1,173 @@
+"""Reads of events, talks and open spaces."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import Event, OpenSpace, Room, Talk
+
+
+def event_for_note(*, note_id: int) -> Event | None:
+    talk = Talk.objects.select_related("event").filter(note_id=note_id).first()
+    if talk is not None:
+        return talk.event
+    open_space = OpenSpace.objects.select_related("event").filter(note_id=note_id).first()
+    return open_space.event if open_space is not None else None
+
+
+def events_by_period(*, today: date | None = None) -> dict[str, list[Event]]:
+    """Listed events split into happening now, upcoming (soonest first) and past (latest first)."""
+    today = today or timezone.localdate()
+    events = list(Event.objects.listed().order_by("start_date", "name"))
+    return {
+        "now": [e for e in events if e.start_date <= today <= e.end_date],
+        "upcoming": [e for e in events if e.start_date > today],
+        "past": sorted(
+            (e for e in events if e.end_date < today), key=lambda e: e.start_date, reverse=True
+        ),
+    }
+
+
+@dataclass
+class ScheduleItem:
+    """A talk or a placed open space, as the schedule shows it."""
+
+    obj: Talk | OpenSpace
+    kind: str  # a Talk.Kind value, or "open-space"
+    kind_label: str
+    title: str
+    people: list[str]
+    start: datetime | None
+    end: datetime | None
+    room: Room | None
+
+    @property
+    def is_open_space(self) -> bool:
+        return self.kind == "open-space"
+
+    @property
+    def url(self) -> str:
+        return self.obj.get_absolute_url()
+
+    @property
+    def note_id(self) -> int:
+        return self.obj.note_id
+
+    @property
+    def duration(self) -> timedelta | None:
+        return self.end - self.start if self.start and self.end else None
+
+
+@dataclass
+class ScheduleRow:
+    time: datetime
+    cells: list[list[ScheduleItem]]  # one list per room, in the day's room order
+    spanning: list[ScheduleItem] = field(default_factory=list)  # items with no room
+
+
+@dataclass
+class ScheduleDay:
+    date: date
+    rooms: list[Room]
+    rows: list[ScheduleRow]
+    items: list[ScheduleItem]  # every item of the day in time order, for the list view
+
+
+def _talk_item(talk: Talk) -> ScheduleItem:
+    return ScheduleItem(
+        obj=talk,
+        kind=talk.kind,
+        kind_label=talk.get_kind_display(),
+        title=talk.title,
+        people=talk.speaker_list,
+        start=talk.start,
+        end=talk.end,
+        room=talk.room,
+    )
+
+
+def _open_space_item(open_space: OpenSpace) -> ScheduleItem:
+    return ScheduleItem(
+        obj=open_space,
+        kind="open-space",
+        kind_label="Open space",
+        title=open_space.title,
+        people=[open_space.host] if open_space.host else [],
+        start=open_space.slot.start if open_space.slot_id else None,
+        end=open_space.slot.end if open_space.slot_id else None,
+        room=open_space.room,
+    )
+
+
+def event_talks(*, event: Event) -> QuerySet[Talk]:
+    return Talk.objects.filter(event=event).select_related("room")
+
+
+def event_open_spaces(*, event: Event) -> QuerySet[OpenSpace]:
+    return (
+        OpenSpace.objects.filter(event=event)
+        .exclude(status=OpenSpace.Status.WITHDRAWN)
+        .select_related("room", "slot")
+    )
+
+
+def _sort_key(item: ScheduleItem):
+    return (item.start, item.room.position if item.room else -1, item.title.lower())
+
+
+def event_items(*, event: Event) -> tuple[list[ScheduleItem], list[ScheduleItem]]:
+    """(scheduled items in time order, unscheduled items) of an event, in three queries."""
+    items = [_talk_item(t) for t in event_talks(event=event)]
+    items += [_open_space_item(o) for o in event_open_spaces(event=event)]
+    scheduled = sorted((i for i in items if i.start), key=_sort_key)
+    unscheduled = sorted(
+        (i for i in items if not i.start), key=lambda i: (i.is_open_space, i.obj.pk)
+    )
+    return scheduled, unscheduled
+
+
+def event_schedule(*, event: Event, scheduled: list[ScheduleItem]) -> list[ScheduleDay]:
+    """Scheduled items grouped by day (event time zone) into rows of rooms × start time."""
+    rooms = list(Room.objects.filter(event=event))
+    tz = event.tz
+    by_day: dict[date, list[ScheduleItem]] = {}
+    for item in scheduled:
+        by_day.setdefault(item.start.astimezone(tz).date(), []).append(item)
+
+    days = []
+    for day, items in sorted(by_day.items()):
+        used = {i.room.pk for i in items if i.room}
+        day_rooms = [r for r in rooms if r.pk in used]
+        column = {room.pk: n for n, room in enumerate(day_rooms)}
+        rows: dict[datetime, ScheduleRow] = {}
+        for item in items:
+            row = rows.setdefault(
+                item.start, ScheduleRow(time=item.start, cells=[[] for _ in day_rooms])
+            )
+            if item.room:
+                row.cells[column[item.room.pk]].append(item)
+            else:
+                row.spanning.append(item)
+        days.append(
+            ScheduleDay(
+                date=day,
+                rooms=day_rooms,
+                rows=[rows[t] for t in sorted(rows)],
+                items=items,
+            )
+        )
+    return days
+
+
+def now_and_next(
+    *, scheduled: list[ScheduleItem], now: datetime
+) -> tuple[list[ScheduleItem], list[ScheduleItem]]:
+    """What runs at `now`, and what starts next (everything sharing the next start time)."""
+    running = [i for i in scheduled if i.start <= now < i.end]
+    upcoming = [i for i in scheduled if i.start > now]
+    if not upcoming:
+        return running, []
+    next_start = min(i.start for i in upcoming)
+    return running, [i for i in upcoming if i.start == next_start]

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "sessions"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("events/<slug:slug>/", views.event_detail, name="event"),
+    path("events/<slug:slug>/schedule.json", views.schedule_json, name="schedule_json"),
+    path("events/<slug:slug>/schedule.ics", views.schedule_ics, name="schedule_ics"),
+    path("events/<slug:slug>/talks/<slug:talk_slug>/", views.talk_detail, name="talk"),
+    path("events/<slug:slug>/open-spaces/<int:pk>/", views.open_space_detail, name="open_space"),
+]

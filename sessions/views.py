@@ -1,0 +1,92 @@
+"""Pages of events, talks and open spaces: thin adapters over selectors."""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from notes.policy import get_policy
+
+from . import selectors
+from .models import Event, OpenSpace, Talk
+from .schedule_formats import schedule_frab_json, schedule_ical
+
+
+def _base_url(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "sessions/home.html", {"periods": selectors.events_by_period()})
+
+
+@require_GET
+def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    event = get_object_or_404(Event, slug=slug)
+    scheduled, unscheduled = selectors.event_items(event=event)
+    now = timezone.now()
+    running, upcoming = ([], [])
+    if event.covers(now):
+        running, upcoming = selectors.now_and_next(scheduled=scheduled, now=now)
+    context = {
+        "event": event,
+        "days": selectors.event_schedule(event=event, scheduled=scheduled),
+        "unscheduled": unscheduled,
+        "running": running,
+        "upcoming": upcoming,
+        "is_live": event.covers(now),
+    }
+    return render(request, "sessions/event_detail.html", context)
+
+
+def _item_page(request: HttpRequest, *, event: Event, item: Talk | OpenSpace, template: str):
+    access = get_policy().access(user=request.user, note_id=item.note_id)
+    context = {
+        "event": event,
+        "item": item,
+        "note": item.note,
+        "access": access,
+    }
+    return render(request, template, context)
+
+
+@require_GET
+def talk_detail(request: HttpRequest, slug: str, talk_slug: str) -> HttpResponse:
+    talk = get_object_or_404(
+        Talk.objects.select_related("event", "room", "note"), event__slug=slug, slug=talk_slug
+    )
+    return _item_page(request, event=talk.event, item=talk, template="sessions/talk_detail.html")
+
+
+@require_GET
+def open_space_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    open_space = get_object_or_404(
+        OpenSpace.objects.select_related("event", "room", "slot", "note"),
+        event__slug=slug,
+        pk=pk,
+    )
+    return _item_page(
+        request,
+        event=open_space.event,
+        item=open_space,
+        template="sessions/open_space_detail.html",
+    )
+
+
+@require_GET
+def schedule_json(request: HttpRequest, slug: str) -> JsonResponse:
+    event = get_object_or_404(Event, slug=slug)
+    data = schedule_frab_json(event=event, base_url=_base_url(request))
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
+
+
+@require_GET
+def schedule_ics(request: HttpRequest, slug: str) -> HttpResponse:
+    event = get_object_or_404(Event, slug=slug)
+    response = HttpResponse(
+        schedule_ical(event=event, base_url=_base_url(request)),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'inline; filename="{event.slug}.ics"'
+    return response
