@@ -510,9 +510,7 @@ def _org_table(rows: list[str]) -> Table:
 
 
 def _cell_to_markdown(cell: str) -> str:
-    return org_inline_to_markdown(cell.replace("\\vert{}", "|")).replace(
-        "|", "\\|"
-    )
+    return org_inline_to_markdown(cell.replace("\\vert{}", "|")).replace("|", "\\|")
 
 
 # ------------------------------------------------------ Org inline → Markdown
@@ -569,7 +567,14 @@ def _md_code(code: str) -> str:
     return f"{ticks}{pad}{code}{pad}{ticks}"
 
 
-_MD_LINE_START = re.compile(r"^(?:#{1,6}(?=\s|$)|>|[-+*](?=\s|$)|=+\s*$|-+\s*$|(\d+)(?=[.)](?:\s|$)))")
+_MD_LINE_START = re.compile(
+    r"^(?:#{1,6}(?=\s|$)|>|[-+*](?=\s|$)|=+\s*$|-+\s*$|(\d+)(?=[.)](?:\s|$)))"
+)
+
+
+def markdown_escape(text: str) -> str:
+    """Plain text as Markdown inline source that renders as that text."""
+    return _md_escape(text, line_start=True)
 
 
 def _md_escape(text: str, *, line_start: bool) -> str:
@@ -580,7 +585,9 @@ def _md_escape(text: str, *, line_start: bool) -> str:
     text = re.sub(r"\\(?=[!-/:-@\[-`{-~])", r"\\\\", text)
     text = text.replace("`", "\\`")
     text = re.sub(r"(?<!\s)\*|\*(?!\s|$)", r"\\*", text)
-    text = re.sub(r"(?<![\w\\])_|_(?!\w)", lambda m: m.group(0) if _lonely(text, m) else r"\_", text)
+    text = re.sub(
+        r"(?<![\w\\])_|_(?!\w)", lambda m: m.group(0) if _lonely(text, m) else r"\_", text
+    )
     text = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)
     text = re.sub(r"&(?=#?\w+;)", r"\\&", text)
     text = re.sub(r"\](?=[(\[])", r"\\]", text)
@@ -591,9 +598,7 @@ def _md_escape(text: str, *, line_start: bool) -> str:
             continue
         m = _MD_LINE_START.match(line)
         if m:
-            lines[index] = (
-                line[: m.end(1)] + "\\" + line[m.end(1) :] if m.group(1) else "\\" + line
-            )
+            lines[index] = line[: m.end(1)] + "\\" + line[m.end(1) :] if m.group(1) else "\\" + line
     return "\n".join(lines)
 
 
@@ -665,7 +670,7 @@ def _org_item(item: ListItem, marker: str, offset: int) -> list[str]:
     first: list[str] = []
     if blocks and isinstance(blocks[0], Paragraph):
         first = markdown_inline_to_org(blocks[0].text).split("\n")
-        first = [first[0]] + _org_protect_lines(first[1:])
+        first = [first[0], *_org_protect_lines(first[1:])]
         blocks = blocks[1:]
     if first and _ORG_ITEM_TEXT_NEEDS_GUARD.match(first[0]):
         first[0] = ZWSP + first[0]
@@ -682,7 +687,9 @@ def _org_item(item: ListItem, marker: str, offset: int) -> list[str]:
 
 # An item whose text starts like a block or table would be misread by Org.
 _ORG_ITEM_TEXT_NEEDS_GUARD = re.compile(r"^(?:#\+|\||-{5,}|:(?:\s|$))")
-_ORG_LINE_NEEDS_GUARD = re.compile(r"^(?:\*+(?:\s|$)|#(?:\s|$|\+)|\||:(?:\s|$)|-{5,}|[-+](?:\s|$)|\d+[.)](?:\s|$))")
+_ORG_LINE_NEEDS_GUARD = re.compile(
+    r"^(?:\*+(?:\s|$)|#(?:\s|$|\+)|\||:(?:\s|$)|-{5,}|[-+](?:\s|$)|\d+[.)](?:\s|$))"
+)
 
 
 def _org_protect_lines(lines: list[str]) -> list[str]:

@@ -227,9 +227,7 @@ def _org_take_properties(section: Section, body: list[str]) -> list[str]:
 
 def parse_markdown(text: str, *, name: str) -> Outline:
     tokens = markup.markdown_tokens(text)
-    headings = [
-        i for i, tok in enumerate(tokens) if tok.type == "heading_open" and tok.level == 0
-    ]
+    headings = [i for i, tok in enumerate(tokens) if tok.type == "heading_open" and tok.level == 0]
     preamble_end = headings[0] if headings else len(tokens)
     preamble = markup.markdown_blocks(tokens[:preamble_end])
     roots: list[Section] = []

@@ -161,6 +161,11 @@ class NoteOwnerMixin(models.Model):
     # Stable identity of an item that came from an imported file, so that a
     # re-import updates it instead of duplicating it.
     import_key = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    # The day of an item that has no time yet (imported notes often only say
+    # "day 2"), and its place in the imported document, so that an export
+    # lists items in the order they were written.
+    day = models.DateField(null=True, blank=True)
+    position = models.PositiveIntegerField(default=0)
 
     class Meta:
         abstract = True
