@@ -345,3 +345,31 @@ def test_talk_urls_are_reversible(known_event):
     assert talk.get_absolute_url() == reverse(
         "sessions:talk", kwargs={"slug": "known-conf", "talk_slug": "side-story"}
     )
+
+
+def test_event_page_now_next_strip_refreshes_as_an_htmx_fragment(client: Client):
+    today = timezone.localdate()
+    event = make_event(
+        slug="live-frag", start_date=today, end_date=today + timedelta(days=1), timezone="UTC"
+    )
+    now = timezone.now()
+    make_talk(
+        event=event,
+        title="Running Now",
+        start=now - timedelta(minutes=5),
+        end=now + timedelta(minutes=5),
+    )
+
+    response = client.get("/events/live-frag/?part=now-next", HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="now-next"')
+    assert "<h1>" not in html
+    assert re.findall(r'<a href="[^"]+">([^<]+)</a>', html) == ["Running Now"]
+    assert "HX-Request" in [v.strip() for v in response["Vary"].split(",")]
+
+
+def test_event_page_has_no_now_next_strip_when_not_running(client: Client, known_event):
+    html = client.get("/events/known-conf/").content.decode()
+
+    assert 'id="now-next"' not in html
