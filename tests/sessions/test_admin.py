@@ -102,3 +102,27 @@ def test_admin_changelists_search_and_filter(admin_client):
     assert [t.title for t in talks.context["cl"].result_list] == ["Needle in a haystack"]
     assert list(by_kind.context["cl"].result_list) == []
     assert [e.name for e in events.context["cl"].result_list] == ["Searchable Conf"]
+
+
+def test_admin_staff_organizer_sees_only_their_events_and_talks(client: Client):
+    from django.contrib.auth.models import Permission
+
+    organizer = make_user(username="orga", is_staff=True)
+    organizer.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="conf_sessions")
+    )
+    mine, theirs = make_event(name="Mine", slug="mine"), make_event(name="Theirs", slug="theirs")
+    mine.organizers.add(organizer)
+    Talk.objects.create(event=mine, title="My talk")
+    Talk.objects.create(event=theirs, title="Their talk")
+    client.login(username="orga", password="pw-confnotes-1")
+
+    events = client.get("/admin/conf_sessions/event/")
+    talks = client.get("/admin/conf_sessions/talk/")
+    foreign = client.get(f"/admin/conf_sessions/event/{theirs.pk}/change/")
+    add_form = client.get("/admin/conf_sessions/talk/add/")
+
+    assert [e.name for e in events.context["cl"].result_list] == ["Mine"]
+    assert [t.title for t in talks.context["cl"].result_list] == ["My talk"]
+    assert foreign.status_code == 302  # Django redirects a missing object to the changelist
+    assert list(add_form.context["adminform"].form.fields["event"].queryset) == [mine]
