@@ -442,8 +442,7 @@ def _finish(blocks: list, *, in_item: bool) -> list:
     out = []
     for block in blocks:
         if isinstance(block, list):
-            joiner = " " if in_item else "\n"
-            out.append(Paragraph(org_inline_to_markdown(joiner.join(block))))
+            out.append(Paragraph(org_inline_to_markdown(_join_lines(block, in_item=in_item))))
         elif isinstance(block, ListBlock):
             items = []
             for item in block.items:
@@ -459,6 +458,16 @@ def _finish(blocks: list, *, in_item: bool) -> list:
         else:
             out.append(block)
     return out
+
+
+def _join_lines(lines: list[str], *, in_item: bool) -> str:
+    """A list item's wrapped lines are one line, except after an Org line break."""
+    if not in_item:
+        return "\n".join(lines)
+    text = lines[0]
+    for line in lines[1:]:
+        text += ("\n" if text.endswith("\\\\") else " ") + line
+    return text
 
 
 def _org_block_body(lines, i, kind, indent) -> tuple[list[str], int]:
@@ -719,7 +728,7 @@ def _org_table_out(table: Table) -> list[str]:
 
 _EMPH_ORG = {"strong": "*", "em": "/", "s": "+"}
 _ORG_MARKUP_RISK = re.compile(
-    rf"{_PRE}(?=[*/+=~]\S)|\[(?=\[)|@(?=@)"  # would open emphasis, a link or a snippet
+    rf"{_PRE}(?=[*/+=~]\S)|(?<=\[)(?=\[)|(?<=@)(?=@)"  # would open emphasis, a link, a snippet
 )
 
 

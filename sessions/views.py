@@ -44,6 +44,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context |= {
         "days": selectors.event_schedule(event=event, scheduled=scheduled),
         "unscheduled": unscheduled,
+        "can_import": request.user.is_staff or event.is_organizer(request.user),
     }
     return render(request, "sessions/event_detail.html", context)
 

@@ -1,0 +1,138 @@
+"""Notes in and out of an event: Markdown/Org/zip downloads and the organizers' import page."""
+
+import base64
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from notes.outline import OutlineError
+
+from . import exporting
+from .forms_transfer import ImportConfirmForm, NotesUploadForm
+from .importing import event_import
+from .models import Event, OpenSpace, Talk
+
+_SESSION_KEY = "notes_import"
+
+
+def _download(content: bytes | str, *, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def event_notes_md(request: HttpRequest, slug: str) -> HttpResponse:
+    event = get_object_or_404(Event, slug=slug)
+    return _download(
+        exporting.event_export_markdown(event=event),
+        filename=f"{event.slug}-notes.md",
+        content_type="text/markdown; charset=utf-8",
+    )
+
+
+@require_GET
+def event_notes_org(request: HttpRequest, slug: str) -> HttpResponse:
+    event = get_object_or_404(Event, slug=slug)
+    return _download(
+        exporting.event_export_org(event=event),
+        filename=f"{event.slug}-notes.org",
+        content_type="text/org; charset=utf-8",
+    )
+
+
+@require_GET
+def event_notes_zip(request: HttpRequest, slug: str) -> HttpResponse:
+    event = get_object_or_404(Event, slug=slug)
+    return _download(
+        exporting.event_export_zip(event=event),
+        filename=f"{event.slug}-notes.zip",
+        content_type="application/zip",
+    )
+
+
+@require_GET
+def talk_notes_md(request: HttpRequest, slug: str, talk_slug: str) -> HttpResponse:
+    talk = get_object_or_404(
+        Talk.objects.select_related("event", "room", "note"), event__slug=slug, slug=talk_slug
+    )
+    return _download(
+        exporting.item_export_markdown(item=talk),
+        filename=f"{talk.slug}.md",
+        content_type="text/markdown; charset=utf-8",
+    )
+
+
+@require_GET
+def open_space_notes_md(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    open_space = get_object_or_404(
+        OpenSpace.objects.select_related("event", "room", "slot", "note"),
+        event__slug=slug,
+        pk=pk,
+    )
+    return _download(
+        exporting.item_export_markdown(item=open_space),
+        filename=f"open-space-{open_space.pk}.md",
+        content_type="text/markdown; charset=utf-8",
+    )
+
+
+def _organized_event(request: HttpRequest, slug: str) -> Event:
+    event = get_object_or_404(Event, slug=slug)
+    if not (request.user.is_staff or event.is_organizer(request.user)):
+        raise PermissionDenied("Only this event's organizers can import notes.")
+    return event
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_import_notes(request: HttpRequest, slug: str) -> HttpResponse:
+    """Upload → preview (a dry run) → confirm (the same files, kept in the session)."""
+    event = _organized_event(request, slug)
+    context = {"event": event, "form": NotesUploadForm(), "error": None, "result": None}
+    if request.method == "GET":
+        return render(request, "sessions/event_import.html", context)
+
+    if "token" in request.POST:
+        confirm = ImportConfirmForm(request.POST)
+        pending = request.session.get(_SESSION_KEY, {})
+        if not confirm.is_valid() or pending.get("token") != confirm.cleaned_data["token"]:
+            messages.error(request, "That preview has expired: upload the files again.")
+            return redirect("sessions:event_import", slug=event.slug)
+        if pending.get("event") != event.pk:
+            raise PermissionDenied("That preview belongs to another event.")
+        files = [(name, base64.b64decode(data)) for name, data in pending["files"]]
+        try:
+            result = event_import(event=event, files=files)
+        except OutlineError as error:  # the files were read once already; be safe anyway
+            context["error"] = error
+            return render(request, "sessions/event_import.html", context, status=400)
+        del request.session[_SESSION_KEY]
+        messages.success(request, result.summary())
+        return redirect(event.get_absolute_url())
+
+    form = NotesUploadForm(request.POST, request.FILES)
+    context["form"] = form
+    if not form.is_valid():
+        return render(request, "sessions/event_import.html", context, status=400)
+    files = form.cleaned_data["files"]
+    try:
+        result = event_import(event=event, files=files, dry_run=True)
+    except OutlineError as error:
+        context["error"] = error
+        return render(request, "sessions/event_import.html", context, status=400)
+    token = secrets.token_urlsafe(24)
+    request.session[_SESSION_KEY] = {
+        "token": token,
+        "event": event.pk,
+        "files": [(name, base64.b64encode(data).decode()) for name, data in files],
+    }
+    context["result"] = result
+    context["confirm"] = ImportConfirmForm(initial={"token": token})
+    context["file_names"] = [name for name, _ in files]
+    return render(request, "sessions/event_import.html", context)
