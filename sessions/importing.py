@@ -257,7 +257,7 @@ def _talk_upsert(*, event, existing, key, item, day, position, rooms) -> tuple[s
     if note_replace_text(note=talk.note, markdown=item.markdown):
         changed.append("notes")
     existing[key] = talk
-    return ("update" if changed else "unchanged"), changed
+    return _outcome(changed)
 
 
 def _open_space_upsert(
@@ -307,6 +307,13 @@ def _open_space_upsert(
     if note_replace_text(note=space.note, markdown=item.markdown):
         changed.append("notes")
     existing[key] = space
+    return _outcome(changed)
+
+
+def _outcome(changed: list[str]) -> tuple[str, list[str]]:
+    # An item that only moved in the document (one was added before it) is saved
+    # in its new place but reported unchanged: nothing about it changed.
+    changed = [name for name in changed if name != "position"]
     return ("update" if changed else "unchanged"), changed
 
 
