@@ -242,7 +242,7 @@ def _talk_upsert(*, event, existing, key, item, day, position, rooms) -> tuple[s
     if props:
         start, end = _datetime(props.get("start")), _datetime(props.get("end"))
         if start and end and end > start:
-            values.update(start=start, end=end)
+            values.update(start=start, end=end, day=None)  # the time says the day
         values["room"] = _room(event, rooms, props.get("room"))
     talk = existing.get(key) or _adopt(Talk, event, item.title)
     if talk is None:
@@ -278,6 +278,7 @@ def _open_space_upsert(
         placement = _placement(event, rooms, props)
         if placement:
             values["room"], values["slot"] = placement
+            values["day"] = None  # the slot says the day
         elif values.get("status") == OpenSpace.Status.SCHEDULED:
             values["status"] = OpenSpace.Status.PROPOSED
     space = existing.get(key) or _adopt(OpenSpace, event, item.title)
@@ -311,9 +312,10 @@ def _open_space_upsert(
 
 
 def _outcome(changed: list[str]) -> tuple[str, list[str]]:
-    # An item that only moved in the document (one was added before it) is saved
-    # in its new place but reported unchanged: nothing about it changed.
-    changed = [name for name in changed if name != "position"]
+    # An item that only moved in the document (one was added before it), or an
+    # item made by hand that now gets its import key, is saved but reported
+    # unchanged: nothing a person sees changed.
+    changed = [name for name in changed if name not in ("position", "import_key")]
     return ("update" if changed else "unchanged"), changed
 
 
