@@ -12,11 +12,15 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".org,.md,.markdown,.txt"}))
+        # An empty file is reported by the importer, with its name and line.
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
         single = super().clean
         if isinstance(data, list | tuple):
+            if not data:
+                return [single(None, initial)]
             return [single(d, initial) for d in data]
         return [single(data, initial)]
 

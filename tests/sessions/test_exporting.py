@@ -131,7 +131,16 @@ def test_zip_export_has_one_file_per_item_named_by_date_and_slug(scheduled_event
 
 def _full_state(event: Event) -> list[tuple]:
     talks = [
-        (t.kind, t.title, t.speakers, t.day, t.start, t.end, t.room and t.room.name, t.note.markdown)
+        (
+            t.kind,
+            t.title,
+            t.speakers,
+            t.day,
+            t.start,
+            t.end,
+            t.room and t.room.name,
+            t.note.markdown,
+        )
         for t in Talk.objects.filter(event=event).select_related("room", "note")
     ]
     spaces = [
@@ -159,7 +168,8 @@ def test_reimporting_an_export_into_its_own_event_changes_nothing(scheduled_even
     before = _full_state(scheduled_event)
 
     result = event_import(
-        event=scheduled_event, files=[("e." + ("md" if export is event_export_markdown else "org"), text.encode())]
+        event=scheduled_event,
+        files=[("e." + ("md" if export is event_export_markdown else "org"), text.encode())],
     )
 
     assert [i.action for i in result.items] == ["unchanged"] * 3

@@ -36,7 +36,7 @@ class Command(BaseCommand):
         for name in options["files"]:
             path = Path(name)
             try:
-                files.append((path.name if path.is_absolute() else name, path.read_bytes()))
+                files.append((name, path.read_bytes()))
             except OSError as error:
                 raise CommandError(f"{name}: {error.strerror}") from None
         started = time.perf_counter()
