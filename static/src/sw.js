@@ -121,7 +121,8 @@ async function page(event) {
   // must not keep the note from opening.
   const timeout = new Promise((resolve) => setTimeout(resolve, NETWORK_TIMEOUT_MS, null));
   const response = await Promise.race([network.catch(() => null), timeout]);
-  return response ?? cached;
+  // A proxy's 502/503 while the app is down is no better than no network.
+  return response && response.status < 500 ? response : cached;
 }
 
 async function asset(event) {
