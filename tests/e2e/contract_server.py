@@ -107,8 +107,11 @@ class Room:
 class ContractServer:
     """Runs in a thread with its own event loop; start(), stop(), restart()."""
 
-    def __init__(self, pages: Callable[[str], tuple[str, bytes, dict[str, str]] | None],
-                 read_only: set[int] | None = None) -> None:
+    def __init__(
+        self,
+        pages: Callable[[str], tuple[str, bytes, dict[str, str]] | None],
+        read_only: set[int] | None = None,
+    ) -> None:
         self.pages = pages
         self.read_only = read_only or set()
         self.rooms: dict[int, Room] = {}
@@ -191,8 +194,11 @@ class ContractServer:
             pass
         finally:
             room.clients.discard(ws)
-            gone = {cid: (room.awareness[cid][0] + 1, "null") for cid in room.owners.pop(ws, ())
-                    if cid in room.awareness}
+            gone = {
+                cid: (room.awareness[cid][0] + 1, "null")
+                for cid in room.owners.pop(ws, ())
+                if cid in room.awareness
+            }
             for cid in gone:
                 del room.awareness[cid]
             if gone:
@@ -204,7 +210,9 @@ class ContractServer:
                 with contextlib.suppress(ConnectionClosed):
                     await client.send(message)
 
-    async def _receive(self, room: Room, ws: ServerConnection, note_id: int, message: bytes) -> None:
+    async def _receive(
+        self, room: Room, ws: ServerConnection, note_id: int, message: bytes
+    ) -> None:
         reader = Reader(message)
         kind = reader.var_uint()
         if kind == SYNC:

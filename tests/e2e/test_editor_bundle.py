@@ -67,7 +67,11 @@ def note_page(path: str):
 
 def service_worker(_path: str):
     body = (STATIC / "build" / "sw.js").read_bytes()
-    return "application/javascript", body, {"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"}
+    return (
+        "application/javascript",
+        body,
+        {"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +211,10 @@ def test_editor_server_read_only_switches_editor_to_read_only(open_note, server)
 
 @pytest.mark.parametrize(
     ("note_id", "reason", "text"),
-    [(404, "not-found", "This note does not exist."), (403, "forbidden", "You may not edit this note.")],
+    [
+        (404, "not-found", "This note does not exist."),
+        (403, "forbidden", "You may not edit this note."),
+    ],
 )
 def test_editor_refused_connection_stops_and_explains(open_note, server, note_id, reason, text):
     page = open_note(note_id, name="Gil")
