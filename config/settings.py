@@ -136,7 +136,8 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Only needed for `collectstatic` in a deployment that serves files from elsewhere.
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 # Serve straight from static/ so `make run` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -3,6 +3,28 @@ from django.contrib import admin
 from .models import Event, Interest, OpenSpace, Room, Slot, Talk
 
 
+class OrganizerScopedAdmin(admin.ModelAdmin):
+    """Staff organizers see and edit only their own events' objects; superusers see all."""
+
+    organizers_lookup = "event__organizers"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{self.organizers_lookup: request.user}).distinct()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            if db_field.name == "event":
+                kwargs["queryset"] = Event.objects.filter(organizers=request.user)
+            elif db_field.name in {"room", "slot"}:
+                kwargs["queryset"] = db_field.related_model.objects.filter(
+                    event__organizers=request.user
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 class RoomInline(admin.TabularInline):
     model = Room
     extra = 1
@@ -16,7 +38,9 @@ class SlotInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(OrganizerScopedAdmin):
+    organizers_lookup = "organizers"
+
     list_display = ["name", "slug", "start_date", "end_date", "venue", "visibility", "archived"]
     list_filter = ["visibility", "archived", "notes_access", "start_date"]
     search_fields = ["name", "slug", "venue", "description"]
@@ -36,7 +60,7 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Talk)
-class TalkAdmin(admin.ModelAdmin):
+class TalkAdmin(OrganizerScopedAdmin):
     list_display = ["title", "event", "kind", "speakers", "room", "start", "end"]
     list_filter = ["event", "kind", "room"]
     search_fields = ["title", "speakers", "abstract"]
@@ -58,7 +82,7 @@ class TalkAdmin(admin.ModelAdmin):
 
 
 @admin.register(OpenSpace)
-class OpenSpaceAdmin(admin.ModelAdmin):
+class OpenSpaceAdmin(OrganizerScopedAdmin):
     list_display = ["title", "event", "host", "status", "room", "slot"]
     list_filter = ["event", "status"]
     search_fields = ["title", "host", "description"]
@@ -79,20 +103,21 @@ class OpenSpaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(OrganizerScopedAdmin):
     list_display = ["name", "event", "capacity", "position"]
     list_filter = ["event"]
     search_fields = ["name", "event__name"]
 
 
 @admin.register(Slot)
-class SlotAdmin(admin.ModelAdmin):
+class SlotAdmin(OrganizerScopedAdmin):
     list_display = ["__str__", "event", "start", "end"]
     list_filter = ["event"]
     list_select_related = ["event"]
 
 
 @admin.register(Interest)
-class InterestAdmin(admin.ModelAdmin):
+class InterestAdmin(OrganizerScopedAdmin):
+    organizers_lookup = "open_space__event__organizers"
     list_display = ["open_space", "user", "guest_key", "created_at"]
     list_select_related = ["open_space"]

@@ -66,7 +66,9 @@ class Event(models.Model):
         ordering = ["-start_date", "name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(end_date__gte=F("start_date")), name="event_ends_after_start"
+                condition=Q(end_date__gte=F("start_date")),
+                name="event_ends_after_start",
+                violation_error_message="The event must end on or after its first day.",
             ),
         ]
 
@@ -75,6 +77,10 @@ class Event(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("sessions:event", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The event must end on or after its first day."})
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -37,7 +37,7 @@ def _frab_event(*, event: Event, item: ScheduleItem, base_url: str) -> dict:
         "title": item.title,
         "subtitle": "",
         "track": None,
-        "type": item.kind_label,
+        "type": "Open Space" if item.is_open_space else item.kind_label,
         "language": "en",
         "abstract": obj.description if item.is_open_space else obj.abstract,
         "description": "",

@@ -119,8 +119,10 @@ def _sort_key(item: ScheduleItem):
 
 def event_items(*, event: Event) -> tuple[list[ScheduleItem], list[ScheduleItem]]:
     """(scheduled items in time order, unscheduled items) of an event, in three queries."""
-    items = [_talk_item(t) for t in event_talks(event=event)]
-    items += [_open_space_item(o) for o in event_open_spaces(event=event)]
+    talks, open_spaces = list(event_talks(event=event)), list(event_open_spaces(event=event))
+    for obj in (*talks, *open_spaces):
+        obj.event = event  # their URLs need the event's slug: no query per item
+    items = [_talk_item(t) for t in talks] + [_open_space_item(o) for o in open_spaces]
     scheduled = sorted((i for i in items if i.start), key=_sort_key)
     unscheduled = sorted(
         (i for i in items if not i.start), key=lambda i: (i.is_open_space, i.obj.pk)

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from notes.policy import get_policy
 
@@ -22,20 +23,27 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     event = get_object_or_404(Event, slug=slug)
     scheduled, unscheduled = selectors.event_items(event=event)
     now = timezone.now()
-    running, upcoming = ([], [])
-    if event.covers(now):
-        running, upcoming = selectors.now_and_next(scheduled=scheduled, now=now)
+    is_live = event.covers(now)
+    running, upcoming = (
+        selectors.now_and_next(scheduled=scheduled, now=now) if is_live else ([], [])
+    )
     context = {
         "event": event,
-        "days": selectors.event_schedule(event=event, scheduled=scheduled),
-        "unscheduled": unscheduled,
         "running": running,
         "upcoming": upcoming,
-        "is_live": event.covers(now),
+        "is_live": is_live,
+    }
+    if request.htmx and request.GET.get("part") == "now-next":
+        # The strip refreshes itself every minute while the event runs.
+        return render(request, "sessions/event_detail.html#now_next", context)
+    context |= {
+        "days": selectors.event_schedule(event=event, scheduled=scheduled),
+        "unscheduled": unscheduled,
     }
     return render(request, "sessions/event_detail.html", context)
 
