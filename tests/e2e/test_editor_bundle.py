@@ -77,7 +77,7 @@ def service_worker(_path: str):
 @pytest.fixture(scope="module")
 def server():
     routes = {"/sw.js": service_worker}
-    for note_id in (1, 2, 3, 403, 404, READ_ONLY_NOTE):
+    for note_id in (1, 2, 3, 4, 403, 404, READ_ONLY_NOTE):
         routes[f"/notes/{note_id}/"] = note_page
     contract = ContractServer(static_pages(STATIC, routes), read_only={READ_ONLY_NOTE})
     contract.start()
@@ -101,6 +101,18 @@ def open_note(browser, server):
     yield open_
     for context in contexts:
         context.close()
+
+
+# Read the note as kept in IndexedDB, through a second y-indexeddb reader.
+STORED_TEXT = """async ([name, expected]) => {
+  const { doc, persistence } = document.getElementById("note-editor").confnotes;
+  const copy = new doc.constructor();
+  const reader = new persistence.constructor(name, copy);
+  await reader.whenSynced;
+  const text = copy.getText("content").toString();
+  await reader.destroy();
+  return text.includes(expected);
+}"""
 
 
 def ytext(page: Page) -> str:
@@ -171,21 +183,40 @@ def test_editor_offline_edits_survive_reload_and_reach_the_server(open_note, ser
     )
 
     server.stop()  # the network is gone: sockets closed, connections refused
-    expect(page.locator("#note-status")).to_have_attribute("data-connection", "offline")
-    type_at_end(page, "\noffline line")
-    expect(page.locator("#note-status")).to_have_attribute("data-saved", "false")
-    expect(page.locator("#note-saved")).to_contain_text("Unsaved changes")
+    try:
+        expect(page.locator("#note-status")).to_have_attribute("data-connection", "offline")
+        type_at_end(page, "\noffline line")
+        expect(page.locator("#note-status")).to_have_attribute("data-saved", "false")
+        expect(page.locator("#note-saved")).to_contain_text("Unsaved changes")
+        # IndexedDB writes are asynchronous: a reload in the same millisecond
+        # as the last keystroke may abort the write of that keystroke.
+        page.wait_for_function(STORED_TEXT, arg=["confnotes-note-2", "offline line"])
 
-    page.reload()  # served by the service worker; the text comes from IndexedDB
-    expect(page.locator("#note-editor")).to_have_attribute("data-ready", "true")
-    expect(page.locator("#note-editor .cm-content")).to_contain_text("offline line")
-    type_at_end(page, "\nafter reload")
-    expect(page.locator("#note-status")).to_have_attribute("data-saved", "false")
-
-    server.start()
+        page.reload()  # served by the service worker; the text comes from IndexedDB
+        expect(page.locator("#note-editor")).to_have_attribute("data-ready", "true")
+        expect(page.locator("#note-editor .cm-content")).to_contain_text("offline line")
+        type_at_end(page, "\nafter reload")
+        expect(page.locator("#note-status")).to_have_attribute("data-saved", "false")
+    finally:
+        server.start()
     expect_saved(page)
     assert server.text(2) == "online line\noffline line\nafter reload"
     assert page.evaluate("window.__csp") == []
+
+
+def test_editor_deletion_counts_as_saved_only_once_the_server_has_it(open_note, server):
+    # Deleting moves no state vector: "saved" must wait for the server's answer.
+    page = open_note(4, name="Hal")
+    expect(page.locator("#note-status")).to_have_attribute("data-connection", "connected")
+    type_at_end(page, "keep drop")
+    expect_saved(page)
+
+    for _ in range(5):
+        page.keyboard.press("Backspace")
+    expect(page.locator("#note-status")).to_have_attribute("data-saved", "false")
+
+    expect_saved(page)
+    assert server.text(4) == "keep"
 
 
 def test_editor_reader_sees_live_updates_read_only(open_note, server):
