@@ -51,5 +51,11 @@ lint: .stamp-test
 bench: .stamp-test
 	$(BIN)/python bench/run_all.py
 
+# Rebuild the committed browser bundle (static/build/editor.js, static/build/sw.js)
+# from package.json / package-lock.json. Needs Node >= 18; `make run` does not.
+assets:
+	npm ci
+	npm run build
+
 clean:
 	rm -rf $(VENV) .stamp-run .stamp-test

@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401  (routes are added by the live-notes client)
+from django.urls import path
+
+from . import views
 
 app_name = "notes"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("sw.js", views.service_worker, name="service_worker"),
+]

@@ -51,11 +51,17 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _item_page(request: HttpRequest, *, event: Event, item: Talk | OpenSpace, template: str):
     access = get_policy().access(user=request.user, note_id=item.note_id)
+    user = request.user
     context = {
         "event": event,
         "item": item,
         "note": item.note,
         "access": access,
+        # One click from reading to writing: `?write` swaps the rendered notes
+        # for the live editor (read-only for those who may not write).
+        "writing": "write" in request.GET,
+        "user_name": (user.get_full_name() or user.get_username()) if user.is_authenticated else "",
+        "is_guest": not user.is_authenticated,
     }
     return render(request, template, context)
 

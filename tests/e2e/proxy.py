@@ -56,7 +56,9 @@ class CuttableProxy:
                 online = self._online
             if not online:
                 # Refuse: an immediate reset, as when the network is gone.
-                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                client.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+                )
                 client.close()
                 continue
             try:

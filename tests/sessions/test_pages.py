@@ -373,3 +373,61 @@ def test_event_page_has_no_now_next_strip_when_not_running(client: Client, known
     html = client.get("/events/known-conf/").content.decode()
 
     assert 'id="now-next"' not in html
+
+
+def test_talk_page_write_view_embeds_the_live_editor_for_a_guest(client: Client, known_event):
+    known_event.notes_access = Event.NotesAccess.GUESTS
+    known_event.save()
+    talk = Talk.objects.get(title="Side Story")
+
+    read = client.get(talk.get_absolute_url()).content.decode()
+    write = client.get(talk.get_absolute_url() + "?write").content.decode()
+
+    assert 'id="note-editor"' not in read
+    assert (
+        f'href="{talk.get_absolute_url()}?write#notes" id="notes-write-link">Take notes</a>' in read
+    )
+    assert f'data-ws-path="/ws/notes/{talk.note_id}/"' in write
+    assert 'data-can-write="true"' in write
+    assert 'data-guest="true"' in write
+    assert 'id="note-guest-form"' in write
+
+
+def test_talk_page_write_view_is_read_only_for_anonymous_when_guests_may_not_write(
+    client: Client, known_event
+):
+    talk = Talk.objects.get(title="Side Story")
+
+    read = client.get(talk.get_absolute_url()).content.decode()
+    write = client.get(talk.get_absolute_url() + "?write").content.decode()
+
+    assert ">Follow live</a>" in read
+    assert 'data-can-write="false"' in write
+    assert "to take notes; you are following them live." in write
+
+
+def test_talk_page_write_view_uses_the_signed_in_name(client: Client, known_event):
+    from tests.factories import make_user
+
+    make_user(username="ada", first_name="Ada", last_name="Lovelace")
+    client.login(username="ada", password="pw-confnotes-1")
+    talk = Talk.objects.get(title="Side Story")
+
+    write = client.get(talk.get_absolute_url() + "?write").content.decode()
+
+    assert 'data-user-name="Ada Lovelace"' in write
+    assert 'data-guest="false"' in write
+    assert 'data-can-write="true"' in write
+    assert 'id="note-guest-form"' not in write
+
+
+def test_archived_event_notes_are_read_only(client: Client, known_event):
+    known_event.archived = True
+    known_event.notes_access = Event.NotesAccess.GUESTS
+    known_event.save()
+    talk = Talk.objects.get(title="Side Story")
+
+    write = client.get(talk.get_absolute_url() + "?write").content.decode()
+
+    assert 'data-can-write="false"' in write
+    assert "This event is archived: its notes are read-only." in write
