@@ -260,6 +260,9 @@ class OpenSpace(NoteOwnerMixin):
         on_delete=models.SET_NULL,
         related_name="hosted_open_spaces",
     )
+    # A guest host's browser identity (the signed guest cookie), so that the same
+    # browser may edit or withdraw its proposal; empty for signed-in hosts.
+    host_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     description = models.TextField(blank=True, help_text="Markdown.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
     room = models.ForeignKey(

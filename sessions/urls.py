@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("events/<slug:slug>/schedule.ics", views.schedule_ics, name="schedule_ics"),
     path("events/<slug:slug>/talks/<slug:talk_slug>/", views.talk_detail, name="talk"),
     path("events/<slug:slug>/open-spaces/<int:pk>/", views.open_space_detail, name="open_space"),
+    path("events/<slug:slug>/", include("sessions.urls_board")),
 ]
