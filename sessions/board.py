@@ -106,6 +106,9 @@ class Card:
     clashes: list[OpenSpace] = field(default_factory=list)
     # Whether the viewer gets drag-and-drop and the "Move…" link; set per render.
     controls: bool = False
+    # The topic's page (with its notes) and its "Place…" form; see `_UrlMaker`.
+    url: str = ""
+    place_url: str = ""
 
     @property
     def pk(self) -> int:
@@ -115,9 +118,19 @@ class Card:
     def over(self) -> bool:
         return self.capacity is not None and self.interest > self.capacity
 
-    @property
-    def url(self) -> str:
-        return self.open_space.get_absolute_url()
+
+class _UrlMaker:
+    """`reverse()` once per board instead of twice per card: a 150-topic board spent a
+    quarter of its render time reversing URLs."""
+
+    PLACEHOLDER = 987654321
+
+    def __init__(self, name: str, slug: str) -> None:
+        sample = reverse(name, kwargs={"slug": slug, "pk": self.PLACEHOLDER})
+        self.head, self.tail = sample.split(str(self.PLACEHOLDER))
+
+    def __call__(self, pk: int) -> str:
+        return f"{self.head}{pk}{self.tail}"
 
 
 @dataclass
@@ -213,9 +226,16 @@ def board_grid(*, event: Event) -> Board:
     cards: dict[int, Card] = {}
     unplaced: list[Card] = []
     placed: list[Card] = []
+    page_url = _UrlMaker("sessions:open_space", event.slug)
+    place_url = _UrlMaker("sessions:board_place_form", event.slug)
     for open_space in open_spaces:
         open_space.event = event
-        card = Card(open_space=open_space, interest=open_space.interest_count)
+        card = Card(
+            open_space=open_space,
+            interest=open_space.interest_count,
+            url=page_url(open_space.pk),
+            place_url=place_url(open_space.pk),
+        )
         cards[open_space.pk] = card
         if (open_space.room_id, open_space.slot_id) in cells:
             open_space.room = room_by_pk[open_space.room_id]
@@ -369,6 +389,3 @@ def board_display(*, event: Event, now: datetime) -> Display:
         now=now,
     )
 
-
-def place_url(*, event: Event, open_space: OpenSpace) -> str:
-    return reverse("sessions:board_place_form", kwargs={"slug": event.slug, "pk": open_space.pk})

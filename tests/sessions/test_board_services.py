@@ -4,6 +4,7 @@ from datetime import time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import RestrictedError
 from django.utils import timezone
 
 from sessions import services
@@ -643,3 +644,24 @@ def test_settings_update_by_host_is_refused():
 
     grid.event.refresh_from_db()
     assert grid.event.open_space_placement == "organizers"
+
+
+def test_event_with_placed_open_spaces_can_be_deleted_whole():
+    grid = make_grid()
+    make_open_space(event=grid.event, room=grid.rooms[0], slot=grid.slots[0], status="scheduled")
+
+    grid.event.delete()
+
+    assert (Event.objects.count(), Room.objects.count(), OpenSpace.objects.count()) == (0, 0, 0)
+
+
+def test_room_holding_an_open_space_cannot_be_deleted_on_its_own():
+    grid = make_grid()
+    make_open_space(event=grid.event, room=grid.rooms[0], slot=grid.slots[0], status="scheduled")
+
+    with pytest.raises(RestrictedError):
+        grid.rooms[0].delete()
+    with pytest.raises(RestrictedError):
+        grid.slots[0].delete()
+
+    assert OpenSpace.objects.filter(room=grid.rooms[0], slot=grid.slots[0]).count() == 1
