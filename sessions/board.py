@@ -78,6 +78,28 @@ class BoardAccess:
             return False
         return self.is_organizer or self.hosts(open_space)
 
+    def edit_refusal(self, open_space: OpenSpace) -> str:
+        """Why `can_edit` says no, in words for the person who tried."""
+        if self.event.archived:
+            return "This event is archived."
+        if open_space.status == OpenSpace.Status.WITHDRAWN:
+            return "This topic was withdrawn."
+        if open_space_is_held(open_space):
+            return "This session has already started; it can no longer be changed."
+        return "Only the host or an organizer may change this topic."
+
+    def place_refusal(self, open_space: OpenSpace) -> str:
+        """Why `can_place` says no, in words for the person who tried."""
+        if self.event.archived:
+            return "This event is archived."
+        if open_space.status == OpenSpace.Status.WITHDRAWN:
+            return "This topic was withdrawn."
+        if not self.self_scheduling:
+            return "Only the organizers place sessions on this board."
+        if not self.hosts(open_space):
+            return "You may only place the topics you host."
+        return "This session has already started; ask an organizer to move it."
+
 
 def board_access(*, event: Event, actor: Actor) -> BoardAccess:
     user = actor.user
@@ -296,6 +318,15 @@ def host_clashes(*, open_space: OpenSpace) -> list[OpenSpace]:
     )
 
 
+def board_changed_since(*, event_id: int, since: datetime) -> bool:
+    """Whether a topic or an interest of the event changed after `since` (what a page
+    rendered at `since` may have missed before its live connection opened)."""
+    return (
+        OpenSpace.objects.filter(event_id=event_id, updated_at__gt=since).exists()
+        or Interest.objects.filter(open_space__event_id=event_id, created_at__gt=since).exists()
+    )
+
+
 # --- The marketplace --------------------------------------------------------------
 
 MARKET_SORTS = {"interest": "Most interest", "newest": "Newest"}
@@ -388,4 +419,3 @@ def board_display(*, event: Event, now: datetime) -> Display:
         rows=rows,
         now=now,
     )
-

@@ -4,12 +4,15 @@ Viewers only listen; every write goes through an HTTP POST (and its CSRF check)
 to a service, which broadcasts the committed change to the group of the event.
 """
 
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.template.loader import render_to_string
 
 from . import live
+from .board import board_changed_since
 from .identity import guest_key_from_headers
 from .models import Event
 
@@ -20,6 +23,14 @@ def _viewer(slug: str, user) -> tuple[int, bool] | None:
     if event is None:
         return None
     return event.pk, bool(user is not None and event.is_organizer(user))
+
+
+def _since(query: dict) -> datetime | None:
+    """The `since` query parameter (milliseconds since the epoch), if well-formed."""
+    try:
+        return datetime.fromtimestamp(int(query["since"][0]) / 1000, tz=UTC)
+    except (KeyError, ValueError, OverflowError, OSError):
+        return None
 
 
 class BoardConsumer(AsyncWebsocketConsumer):
@@ -40,6 +51,13 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.group = live.board_group(event_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        # Changes committed between the page's render and this moment were broadcast
+        # before we joined the group: have the page fetch its live region again.
+        since = _since(query)
+        if since is not None and await database_sync_to_async(board_changed_since)(
+            event_id=event_id, since=since
+        ):
+            await self.send(text_data=render_to_string(f"{live.LIVE_TEMPLATE}#refresh"))
 
     async def disconnect(self, code) -> None:
         if self.group is not None:

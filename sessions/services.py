@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from . import live
-from .board import BoardAccess, board_access, host_clashes, open_space_is_held
+from .board import BoardAccess, board_access, host_clashes
 from .identity import Actor
 from .models import Event, Interest, OpenSpace, Room, Slot, Talk
 
@@ -139,7 +139,7 @@ def open_space_update(
         current = _locked(open_space)
         access = _access(event=current.event, actor=actor)
         if not access.can_edit(current):
-            raise NotAllowed(_edit_refusal(current, access))
+            raise NotAllowed(access.edit_refusal(current))
         if current.host_user_id is None and not host:
             raise ValidationError({"host": "This field is required."})
         current.title, current.host, current.description = title, host or current.host, description
@@ -149,23 +149,13 @@ def open_space_update(
     return current
 
 
-def _edit_refusal(open_space: OpenSpace, access: BoardAccess) -> str:
-    if access.event.archived:
-        return "This event is archived."
-    if open_space.status == OpenSpace.Status.WITHDRAWN:
-        return "This topic was withdrawn."
-    if open_space_is_held(open_space):
-        return "This session has already started; it can no longer be changed."
-    return "Only the host or an organizer may change this topic."
-
-
 def open_space_withdraw(*, actor: Actor, open_space: OpenSpace) -> OpenSpace:
     """Withdraw a topic (its host until it is held, or an organizer); frees its cell."""
     with transaction.atomic():
         current = _locked(open_space)
         access = _access(event=current.event, actor=actor)
         if not access.can_edit(current):
-            raise NotAllowed(_edit_refusal(current, access))
+            raise NotAllowed(access.edit_refusal(current))
         before = _cell_of(current)
         current.status = OpenSpace.Status.WITHDRAWN
         current.room = current.slot = None
@@ -268,7 +258,7 @@ def _put_in_cell(*, actor: Actor, open_space: OpenSpace, room: Room, slot: Slot)
         event = current.event
         access = _access(event=event, actor=actor)
         if not access.can_place(current):
-            raise NotAllowed(_place_refusal(current, access))
+            raise NotAllowed(access.place_refusal(current))
         _check_cell(event=event, room=room, slot=slot)
         before = _cell_of(current)
         if before == (room.pk, slot.pk):
@@ -288,18 +278,6 @@ def _put_in_cell(*, actor: Actor, open_space: OpenSpace, room: Room, slot: Slot)
             raise _occupied(open_space=current, room=room, slot=slot, event=event) from None
         _publish(event_id=event.pk, touched=[live.Touched(current.pk, before)])
         return Placement(open_space=current, changed=True, warnings=_warnings(current))
-
-
-def _place_refusal(open_space: OpenSpace, access: BoardAccess) -> str:
-    if access.event.archived:
-        return "This event is archived."
-    if open_space.status == OpenSpace.Status.WITHDRAWN:
-        return "This topic was withdrawn."
-    if not access.self_scheduling:
-        return "Only the organizers place sessions on this board."
-    if not access.hosts(open_space):
-        return "You may only place the topics you host."
-    return "This session has already started; ask an organizer to move it."
 
 
 def open_space_place(*, actor: Actor, open_space: OpenSpace, room: Room, slot: Slot) -> Placement:
@@ -326,7 +304,7 @@ def open_space_unplace(*, actor: Actor, open_space: OpenSpace) -> Placement:
         current = _locked(open_space)
         access = _access(event=current.event, actor=actor)
         if not access.can_place(current):
-            raise NotAllowed(_place_refusal(current, access))
+            raise NotAllowed(access.place_refusal(current))
         before = _cell_of(current)
         if before is None:
             return Placement(open_space=current, changed=False)
@@ -361,9 +339,7 @@ def open_space_swap(
         access = _access(event=event, actor=actor)
         for topic in (a, b):
             if not access.can_place(topic):
-                raise NotAllowed(
-                    f"You may not move “{topic.title}”: {_place_refusal(topic, access)}"
-                )
+                raise NotAllowed(f"You may not move “{topic.title}”: {access.place_refusal(topic)}")
         a_cell, b_cell = _cell_of(a), _cell_of(b)
         if b_cell != tuple(expected_cell):
             raise BoardError(f"“{b.title}” has moved meanwhile; look at the board again.")

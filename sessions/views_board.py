@@ -65,8 +65,11 @@ def _access(request: HttpRequest, event: Event, *, ensure_key: bool = False) -> 
     return board_access(event=event, actor=actor)
 
 
-def _ws_url(event: Event, view: str) -> str:
-    return f"/ws/events/{event.slug}/board/?view={view}"
+def _ws_url(event: Event, view: str, *, read_at: datetime) -> str:
+    """The live connection of a page whose data was read at `read_at`: the consumer tells
+    the page to refresh if something changed before the connection opened."""
+    since = int(read_at.timestamp() * 1000)
+    return f"/ws/events/{event.slug}/board/?view={view}&since={since}"
 
 
 def _refuse(
@@ -83,6 +86,7 @@ def _refuse(
 
 
 def _market_context(request, *, event: Event, access: BoardAccess, sort: str, form=None) -> dict:
+    read_at = timezone.now()
     proposals = market_proposals(event=event, sort=sort)
     mine = interested_ids(event=event, actor=access.actor)
     now = timezone.now()
@@ -98,7 +102,7 @@ def _market_context(request, *, event: Event, access: BoardAccess, sort: str, fo
         "sort": sort,
         "sorts": MARKET_SORTS,
         "form": form,
-        "ws_url": _ws_url(event, "market"),
+        "ws_url": _ws_url(event, "market", read_at=read_at),
         "section": "market",
     }
 
@@ -184,7 +188,7 @@ def edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     event = open_space.event
     access = _access(request, event)
     if not access.can_edit(open_space):
-        return _refuse(request, services._edit_refusal(open_space, access), status=403, event=event)
+        return _refuse(request, access.edit_refusal(open_space), status=403, event=event)
     host_required = open_space.host_user_id is None
     if request.method == "POST":
         form = ProposalForm(request.POST, host_required=host_required)
@@ -268,13 +272,14 @@ def interest(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def board(request: HttpRequest, slug: str) -> HttpResponse:
     event = get_object_or_404(Event, slug=slug)
     access = _access(request, event, ensure_key=True)
+    read_at = timezone.now()
     grid = board_grid(event=event)
     grid.apply_access(access)
     context = {
         "event": event,
         "board": grid,
         "access": access,
-        "ws_url": _ws_url(event, "board"),
+        "ws_url": _ws_url(event, "board", read_at=read_at),
         "section": "board",
     }
     template = f"{BOARD}#region" if request.htmx else BOARD
@@ -331,9 +336,7 @@ def place_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     event = open_space.event
     access = _access(request, event)
     if not access.can_place(open_space):
-        return _refuse(
-            request, services._place_refusal(open_space, access), status=403, event=event
-        )
+        return _refuse(request, access.place_refusal(open_space), status=403, event=event)
     return _place_page(request, event=event, open_space=open_space, access=access)
 
 
@@ -433,13 +436,18 @@ def display(request: HttpRequest, slug: str) -> HttpResponse:
             moment = None
         if moment is not None:
             now = moment if moment.tzinfo else moment.replace(tzinfo=event.tz)
+    read_at = timezone.now()
     view = board_display(event=event, now=now)
     for row in view.rows:
         if row.state == "now":
             for cell in row.cells:
                 if cell.card is not None:
                     cell.card.qr_svg = _qr_svg(request.build_absolute_uri(cell.card.url))
-    context = {"event": event, "display": view, "ws_url": _ws_url(event, "display")}
+    context = {
+        "event": event,
+        "display": view,
+        "ws_url": _ws_url(event, "display", read_at=read_at),
+    }
     template = (
         "sessions/board/display.html#region" if request.htmx else "sessions/board/display.html"
     )

@@ -180,3 +180,27 @@ async def test_unknown_event_and_foreign_origin_are_refused():
     _, foreign_ok = await connect(grid.event, origin=b"https://evil.example")
 
     assert (unknown_ok, foreign_ok) == (False, False)
+
+
+async def test_page_that_missed_a_change_before_connecting_is_told_to_refresh():
+    grid = await database_sync_to_async(make_grid)()
+    topic = await database_sync_to_async(make_open_space)(event=grid.event, title="Early")
+    rendered = int((topic.updated_at.timestamp() - 5) * 1000)  # page read 5 s before the change
+    current = int((topic.updated_at.timestamp() + 5) * 1000)
+    stale = WebsocketCommunicator(
+        application,
+        f"/ws/events/{grid.event.slug}/board/?view=board&since={rendered}",
+        headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")],
+    )
+    fresh = WebsocketCommunicator(
+        application,
+        f"/ws/events/{grid.event.slug}/board/?view=board&since={current}",
+        headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")],
+    )
+    await stale.connect()
+    await fresh.connect()
+
+    assert (await stale.receive_from(timeout=2)).startswith('<div id="live-refresh"')
+    assert await fresh.receive_nothing(timeout=0.2)
+    await stale.disconnect()
+    await fresh.disconnect()

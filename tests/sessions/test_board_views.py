@@ -254,7 +254,9 @@ def test_board_gives_organizers_drag_and_drop_and_place_links():
     assert f'draggable="true" data-open-space="{topic.pk}"' in html
     assert f'href="{url("board_place_form", grid.event, topic.pk)}"' in html
     assert 'class="board board--dnd"' in html
-    assert f'ws-connect="/ws/events/{grid.event.slug}/board/?view=board"' in html
+    assert re.search(
+        rf'ws-connect="/ws/events/{grid.event.slug}/board/\?view=board&amp;since=\d{{13}}"', html
+    )
 
 
 def test_board_with_htmx_returns_only_the_live_region():
@@ -614,3 +616,12 @@ def test_setup_settings_switch_to_self_scheduling():
     assert response.status_code == 200
     assert "Settings saved." in response.content.decode()
     assert (grid.event.open_space_placement, grid.event.proposals_open) == ("hosts", False)
+
+
+def test_event_page_links_to_marketplace_and_board():
+    grid = make_grid()
+
+    html = Client().get(grid.event.get_absolute_url()).content.decode()
+
+    assert f'href="{url("open_spaces", grid.event)}">Open-space marketplace</a>' in html
+    assert f'href="{url("board", grid.event)}">Open-space board</a>' in html
