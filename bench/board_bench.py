@@ -33,7 +33,8 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from datetime import datetime, time as dtime, timedelta
+from datetime import datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +65,10 @@ def build(*, rooms: int = 10, slots: int = 12, proposals: int = 150, placed: int
     Event.objects.filter(slug=SLUG).delete()
     start = timezone.localdate() + timedelta(days=30)
     event = Event.objects.create(
-        name="Board Bench", slug=SLUG, start_date=start, end_date=start + timedelta(days=1),
+        name="Board Bench",
+        slug=SLUG,
+        start_date=start,
+        end_date=start + timedelta(days=1),
         timezone="Europe/Paris",
     )
     user, _ = get_user_model().objects.get_or_create(username="bench-organizer")
@@ -77,15 +81,21 @@ def build(*, rooms: int = 10, slots: int = 12, proposals: int = 150, placed: int
     for n in range(slots):
         day, hour = divmod(n, 6)
         begin = datetime.combine(start + timedelta(days=day), dtime(10 + hour), tzinfo=event.tz)
-        slot_list.append(Slot.objects.create(event=event, start=begin, end=begin + timedelta(minutes=50)))
+        slot_list.append(
+            Slot.objects.create(event=event, start=begin, end=begin + timedelta(minutes=50))
+        )
     cells = [(r, s) for s in slot_list for r in room_list]
     topics = []
     for n in range(proposals):
         room, slot = cells[n] if n < placed else (None, None)
         topics.append(
             OpenSpace.objects.create(
-                event=event, title=f"Topic number {n} about something", host=f"Host {n % 40}",
-                description="A short description.", room=room, slot=slot,
+                event=event,
+                title=f"Topic number {n} about something",
+                host=f"Host {n % 40}",
+                description="A short description.",
+                room=room,
+                slot=slot,
                 status="scheduled" if room else "proposed",
             )
         )
@@ -150,102 +160,115 @@ def prepare_fanout():
     return rooms, slots, topics, cookie, csrf
 
 
-async def bench_fanout(prepared, viewers: int, moves: int, workers: int) -> None:
-    import websockets
-
-    rooms, slots, topics, cookie, csrf = prepared
-
+def start_server(workers: int) -> tuple[subprocess.Popen, int]:
+    """uvicorn on a free loopback port, with this process' environment; waits until ready."""
     port = free_port()
     server = subprocess.Popen(
         [
-            str(ROOT / ".venv/bin/uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
-            "--port", str(port), "--ws", "websockets-sansio", "--lifespan", "off",
-            "--no-access-log", "--log-level", "warning", "--workers", str(workers),
+            str(ROOT / ".venv/bin/uvicorn"),
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ws",
+            "websockets-sansio",
+            "--lifespan",
+            "off",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--workers",
+            str(workers),
         ],
         cwd=ROOT,
         env=os.environ.copy(),
     )
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/events/{SLUG}/board/", timeout=1)
+            return server, port
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise SystemExit("the server did not start")
+
+
+async def bench_fanout(prepared, server, port: int, viewers: int, moves: int, workers: int):
+    import websockets
+
+    rooms, slots, topics, cookie, csrf = prepared
     base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + f"/events/{SLUG}/board/", timeout=1).read()
-                break
-            except OSError:
-                await asyncio.sleep(0.1)
-        ws_url = f"ws://127.0.0.1:{port}/ws/events/{SLUG}/board/?view=board"
-        sockets = []
-        for batch in range(0, viewers, 50):
-            sockets += await asyncio.gather(
-                *(
-                    websockets.connect(ws_url, origin=base, max_size=2**22)
-                    for _ in range(min(50, viewers - batch))
-                )
+    ws_url = f"ws://127.0.0.1:{port}/ws/events/{SLUG}/board/?view=board"
+    sockets = []
+    for batch in range(0, viewers, 50):
+        sockets += await asyncio.gather(
+            *(
+                websockets.connect(ws_url, origin=base, max_size=2**22)
+                for _ in range(min(50, viewers - batch))
             )
-        await asyncio.sleep(0.5)
-
-        mover = topics[0]
-        free = [(r, s) for s in slots for r in rooms][100:]  # cells beyond the placed ones
-        results: list[float] = []
-        worst_per_move = []
-        cpu_before = children_cpu(server.pid)
-        usage_before = resource.getrusage(resource.RUSAGE_SELF)
-        for n in range(moves):
-            room, slot = free[n % 2]
-            marker = f'id="cell-{room.pk}-{slot.pk}" class="cell cell--taken'
-
-            async def wait_for(ws, marker=marker):
-                while True:
-                    frame = await ws.recv()
-                    if marker in frame:
-                        return time.perf_counter()
-
-            waiters = [asyncio.create_task(wait_for(ws)) for ws in sockets]
-            body = urllib.parse.urlencode({"open_space": mover.pk, "cell": f"{room.pk}-{slot.pk}"})
-            request = urllib.request.Request(
-                base + f"/events/{SLUG}/board/place/",
-                data=body.encode(),
-                headers={"Cookie": cookie, "X-CSRFToken": csrf, "HX-Request": "true"},
-            )
-            began = time.perf_counter()
-            status = await asyncio.to_thread(lambda r=request: urllib.request.urlopen(r).status)
-            done, pending = await asyncio.wait(waiters, timeout=5)
-            for task in pending:
-                task.cancel()
-            latencies = [(task.result() - began) * 1000 for task in done]
-            assert status == 200, status
-            if pending:
-                print(f"  move {n}: {len(pending)} viewers got nothing within 5 s")
-            results += latencies
-            worst_per_move.append(max(latencies))
-            await asyncio.sleep(0.2)
-            for ws in sockets:  # drop the other fragments of this move
-                while True:
-                    try:
-                        await asyncio.wait_for(ws.recv(), 0.001)
-                    except TimeoutError:
-                        break
-        usage_after = resource.getrusage(resource.RUSAGE_SELF)
-        cpu_server = children_cpu(server.pid) - cpu_before
-        cpu_self = (usage_after.ru_utime + usage_after.ru_stime) - (
-            usage_before.ru_utime + usage_before.ru_stime
         )
-        results.sort()
-        print(
-            f"fanout: {viewers} viewers × {moves} moves, {workers} worker(s), "
-            f"{VENDOR} + "
-            f"{'Redis' if os.environ.get('REDIS_URL') else 'in-memory'} layer: "
-            f"p50 {statistics.median(results):.0f} ms, "
-            f"p95 {results[int(len(results) * 0.95) - 1]:.0f} ms, max {results[-1]:.0f} ms "
-            f"({len(results)} deliveries; slowest viewer per move: median "
-            f"{statistics.median(worst_per_move):.0f} ms). CPU: server {cpu_server:.2f} s, "
-            f"load generator {cpu_self:.2f} s."
+    await asyncio.sleep(0.5)
+
+    mover = topics[0]
+    free = [(r, s) for s in slots for r in rooms][100:]  # cells beyond the placed ones
+    results: list[float] = []
+    worst_per_move = []
+    cpu_before = children_cpu(server.pid)
+    usage_before = resource.getrusage(resource.RUSAGE_SELF)
+    for n in range(moves):
+        room, slot = free[n % 2]
+        marker = f'id="cell-{room.pk}-{slot.pk}" class="cell cell--taken'
+
+        async def wait_for(ws, marker=marker):
+            while True:
+                frame = await ws.recv()
+                if marker in frame:
+                    return time.perf_counter()
+
+        waiters = [asyncio.create_task(wait_for(ws)) for ws in sockets]
+        body = urllib.parse.urlencode({"open_space": mover.pk, "cell": f"{room.pk}-{slot.pk}"})
+        request = urllib.request.Request(
+            base + f"/events/{SLUG}/board/place/",
+            data=body.encode(),
+            headers={"Cookie": cookie, "X-CSRFToken": csrf, "HX-Request": "true"},
         )
-        for ws in sockets:
-            await ws.close()
-    finally:
-        server.terminate()
-        server.wait(10)
+        began = time.perf_counter()
+        status = await asyncio.to_thread(lambda r=request: urllib.request.urlopen(r).status)
+        done, pending = await asyncio.wait(waiters, timeout=5)
+        for task in pending:
+            task.cancel()
+        latencies = [(task.result() - began) * 1000 for task in done]
+        assert status == 200, status
+        if pending:
+            print(f"  move {n}: {len(pending)} viewers got nothing within 5 s")
+        results += latencies
+        worst_per_move.append(max(latencies))
+        await asyncio.sleep(0.2)
+        for ws in sockets:  # drop the other fragments of this move
+            while True:
+                try:
+                    await asyncio.wait_for(ws.recv(), 0.001)
+                except TimeoutError:
+                    break
+    usage_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_server = children_cpu(server.pid) - cpu_before
+    cpu_self = (usage_after.ru_utime + usage_after.ru_stime) - (
+        usage_before.ru_utime + usage_before.ru_stime
+    )
+    results.sort()
+    print(
+        f"fanout: {viewers} viewers × {moves} moves, {workers} worker(s), "
+        f"{VENDOR} + "
+        f"{'Redis' if os.environ.get('REDIS_URL') else 'in-memory'} layer: "
+        f"p50 {statistics.median(results):.0f} ms, "
+        f"p95 {results[int(len(results) * 0.95) - 1]:.0f} ms, max {results[-1]:.0f} ms "
+        f"({len(results)} deliveries; slowest viewer per move: median "
+        f"{statistics.median(worst_per_move):.0f} ms). CPU: server {cpu_server:.2f} s, "
+        f"load generator {cpu_self:.2f} s."
+    )
+    for ws in sockets:
+        await ws.close()
 
 
 def main() -> None:
@@ -260,7 +283,14 @@ def main() -> None:
         bench_render(args.runs)
     if args.what in ("fanout", "all"):
         prepared = prepare_fanout()
-        asyncio.run(bench_fanout(prepared, args.viewers, args.moves, args.workers))
+        server, port = start_server(args.workers)
+        try:
+            asyncio.run(
+                bench_fanout(prepared, server, port, args.viewers, args.moves, args.workers)
+            )
+        finally:
+            server.terminate()
+            server.wait(10)
 
 
 if __name__ == "__main__":
