@@ -132,6 +132,9 @@ class RoomForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["position"].required = False
+        if self.instance.pk is None:
+            self.initial["position"] = None  # empty: the new room becomes the last column
+            self.fields["position"].help_text = "Column order; empty puts it last."
 
 
 class SlotForm(forms.Form):

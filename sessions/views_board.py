@@ -310,16 +310,13 @@ def _cell_choices(event: Event, open_space: OpenSpace) -> list:
     return groups
 
 
-def _place_page(
-    request, *, event, open_space, form=None, status=200, notice=None, conflict=None, access=None
-):
+def _place_page(request, *, event, open_space, status=200, notice=None, conflict=None):
     current = f"{open_space.room_id}-{open_space.slot_id}" if open_space.slot_id else "unplaced"
     context = {
         "event": event,
         "open_space": open_space,
         "choices": _cell_choices(event, open_space),
         "current": current,
-        "form": form,
         "message": notice,
         "level": "error" if notice else "",
         "conflict": conflict,
@@ -337,7 +334,7 @@ def place_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = _access(request, event)
     if not access.can_place(open_space):
         return _refuse(request, access.place_refusal(open_space), status=403, event=event)
-    return _place_page(request, event=event, open_space=open_space, access=access)
+    return _place_page(request, event=event, open_space=open_space)
 
 
 def _placed_notice(result: services.Placement, event: Event) -> str:
