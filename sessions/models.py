@@ -271,13 +271,18 @@ class OpenSpace(NoteOwnerMixin):
         on_delete=models.SET_NULL,
         related_name="hosted_open_spaces",
     )
+    # A guest host's browser identity (the signed guest cookie), so that the same
+    # browser may edit or withdraw its proposal; empty for signed-in hosts.
+    host_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     description = models.TextField(blank=True, help_text="Markdown.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    # RESTRICT, not PROTECT: a placed session keeps its room and slot from being deleted
+    # on their own, yet deleting the whole event (which cascades to all three) works.
     room = models.ForeignKey(
-        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="open_spaces"
+        Room, null=True, blank=True, on_delete=models.RESTRICT, related_name="open_spaces"
     )
     slot = models.ForeignKey(
-        Slot, null=True, blank=True, on_delete=models.PROTECT, related_name="open_spaces"
+        Slot, null=True, blank=True, on_delete=models.RESTRICT, related_name="open_spaces"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,3 +1,9 @@
 """WebSocket routes of events (the live open-space board)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from . import consumers
+
+websocket_urlpatterns: list = [
+    path("ws/events/<slug:slug>/board/", consumers.BoardConsumer.as_asgi()),
+]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views, views_transfer
 
@@ -25,4 +25,5 @@ urlpatterns = [
         name="open_space_notes_md",
     ),
     path("events/<slug:slug>/import/", views_transfer.event_import_notes, name="event_import"),
+    path("events/<slug:slug>/", include("sessions.urls_board")),
 ]

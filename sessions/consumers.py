@@ -1,0 +1,77 @@
+"""The live board: one WebSocket per open board, marketplace or display page.
+
+Viewers only listen; every write goes through an HTTP POST (and its CSRF check)
+to a service, which broadcasts the committed change to the group of the event.
+"""
+
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.template.loader import render_to_string
+
+from . import live
+from .board import board_changed_since
+from .identity import guest_key_from_headers
+from .models import Event
+
+
+@database_sync_to_async
+def _viewer(slug: str, user) -> tuple[int, bool] | None:
+    event = Event.objects.filter(slug=slug).first()
+    if event is None:
+        return None
+    return event.pk, bool(user is not None and event.is_organizer(user))
+
+
+def _since(query: dict) -> datetime | None:
+    """The `since` query parameter (milliseconds since the epoch), if well-formed."""
+    try:
+        return datetime.fromtimestamp(int(query["since"][0]) / 1000, tz=UTC)
+    except (KeyError, ValueError, OverflowError, OSError):
+        return None
+
+
+class BoardConsumer(AsyncWebsocketConsumer):
+    group: str | None = None
+
+    async def connect(self) -> None:
+        viewer = await _viewer(self.scope["url_route"]["kwargs"]["slug"], self.scope.get("user"))
+        if viewer is None:
+            await self.close()  # before accept: the handshake is refused (HTTP 403)
+            return
+        event_id, self.is_organizer = viewer
+        user = self.scope.get("user")
+        self.user_id = user.pk if user is not None and user.is_authenticated else None
+        self.guest_key = guest_key_from_headers(self.scope.get("headers", []))
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        view = (query.get("view") or ["board"])[0]
+        self.view = view if view in live.VIEWS else "board"
+        self.group = live.board_group(event_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        # Changes committed between the page's render and this moment were broadcast
+        # before we joined the group: have the page fetch its live region again.
+        since = _since(query)
+        if since is not None and await database_sync_to_async(board_changed_since)(
+            event_id=event_id, since=since
+        ):
+            await self.send(text_data=render_to_string(f"{live.LIVE_TEMPLATE}#refresh"))
+
+    async def disconnect(self, code) -> None:
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        """Viewers do not send anything meaningful; ignore it (writes go through HTTP)."""
+
+    async def board_update(self, message: dict) -> None:
+        for html in live.fragments_for(
+            message,
+            view=self.view,
+            user_id=self.user_id,
+            guest_key=self.guest_key,
+            is_organizer=self.is_organizer,
+        ):
+            await self.send(text_data=html)

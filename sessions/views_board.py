@@ -1,0 +1,715 @@
+"""Pages of the open-space marketplace, the board, its display mode and its set-up.
+
+Thin adapters: parse input through a form, call a service or selector, render.
+Every page works without JavaScript (plain links and form POSTs); with htmx the
+same URLs answer with fragments (`request.htmx`). Refusals keep their HTTP
+status (403, 409, 422); board.js lets htmx show those answers too.
+"""
+
+import functools
+from datetime import datetime
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from . import services
+from .board import (
+    MARKET_SORTS,
+    BoardAccess,
+    board_access,
+    board_display,
+    board_grid,
+    interested_ids,
+    market_proposals,
+)
+from .forms import (
+    BoardSettingsForm,
+    InterestForm,
+    PlaceForm,
+    ProposalForm,
+    RoomForm,
+    SlotForm,
+    SlotGenerateForm,
+    apply_errors,
+)
+from .identity import remember_guest, request_actor
+from .models import Event, OpenSpace, Room, Slot
+
+BOARD = "sessions/board/board.html"
+MARKET = "sessions/board/market.html"
+SETUP = "sessions/board/setup.html"
+LIVE = "sessions/board/_live.html"
+
+
+def guest_cookie(view):
+    """Write the guest-identity cookie if the view created a guest key."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        return remember_guest(request, view(request, *args, **kwargs))
+
+    return wrapper
+
+
+def _access(request: HttpRequest, event: Event, *, ensure_key: bool = False) -> BoardAccess:
+    actor = request_actor(request, ensure_key=ensure_key and not request.user.is_authenticated)
+    return board_access(event=event, actor=actor)
+
+
+def _ws_url(event: Event, view: str, *, read_at: datetime) -> str:
+    """The live connection of a page whose data was read at `read_at`: the consumer tells
+    the page to refresh if something changed before the connection opened."""
+    since = int(read_at.timestamp() * 1000)
+    return f"/ws/events/{event.slug}/board/?view={view}&since={since}"
+
+
+def _refuse(
+    request: HttpRequest, message: str, *, status: int, event: Event | None = None
+) -> HttpResponse:
+    """A refusal: the status fragment for htmx, a small page otherwise."""
+    context = {"message": message, "level": "error", "event": event}
+    if request.htmx:
+        return render(request, f"{LIVE}#status", context, status=status)
+    return render(request, "sessions/board/refused.html", context, status=status)
+
+
+# --- Marketplace ------------------------------------------------------------------------
+
+
+def _market_context(request, *, event: Event, access: BoardAccess, sort: str, form=None) -> dict:
+    read_at = timezone.now()
+    proposals = market_proposals(event=event, sort=sort)
+    mine = interested_ids(event=event, actor=access.actor)
+    now = timezone.now()
+    for p in proposals:
+        p.viewer_interested = p.pk in mine
+        p.viewer_controls = access.can_edit(p, now=now)
+    if form is None and access.can_propose:
+        form = _proposal_form(request, access=access)
+    return {
+        "event": event,
+        "access": access,
+        "proposals": proposals,
+        "sort": sort,
+        "sorts": MARKET_SORTS,
+        "form": form,
+        "ws_url": _ws_url(event, "market", read_at=read_at),
+        "section": "market",
+    }
+
+
+def _proposal_form(request, *, access: BoardAccess, data=None) -> ProposalForm:
+    user = request.user if request.user.is_authenticated else None
+    return ProposalForm(
+        data,
+        host_required=user is None,
+        host_placeholder=(user.get_full_name() or user.get_username()) if user else "",
+    )
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@guest_cookie
+def market(request: HttpRequest, slug: str) -> HttpResponse:
+    event = get_object_or_404(Event, slug=slug)
+    # Guests get their browser key now, so the live connection already knows them.
+    access = _access(request, event, ensure_key=True)
+    sort = request.GET.get("sort", "interest")
+    if sort not in MARKET_SORTS:
+        sort = "interest"
+    context = _market_context(request, event=event, access=access, sort=sort)
+    template = f"{MARKET}#region" if request.htmx else MARKET
+    return render(request, template, context)
+
+
+@require_POST
+@guest_cookie
+def propose(request: HttpRequest, slug: str) -> HttpResponse:
+    event = get_object_or_404(Event, slug=slug)
+    access = _access(request, event, ensure_key=True)
+    if not access.can_propose:
+        return _refuse(
+            request,
+            "This event is archived." if event.archived else "Proposals are closed.",
+            status=403,
+            event=event,
+        )
+    form = _proposal_form(request, access=access, data=request.POST)
+    if form.is_valid():
+        try:
+            open_space = services.open_space_propose(
+                actor=access.actor,
+                event=event,
+                title=form.cleaned_data["title"],
+                host=form.cleaned_data["host"],
+                description=form.cleaned_data["description"],
+            )
+        except services.NotAllowed as refusal:
+            return _refuse(request, refusal.message, status=403, event=event)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            notice = f"Proposed “{open_space.title}”. People can now say they are interested."
+            if request.htmx:
+                context = {
+                    "event": event,
+                    "form": _proposal_form(request, access=access),
+                    "notice": notice,
+                }
+                return render(request, f"{MARKET}#propose-form", context)
+            messages.success(request, notice)
+            return redirect(
+                f"{reverse('sessions:open_spaces', args=[slug])}#proposal-{open_space.pk}"
+            )
+    if request.htmx:
+        return render(request, f"{MARKET}#propose-form", {"event": event, "form": form}, status=422)
+    context = _market_context(request, event=event, access=access, sort="interest", form=form)
+    return render(request, MARKET, context, status=422)
+
+
+def _open_space(slug: str, pk: int) -> OpenSpace:
+    return get_object_or_404(
+        OpenSpace.objects.select_related("event", "room", "slot"), event__slug=slug, pk=pk
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    open_space = _open_space(slug, pk)
+    event = open_space.event
+    access = _access(request, event)
+    if not access.can_edit(open_space):
+        return _refuse(request, access.edit_refusal(open_space), status=403, event=event)
+    host_required = open_space.host_user_id is None
+    if request.method == "POST":
+        form = ProposalForm(request.POST, host_required=host_required)
+        if form.is_valid():
+            try:
+                services.open_space_update(
+                    actor=access.actor, open_space=open_space, **form.cleaned_data
+                )
+            except services.NotAllowed as refusal:
+                return _refuse(request, refusal.message, status=403, event=event)
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, f"Saved “{form.cleaned_data['title']}”.")
+                return redirect(f"{reverse('sessions:open_spaces', args=[slug])}#proposal-{pk}")
+        status = 422
+    else:
+        form = ProposalForm(
+            initial={
+                "title": open_space.title,
+                "host": open_space.host,
+                "description": open_space.description,
+            },
+            host_required=host_required,
+        )
+        status = 200
+    context = {"event": event, "open_space": open_space, "form": form, "section": "market"}
+    return render(request, "sessions/board/edit.html", context, status=status)
+
+
+@require_POST
+def withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    open_space = _open_space(slug, pk)
+    access = _access(request, open_space.event)
+    try:
+        services.open_space_withdraw(actor=access.actor, open_space=open_space)
+    except services.NotAllowed as refusal:
+        return _refuse(request, refusal.message, status=403, event=open_space.event)
+    notice = f"Withdrew “{open_space.title}”."
+    if request.htmx:
+        return render(request, f"{LIVE}#status", {"message": notice, "level": "success"})
+    messages.success(request, notice)
+    return redirect("sessions:open_spaces", slug=slug)
+
+
+@require_POST
+@guest_cookie
+def interest(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    open_space = _open_space(slug, pk)
+    access = _access(request, open_space.event, ensure_key=True)
+    form = InterestForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, "Say yes or no.", status=400, event=open_space.event)
+    try:
+        state = services.interest_toggle(
+            actor=access.actor, open_space=open_space, interested=form.cleaned_data["interested"]
+        )
+    except services.NotAllowed as refusal:
+        return _refuse(request, refusal.message, status=403, event=open_space.event)
+    except services.BoardError as refusal:
+        return _refuse(request, refusal.message, status=409, event=open_space.event)
+    if request.htmx:
+        open_space.interest_count = state.count
+        context = {"event": open_space.event, "p": open_space, "interested": state.interested}
+        return render(request, f"{MARKET}#interest", context)
+    messages.success(
+        request,
+        f"You are interested in “{open_space.title}”."
+        if state.interested
+        else f"You are no longer interested in “{open_space.title}”.",
+    )
+    return redirect(f"{reverse('sessions:open_spaces', args=[slug])}#proposal-{pk}")
+
+
+# --- Board ----------------------------------------------------------------------------------
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@guest_cookie
+def board(request: HttpRequest, slug: str) -> HttpResponse:
+    event = get_object_or_404(Event, slug=slug)
+    access = _access(request, event, ensure_key=True)
+    read_at = timezone.now()
+    grid = board_grid(event=event)
+    grid.apply_access(access)
+    context = {
+        "event": event,
+        "board": grid,
+        "access": access,
+        "ws_url": _ws_url(event, "board", read_at=read_at),
+        "section": "board",
+    }
+    template = f"{BOARD}#region" if request.htmx else BOARD
+    return render(request, template, context)
+
+
+def _cell_choices(event: Event, open_space: OpenSpace) -> list:
+    """Options of the "where" select: one group per day, every cell saying what holds it."""
+    grid = board_grid(event=event)
+    groups = [("", [("unplaced", "Not placed — back to the list")])]
+    for day in grid.days:
+        options = []
+        for row in day.rows:
+            start = row.slot.start.astimezone(event.tz)
+            end = row.slot.end.astimezone(event.tz)
+            for cell in row.cells:
+                if cell.card is not None and cell.card.pk == open_space.pk:
+                    state = "here now"
+                elif cell.card is not None:
+                    state = f"taken by “{cell.card.open_space.title}”"
+                elif cell.blocked_by is not None:
+                    state = f"talk “{cell.blocked_by.title}”"
+                else:
+                    state = "free"
+                label = f"{start:%H:%M}–{end:%H:%M} · {cell.room.name} — {state}"
+                options.append((cell.key, label))
+        groups.append((f"{day.date:%A %-d %B}", options))
+    return groups
+
+
+def _place_page(request, *, event, open_space, status=200, notice=None, conflict=None):
+    current = f"{open_space.room_id}-{open_space.slot_id}" if open_space.slot_id else "unplaced"
+    context = {
+        "event": event,
+        "open_space": open_space,
+        "choices": _cell_choices(event, open_space),
+        "current": current,
+        "message": notice,
+        "level": "error" if notice else "",
+        "conflict": conflict,
+        "section": "board",
+    }
+    template = f"{BOARD}#place-panel" if request.htmx else "sessions/board/place.html"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def place_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    open_space = _open_space(slug, pk)
+    event = open_space.event
+    access = _access(request, event)
+    if not access.can_place(open_space):
+        return _refuse(request, access.place_refusal(open_space), status=403, event=event)
+    return _place_page(request, event=event, open_space=open_space)
+
+
+def _placed_notice(result: services.Placement, event: Event) -> str:
+    open_space = result.open_space
+    if open_space.slot_id is None:
+        return f"“{open_space.title}” is back in the list of unplaced topics."
+    where = f"{open_space.room.name}, {open_space.slot.start.astimezone(event.tz):%a %H:%M}"
+    if not result.changed:
+        return f"“{open_space.title}” is already in {where}."
+    return f"Placed “{open_space.title}” in {where}."
+
+
+@require_POST
+def place(request: HttpRequest, slug: str) -> HttpResponse:
+    """Place, move, unplace or swap a topic: the target of drag and drop and of the form."""
+    event = get_object_or_404(Event, slug=slug)
+    access = _access(request, event)
+    form = PlaceForm(request.POST, event=event)
+    if not form.is_valid():
+        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        return _refuse(request, message, status=400, event=event)
+    open_space, cell, other = (
+        form.cleaned_data["open_space"],
+        form.cleaned_data["cell"],
+        form.cleaned_data["swap_with"],
+    )
+    try:
+        if other is not None:
+            room, slot = cell
+            result = services.open_space_swap(
+                actor=access.actor,
+                open_space=open_space,
+                other=other,
+                expected_cell=(room.pk, slot.pk),
+            )
+        elif cell is None:
+            result = services.open_space_unplace(actor=access.actor, open_space=open_space)
+        elif open_space.slot_id is None:
+            result = services.open_space_place(
+                actor=access.actor, open_space=open_space, room=cell[0], slot=cell[1]
+            )
+        else:
+            result = services.open_space_move(
+                actor=access.actor, open_space=open_space, room=cell[0], slot=cell[1]
+            )
+    except services.NotAllowed as refusal:
+        return _refuse(request, refusal.message, status=403, event=event)
+    except services.CellOccupied as conflict:
+        swap = None
+        if conflict.occupant is not None and access.can_place(conflict.occupant):
+            swap = {"open_space": open_space, "other": conflict.occupant, "cell": cell}
+        context = {"event": event, "message": conflict.message, "level": "error", "swap": swap}
+        if request.htmx:
+            return render(request, f"{LIVE}#status", context, status=409)
+        return _place_page(
+            request,
+            event=event,
+            open_space=open_space,
+            status=409,
+            notice=conflict.message,
+            conflict=swap,
+        )
+    except services.BoardError as refusal:
+        return _refuse(request, refusal.message, status=409, event=event)
+    notice = _placed_notice(result, event)
+    if request.htmx:
+        context = {
+            "event": event,
+            "message": notice,
+            "level": "warning" if result.warnings else "success",
+            "warnings": result.warnings,
+        }
+        return render(request, f"{LIVE}#status", context)
+    messages.success(request, notice)
+    for warning in result.warnings:
+        messages.warning(request, warning)
+    return redirect("sessions:board", slug=slug)
+
+
+def _qr_svg(url: str) -> str:
+    # segno writes plain SVG markup (attributes, no inline styles), safe for our CSP.
+    return mark_safe(segno.make(url, error="m").svg_inline(scale=4, border=2))  # noqa: S308
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def display(request: HttpRequest, slug: str) -> HttpResponse:
+    """Projector mode. `?at=2026-06-10T11:15` previews another moment (event time zone)."""
+    event = get_object_or_404(Event, slug=slug)
+    now = timezone.now()
+    at = request.GET.get("at")
+    if at:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            moment = None
+        if moment is not None:
+            now = moment if moment.tzinfo else moment.replace(tzinfo=event.tz)
+    read_at = timezone.now()
+    view = board_display(event=event, now=now)
+    for row in view.rows:
+        if row.state == "now":
+            for cell in row.cells:
+                if cell.card is not None:
+                    cell.card.qr_svg = _qr_svg(request.build_absolute_uri(cell.card.url))
+    context = {
+        "event": event,
+        "display": view,
+        "ws_url": _ws_url(event, "display", read_at=read_at),
+    }
+    template = (
+        "sessions/board/display.html#region" if request.htmx else "sessions/board/display.html"
+    )
+    return render(request, template, context)
+
+
+# --- Set-up (organizers) -------------------------------------------------------------------
+
+
+def organizer_only(view):
+    """Signed-out visitors are sent to sign in; signed-in non-organizers get a 403."""
+
+    @functools.wraps(view)
+    def wrapper(request, slug, *args, **kwargs):
+        event = get_object_or_404(Event, slug=slug)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        access = _access(request, event)
+        if not access.is_organizer:
+            return _refuse(
+                request, "Only the organizers of this event may set up its board.", status=403
+            )
+        return view(request, event, access, *args, **kwargs)
+
+    return wrapper
+
+
+def _setup_context(event: Event, **extra) -> dict:
+    rooms = list(Room.objects.filter(event=event))
+    slots = list(Slot.objects.filter(event=event))
+    days: dict = {}
+    for slot in slots:
+        slot.event = event
+        days.setdefault(slot.start.astimezone(event.tz).date(), []).append(slot)
+    context = {
+        "event": event,
+        "rooms": rooms,
+        "slot_days": sorted(days.items()),
+        "settings_form": BoardSettingsForm(instance=event),
+        "room_form": RoomForm(),
+        "slot_form": SlotForm(event=event, initial={"day": event.start_date}),
+        "generate_form": SlotGenerateForm(
+            event=event,
+            initial={"day": event.start_date, "start": "14:00", "end": "18:00"},
+        ),
+        "section": "setup",
+    }
+    context.update(extra)
+    return context
+
+
+def _setup_answer(request, event, *, fragment: str, status: int = 200, notice=None, **extra):
+    """htmx: the named fragment of the set-up page; otherwise the page (PRG on success)."""
+    if request.htmx:
+        context = _setup_context(event, notice=notice, **extra)
+        return render(request, f"{SETUP}#{fragment}", context, status=status)
+    if status < 400:
+        if notice:
+            messages.success(request, notice)
+        return redirect("sessions:board_setup", slug=event.slug)
+    return render(request, SETUP, _setup_context(event, **extra), status=status)
+
+
+@require_GET
+@organizer_only
+def setup(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
+    return render(request, SETUP, _setup_context(event))
+
+
+@require_POST
+@organizer_only
+def setup_settings(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
+    form = BoardSettingsForm(request.POST, instance=Event.objects.get(pk=event.pk))
+    if not form.is_valid():
+        return _setup_answer(request, event, fragment="settings", status=422, settings_form=form)
+    services.event_board_settings_update(
+        actor=access.actor,
+        event=event,
+        placement=form.cleaned_data["open_space_placement"],
+        proposals_open=form.cleaned_data["proposals_open"],
+    )
+    return _setup_answer(request, event, fragment="settings", notice="Settings saved.")
+
+
+@require_POST
+@organizer_only
+def room_create(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
+    form = RoomForm(request.POST)
+    if form.is_valid():
+        try:
+            room = services.room_create(
+                actor=access.actor,
+                event=event,
+                name=form.cleaned_data["name"],
+                capacity=form.cleaned_data["capacity"],
+                position=form.cleaned_data["position"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            return _setup_answer(request, event, fragment="rooms", notice=f"Added “{room.name}”.")
+    return _setup_answer(request, event, fragment="rooms", status=422, room_form=form)
+
+
+def _room(event: Event, pk: int) -> Room:
+    return get_object_or_404(Room.objects.select_related("event"), event=event, pk=pk)
+
+
+@require_GET
+@organizer_only
+def room_row(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
+    room = _room(event, pk)
+    if not request.htmx:
+        return redirect(f"{reverse('sessions:board_setup', args=[event.slug])}#room-{pk}")
+    return render(request, f"{SETUP}#room-row", {"event": event, "room": room})
+
+
+@require_http_methods(["GET", "POST"])
+@organizer_only
+def room_edit(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
+    room = _room(event, pk)
+    if request.method == "GET":
+        form = RoomForm(instance=room)
+        status = 200
+    else:
+        form = RoomForm(request.POST, instance=Room.objects.get(pk=pk))
+        if form.is_valid():
+            try:
+                room = services.room_update(
+                    actor=access.actor,
+                    room=room,
+                    name=form.cleaned_data["name"],
+                    capacity=form.cleaned_data["capacity"],
+                    position=form.cleaned_data["position"] or 0,
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                if request.htmx:
+                    return render(request, f"{SETUP}#room-row", {"event": event, "room": room})
+                messages.success(request, f"Saved “{room.name}”.")
+                return redirect("sessions:board_setup", slug=event.slug)
+        status = 422
+    context = {"event": event, "room": room, "form": form, "section": "setup"}
+    if request.htmx:
+        return render(request, f"{SETUP}#room-edit", context, status=status)
+    return render(request, "sessions/board/setup_edit.html", context, status=status)
+
+
+@require_POST
+@organizer_only
+def room_delete(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
+    room = _room(event, pk)
+    try:
+        services.room_delete(actor=access.actor, room=room)
+    except services.BoardError as refusal:
+        if not request.htmx:
+            messages.error(request, refusal.message)
+            return redirect("sessions:board_setup", slug=event.slug)
+        return _setup_answer(request, event, fragment="rooms", status=409, error=refusal.message)
+    return _setup_answer(request, event, fragment="rooms", notice=f"Deleted “{room.name}”.")
+
+
+@require_POST
+@organizer_only
+def slot_create(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
+    form = SlotForm(request.POST, event=event)
+    if form.is_valid():
+        try:
+            slot = services.slot_create(
+                actor=access.actor,
+                event=event,
+                start=form.cleaned_data["start_at"],
+                end=form.cleaned_data["end_at"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            return _setup_answer(request, event, fragment="slots", notice=f"Added the slot {slot}.")
+    return _setup_answer(request, event, fragment="slots", status=422, slot_form=form)
+
+
+def _slot(event: Event, pk: int) -> Slot:
+    slot = get_object_or_404(Slot, event=event, pk=pk)
+    slot.event = event
+    return slot
+
+
+@require_GET
+@organizer_only
+def slot_row(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
+    slot = _slot(event, pk)
+    if not request.htmx:
+        return redirect(f"{reverse('sessions:board_setup', args=[event.slug])}#slot-{pk}")
+    return render(request, f"{SETUP}#slot-row", {"event": event, "slot": slot})
+
+
+@require_http_methods(["GET", "POST"])
+@organizer_only
+def slot_edit(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
+    slot = _slot(event, pk)
+    if request.method == "GET":
+        form = SlotForm(initial=SlotForm.initial_for(slot), event=event)
+        status = 200
+    else:
+        form = SlotForm(request.POST, event=event)
+        if form.is_valid():
+            try:
+                slot = services.slot_update(
+                    actor=access.actor,
+                    slot=slot,
+                    start=form.cleaned_data["start_at"],
+                    end=form.cleaned_data["end_at"],
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+                slot = _slot(event, pk)
+            else:
+                if request.htmx:
+                    return render(request, f"{SETUP}#slot-row", {"event": event, "slot": slot})
+                messages.success(request, f"Saved the slot {slot}.")
+                return redirect("sessions:board_setup", slug=event.slug)
+        status = 422
+    context = {"event": event, "slot": slot, "form": form, "section": "setup"}
+    if request.htmx:
+        return render(request, f"{SETUP}#slot-edit", context, status=status)
+    return render(request, "sessions/board/setup_edit.html", context, status=status)
+
+
+@require_POST
+@organizer_only
+def slot_delete(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
+    slot = _slot(event, pk)
+    label = str(slot)
+    try:
+        services.slot_delete(actor=access.actor, slot=slot)
+    except services.BoardError as refusal:
+        if not request.htmx:
+            messages.error(request, refusal.message)
+            return redirect("sessions:board_setup", slug=event.slug)
+        return _setup_answer(request, event, fragment="slots", status=409, error=refusal.message)
+    return _setup_answer(request, event, fragment="slots", notice=f"Deleted the slot {label}.")
+
+
+@require_POST
+@organizer_only
+def slots_generate(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
+    form = SlotGenerateForm(request.POST, event=event)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.slots_generate(
+                actor=access.actor,
+                event=event,
+                day=data["day"],
+                start=data["start"],
+                end=data["end"],
+                length=data["length_delta"],
+                gap=data["gap_delta"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            notice = f"Created {len(result.created)} slot(s)."
+            if result.skipped:
+                notice += f" Skipped {len(result.skipped)} that overlapped existing slots."
+            return _setup_answer(request, event, fragment="slots", notice=notice)
+    return _setup_answer(request, event, fragment="slots", status=422, generate_form=form)

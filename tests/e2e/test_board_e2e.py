@@ -1,0 +1,141 @@
+"""The live board in a real browser (Debian's chromium): two people, two pages; what one
+does appears on the other's page without a reload."""
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from sessions.models import OpenSpace
+from tests.factories import make_open_space
+from tests.sessions.board_helpers import make_grid
+
+pytestmark = pytest.mark.e2e
+
+
+def sign_in(context, base_url: str, user) -> None:
+    client = Client()
+    client.force_login(user)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}]
+    )
+
+
+def open_board(context, url: str):
+    page = context.new_page()
+    page.goto(url)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.evaluate("window.notReloaded = true")
+    return page
+
+
+def test_drag_and_drop_placement_appears_on_another_board(asgi_live_server, browser):
+    grid = make_grid()
+    topic = make_open_space(event=grid.event, title="Dragged topic")
+    room, slot = grid.rooms[1], grid.slots[0]
+    board_url = f"{asgi_live_server}/events/{grid.event.slug}/board/"
+    organizer_context, visitor_context = browser.new_context(), browser.new_context()
+    sign_in(organizer_context, asgi_live_server, grid.organizer.user)
+    organizer = open_board(organizer_context, board_url)
+    visitor = open_board(visitor_context, board_url)
+
+    organizer.drag_and_drop(f"#os-{topic.pk}", f"#cell-{room.pk}-{slot.pk}")
+
+    expect(visitor.locator(f"#cell-{room.pk}-{slot.pk} #os-{topic.pk}")).to_be_visible(timeout=2000)
+    expect(visitor.locator(f"#unplaced-{topic.pk}")).to_have_count(0)
+    expect(organizer.locator("#board-status")).to_contain_text("Placed “Dragged topic” in Room B")
+    assert visitor.evaluate("window.notReloaded") is True
+    topic.refresh_from_db()
+    assert (topic.room_id, topic.slot_id) == (room.pk, slot.pk)
+    organizer_context.close()
+    visitor_context.close()
+
+
+def test_keyboard_placement_appears_on_another_board_and_conflict_is_explained(
+    asgi_live_server, browser
+):
+    grid = make_grid()
+    topic = make_open_space(event=grid.event, title="Keyboard topic")
+    make_open_space(
+        event=grid.event, title="Holder", room=grid.rooms[0], slot=grid.slots[1], status="scheduled"
+    )
+    room, slot = grid.rooms[0], grid.slots[0]
+    board_url = f"{asgi_live_server}/events/{grid.event.slug}/board/"
+    organizer_context, visitor_context = browser.new_context(), browser.new_context()
+    sign_in(organizer_context, asgi_live_server, grid.organizer.user)
+    organizer = open_board(organizer_context, board_url)
+    visitor = open_board(visitor_context, board_url)
+
+    organizer.locator(f"#os-{topic.pk} .board-card__move").focus()
+    organizer.keyboard.press("Enter")
+    where = organizer.get_by_label("Where")
+    expect(where).to_be_focused()
+    where.select_option(f"{grid.rooms[0].pk}-{grid.slots[1].pk}")  # taken by "Holder"
+    organizer.keyboard.press("Tab")  # to "Put it there"
+    organizer.keyboard.press("Enter")
+    expect(organizer.locator("#board-status [role=alert]")).to_contain_text(
+        "is already taken by “Holder”. Nothing was changed."
+    )
+    where.select_option(f"{room.pk}-{slot.pk}")
+    organizer.get_by_role("button", name="Put it there").press("Enter")
+
+    expect(visitor.locator(f"#cell-{room.pk}-{slot.pk} #os-{topic.pk}")).to_be_visible(timeout=2000)
+    expect(organizer.locator("#board-panel")).to_be_empty()
+    assert visitor.evaluate("window.notReloaded") is True
+    organizer_context.close()
+    visitor_context.close()
+
+
+def test_board_that_lost_its_connection_refreshes_itself(asgi_live_server, browser):
+    grid = make_grid()
+    topic = make_open_space(event=grid.event, title="Placed while away")
+    room, slot = grid.rooms[1], grid.slots[1]
+    board_url = f"{asgi_live_server}/events/{grid.event.slug}/board/"
+    organizer_context, visitor_context = browser.new_context(), browser.new_context()
+    sign_in(organizer_context, asgi_live_server, grid.organizer.user)
+    organizer = open_board(organizer_context, board_url)
+    visitor = open_board(visitor_context, board_url)
+
+    # Cut the visitor's socket; while it is down, the organizer places a topic.
+    visitor.evaluate(
+        "document.getElementById('board-live')['htmx-internal-data'].webSocket.socket.close()"
+    )
+    expect(visitor.locator("#live-status")).to_have_attribute("data-state", "offline")
+    organizer.drag_and_drop(f"#os-{topic.pk}", f"#cell-{room.pk}-{slot.pk}")
+    expect(organizer.locator("#board-status")).to_contain_text("Placed “Placed while away”")
+
+    expect(visitor.locator("#live-status")).to_have_attribute("data-state", "live", timeout=8000)
+    expect(visitor.locator(f"#cell-{room.pk}-{slot.pk} #os-{topic.pk}")).to_be_visible(timeout=3000)
+    assert visitor.evaluate("window.notReloaded") is True
+    assert OpenSpace.objects.get(pk=topic.pk).slot_id == slot.pk
+    organizer_context.close()
+    visitor_context.close()
+
+
+def test_proposal_and_interest_appear_on_another_marketplace(asgi_live_server, browser):
+    grid = make_grid()
+    market_url = f"{asgi_live_server}/events/{grid.event.slug}/open-spaces/"
+    proposer_context, watcher_context = browser.new_context(), browser.new_context()
+    proposer = open_board(proposer_context, market_url)
+    watcher = open_board(watcher_context, market_url)
+
+    proposer.locator("#id_title").fill("Observability on a budget")
+    proposer.locator("#id_host").fill("Gus")
+    proposer.get_by_role("button", name="Propose").click()
+
+    card = watcher.locator(".proposal", has_text="Observability on a budget")
+    expect(card).to_be_visible(timeout=2000)
+    expect(card.get_by_role("button", name="Withdraw")).to_have_count(0)  # not the watcher's
+    expect(
+        proposer.locator(".proposal", has_text="Observability on a budget").get_by_role(
+            "button", name="Withdraw"
+        )
+    ).to_be_visible()
+    card.get_by_role("button", name="I'm interested").click()
+    expect(
+        proposer.locator(".proposal", has_text="Observability on a budget").locator(
+            ".interest__count"
+        )
+    ).to_have_text("1 interested", timeout=2000)
+    assert proposer.evaluate("window.notReloaded") is True
+    proposer_context.close()
+    watcher_context.close()
