@@ -6,6 +6,7 @@ is what `make run` and `make test` use. `DATABASE_URL` switches to PostgreSQL
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -141,6 +142,14 @@ STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 # Serve straight from static/ so `make run` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# WhiteNoise hands Django's ASGI handler a file iterator, which Django then reads
+# in a worker thread and warns about; that is the intended path for static files.
+warnings.filterwarnings(
+    "ignore",
+    message="StreamingHttpResponse must consume synchronous iterators",
+    module="django.core.handlers.asgi",
+)
 
 # --- Security -------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

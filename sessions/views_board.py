@@ -439,7 +439,10 @@ def display(request: HttpRequest, slug: str) -> HttpResponse:
         if row.state == "now":
             for cell in row.cells:
                 if cell.card is not None:
-                    cell.card.qr_svg = _qr_svg(request.build_absolute_uri(cell.card.url))
+                    # Straight into the live editor: people scan it to take notes.
+                    cell.card.qr_svg = _qr_svg(
+                        request.build_absolute_uri(cell.card.url + "?write#notes")
+                    )
     context = {
         "event": event,
         "display": view,

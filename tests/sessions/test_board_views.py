@@ -480,7 +480,7 @@ def test_display_marks_now_and_next_and_shows_qr_to_notes_of_running_sessions():
     response = Client().get(url("board_display", grid.event) + f"?at={moment}")
 
     html = response.content.decode()
-    notes_url = f"http://testserver{running.get_absolute_url()}"
+    notes_url = f"http://testserver{running.get_absolute_url()}?write#notes"
     expected_qr = segno.make(notes_url, error="m").svg_inline(scale=4, border=2)
     assert response.status_code == 200
     assert re.findall(r'class="display-row display-row--(\w+)"', html) == ["now", "next"]
