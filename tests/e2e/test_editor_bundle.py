@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from playwright.sync_api import Page, expect
 
 from .contract_server import ContractServer, static_pages
+from .editor_helpers import STORED_TEXT, type_at, ytext
 
 pytestmark = pytest.mark.e2e
 
@@ -103,28 +104,6 @@ def open_note(browser, server):
         context.close()
 
 
-# Read the note as kept in IndexedDB, through a second y-indexeddb reader.
-STORED_TEXT = """async ([name, expected]) => {
-  const { doc, persistence } = document.getElementById("note-editor").confnotes;
-  const copy = new doc.constructor();
-  const reader = new persistence.constructor(name, copy);
-  await reader.whenSynced;
-  const text = copy.getText("content").toString();
-  await reader.destroy();
-  return text.includes(expected);
-}"""
-
-
-def ytext(page: Page) -> str:
-    return page.evaluate("document.getElementById('note-editor').confnotes.ytext.toString()")
-
-
-def type_at_end(page: Page, text: str) -> None:
-    page.locator("#note-editor .cm-content").click()
-    page.keyboard.press("Control+End")
-    page.keyboard.type(text)
-
-
 def expect_saved(page: Page) -> None:
     expect(page.locator("#note-status")).to_have_attribute("data-connection", "connected")
     expect(page.locator("#note-status")).to_have_attribute("data-saved", "true", timeout=10_000)
@@ -142,9 +121,9 @@ def test_editor_two_people_type_converge_and_see_each_other(open_note, server):
     guest.locator("#note-guest-name").fill("Bob the guest")
     guest.locator("#note-guest-form button").click()
 
-    type_at_end(alice, "# Keynote\nAlice was here.")
+    type_at(alice, "Control+End", "# Keynote\nAlice was here.")
     expect(guest.locator("#note-editor .cm-content")).to_contain_text("Alice was here.")
-    type_at_end(guest, "\nBob too.")
+    type_at(guest, "Control+End", "\nBob too.")
 
     expected = "# Keynote\nAlice was here.\nBob too."
     expect(alice.locator("#note-editor .cm-content")).to_contain_text("Bob too.")
@@ -173,7 +152,7 @@ def test_editor_two_people_type_converge_and_see_each_other(open_note, server):
 def test_editor_offline_edits_survive_reload_and_reach_the_server(open_note, server):
     page = open_note(2, name="Carol", text="")
     expect(page.locator("#note-status")).to_have_attribute("data-connection", "connected")
-    type_at_end(page, "online line")
+    type_at(page, "Control+End", "online line")
     expect_saved(page)
     # The service worker controls the page and has kept it for offline use.
     page.wait_for_function(
@@ -185,7 +164,7 @@ def test_editor_offline_edits_survive_reload_and_reach_the_server(open_note, ser
     server.stop()  # the network is gone: sockets closed, connections refused
     try:
         expect(page.locator("#note-status")).to_have_attribute("data-connection", "offline")
-        type_at_end(page, "\noffline line")
+        type_at(page, "Control+End", "\noffline line")
         expect(page.locator("#note-status")).to_have_attribute("data-saved", "false")
         expect(page.locator("#note-saved")).to_contain_text("Unsaved changes")
         # IndexedDB writes are asynchronous: a reload in the same millisecond
@@ -195,7 +174,7 @@ def test_editor_offline_edits_survive_reload_and_reach_the_server(open_note, ser
         page.reload()  # served by the service worker; the text comes from IndexedDB
         expect(page.locator("#note-editor")).to_have_attribute("data-ready", "true")
         expect(page.locator("#note-editor .cm-content")).to_contain_text("offline line")
-        type_at_end(page, "\nafter reload")
+        type_at(page, "Control+End", "\nafter reload")
         expect(page.locator("#note-status")).to_have_attribute("data-saved", "false")
     finally:
         server.start()
@@ -208,7 +187,7 @@ def test_editor_deletion_counts_as_saved_only_once_the_server_has_it(open_note, 
     # Deleting moves no state vector: "saved" must wait for the server's answer.
     page = open_note(4, name="Hal")
     expect(page.locator("#note-status")).to_have_attribute("data-connection", "connected")
-    type_at_end(page, "keep drop")
+    type_at(page, "Control+End", "keep drop")
     expect_saved(page)
 
     for _ in range(5):
@@ -224,7 +203,7 @@ def test_editor_reader_sees_live_updates_read_only(open_note, server):
     reader = open_note(3, write="0", name="Erin")
     expect(reader.locator("#note-editor")).to_have_attribute("data-read-only", "true")
     expect(reader.locator("#note-editor .cm-content")).to_have_attribute("contenteditable", "false")
-    type_at_end(writer, "live for readers")
+    type_at(writer, "Control+End", "live for readers")
     expect(reader.locator("#note-editor .cm-content")).to_contain_text("live for readers")
     expect(reader.locator("#note-saved")).to_have_text("Read-only")
 
@@ -232,7 +211,7 @@ def test_editor_reader_sees_live_updates_read_only(open_note, server):
 def test_editor_server_read_only_switches_editor_to_read_only(open_note, server):
     page = open_note(READ_ONLY_NOTE, name="Fay")
     expect(page.locator("#note-status")).to_have_attribute("data-connection", "connected")
-    type_at_end(page, "x")
+    type_at(page, "Control+End", "x")
     message = page.locator("#note-editor-message")
     expect(message).to_have_attribute("data-reason", "read-only")
     expect(message).to_contain_text("read-only")

@@ -1,0 +1,27 @@
+"""Helpers for browser tests of the live note editor (`#note-editor`)."""
+
+from playwright.sync_api import Page
+
+# Read the note as kept in IndexedDB, through a second y-indexeddb reader.
+# Use with `page.wait_for_function(STORED_TEXT, arg=[db_name, expected_substring])`.
+STORED_TEXT = """async ([name, expected]) => {
+  const { doc, persistence } = document.getElementById("note-editor").confnotes;
+  const copy = new doc.constructor();
+  const reader = new persistence.constructor(name, copy);
+  await reader.whenSynced;
+  const text = copy.getText("content").toString();
+  await reader.destroy();
+  return text.includes(expected);
+}"""
+
+
+def ytext(page: Page) -> str:
+    """The editor's shared text (its Y.Text) as this page holds it now."""
+    return page.evaluate("document.getElementById('note-editor').confnotes.ytext.toString()")
+
+
+def type_at(page: Page, key: str, text: str) -> None:
+    """Focus the editor, press `key` (e.g. "Control+End") to move the cursor, type `text`."""
+    page.locator("#note-editor .cm-content").click()
+    page.keyboard.press(key)
+    page.keyboard.type(text)
