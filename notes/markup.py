@@ -86,22 +86,56 @@ class Html:
 Block = Paragraph | Heading | ListBlock | Code | Quote | Table | Rule | Html
 
 
+# ------------------------------------- layout shared by the Markdown and Org writers
+# Both writers lay out blocks and list items alike; they differ in how one block
+# (`write_block(block, offset) -> lines`) and an item's first lines are written.
+
+
+def _text(lines: list[str]) -> str:
+    return "\n".join(lines).rstrip() + ("\n" if lines else "")
+
+
+def _blocks_lines(blocks: list, write_block, offset: int) -> list[str]:
+    """The blocks' lines, one blank line between two blocks."""
+    out: list[str] = []
+    for block in blocks:
+        if out:
+            out.append("")
+        out.extend(write_block(block, offset))
+    return out
+
+
+def _list_lines(block: ListBlock, write_item, offset: int) -> list[str]:
+    out = []
+    for item in block.items:
+        marker = f"{item.number}{block.delimiter} " if block.ordered else "- "
+        out.extend(write_item(item, marker, offset))
+    return out
+
+
+def _item_lines(marker: str, first: list[str], blocks: list, write_block, offset: int) -> list[str]:
+    """A list item: its text's lines `first` after the marker, then its other blocks,
+    all indented by the marker's width."""
+    pad = " " * len(marker)
+    out = [(marker + first[0]).rstrip()] if first else [marker.rstrip()]
+    out.extend(pad + line if line else "" for line in first[1:])
+    previous_tight = True
+    for block in blocks:
+        # A list right under the item's text stays tight; anything else gets a
+        # blank line, exactly as `_blocks_lines` separates blocks.
+        if not (previous_tight and isinstance(block, ListBlock) and first):
+            out.append("")
+        out.extend(pad + line if line else "" for line in write_block(block, offset))
+        previous_tight = False
+    return out
+
+
 # ------------------------------------------------------------ Markdown output
 
 
 def render_markdown(blocks: list, *, heading_offset: int = 0) -> str:
     """Canonical Markdown for `blocks`; headings are shifted by `heading_offset`."""
-    lines = _md_blocks(blocks, heading_offset)
-    return "\n".join(lines).rstrip() + ("\n" if lines else "")
-
-
-def _md_blocks(blocks: list, offset: int) -> list[str]:
-    out: list[str] = []
-    for block in blocks:
-        if out:
-            out.append("")
-        out.extend(_md_block(block, offset))
-    return out
+    return _text(_blocks_lines(blocks, _md_block, heading_offset))
 
 
 def _md_block(block, offset: int) -> list[str]:
@@ -110,18 +144,14 @@ def _md_block(block, offset: int) -> list[str]:
     if isinstance(block, Heading):
         return ["#" * min(block.level + offset, 6) + " " + block.text]
     if isinstance(block, ListBlock):
-        out = []
-        for item in block.items:
-            marker = f"{item.number}{block.delimiter} " if block.ordered else "- "
-            out.extend(_md_item(item, marker, offset))
-        return out
+        return _list_lines(block, _md_item, offset)
     if isinstance(block, Code):
         fence = "```"
         while fence in block.text:
             fence += "`"
         return [fence + block.info, *block.text.splitlines(), fence]
     if isinstance(block, Quote):
-        return [("> " + line).rstrip() for line in _md_blocks(block.blocks, offset)]
+        return [("> " + line).rstrip() for line in _blocks_lines(block.blocks, _md_block, offset)]
     if isinstance(block, Table):
         return _md_table(block)
     if isinstance(block, Rule):
@@ -132,23 +162,12 @@ def _md_block(block, offset: int) -> list[str]:
 
 
 def _md_item(item: ListItem, marker: str, offset: int) -> list[str]:
-    pad = " " * len(marker)
     blocks = item.blocks
     first: list[str] = []
     if blocks and isinstance(blocks[0], Paragraph):
         first = blocks[0].text.split("\n")
         blocks = blocks[1:]
-    out = [(marker + first[0]).rstrip()] if first else [marker.rstrip()]
-    out.extend(pad + line if line else "" for line in first[1:])
-    previous_tight = True
-    for block in blocks:
-        # A list right under the item's text stays tight; anything else gets a
-        # blank line, exactly as `_md_blocks` separates blocks.
-        if not (previous_tight and isinstance(block, ListBlock) and first):
-            out.append("")
-        out.extend(pad + line if line else "" for line in _md_block(block, offset))
-        previous_tight = False
-    return out
+    return _item_lines(marker, first, blocks, _md_block, offset)
 
 
 _ALIGN_MD = {"": "---", "left": ":---", "center": ":---:", "right": "---:"}
@@ -622,8 +641,7 @@ def _lonely(text: str, m: re.Match) -> bool:
 
 def render_org(blocks: list, *, heading_offset: int = 0) -> str:
     """Org text for `blocks`; a heading of level n gets n + `heading_offset` stars."""
-    lines = _org_blocks_out(blocks, heading_offset)
-    return "\n".join(lines).rstrip() + ("\n" if lines else "")
+    return _text(_blocks_lines(blocks, _org_block, heading_offset))
 
 
 def markdown_to_org(text: str, *, heading_offset: int = 0) -> str:
@@ -634,33 +652,20 @@ def org_to_markdown(text: str, *, heading_offset: int = 0) -> str:
     return render_markdown(org_blocks(text.split("\n"), heading_offset=heading_offset))
 
 
-def _org_blocks_out(blocks: list, offset: int) -> list[str]:
-    out: list[str] = []
-    for block in blocks:
-        if out:
-            out.append("")
-        out.extend(_org_block(block, offset))
-    return out
-
-
 def _org_block(block, offset: int) -> list[str]:
     if isinstance(block, Paragraph):
         return _org_protect_lines(markdown_inline_to_org(block.text).split("\n"))
     if isinstance(block, Heading):
         return ["*" * (block.level + offset) + " " + markdown_inline_to_org(block.text)]
     if isinstance(block, ListBlock):
-        out = []
-        for item in block.items:
-            marker = f"{item.number}{block.delimiter} " if block.ordered else "- "
-            out.extend(_org_item(item, marker, offset))
-        return out
+        return _list_lines(block, _org_item, offset)
     if isinstance(block, Code):
         body = [re.sub(r"^(\s*)(\*|#\+)", r"\1,\2", line) for line in block.text.splitlines()]
         if block.info:
             return [f"#+BEGIN_SRC {block.info}", *body, "#+END_SRC"]
         return ["#+BEGIN_EXAMPLE", *body, "#+END_EXAMPLE"]
     if isinstance(block, Quote):
-        return ["#+BEGIN_QUOTE", *_org_blocks_out(block.blocks, offset), "#+END_QUOTE"]
+        return ["#+BEGIN_QUOTE", *_blocks_lines(block.blocks, _org_block, offset), "#+END_QUOTE"]
     if isinstance(block, Table):
         return _org_table_out(block)
     if isinstance(block, Rule):
@@ -674,7 +679,6 @@ def _org_block(block, offset: int) -> list[str]:
 
 
 def _org_item(item: ListItem, marker: str, offset: int) -> list[str]:
-    pad = " " * len(marker)
     blocks = item.blocks
     first: list[str] = []
     if blocks and isinstance(blocks[0], Paragraph):
@@ -683,15 +687,7 @@ def _org_item(item: ListItem, marker: str, offset: int) -> list[str]:
         blocks = blocks[1:]
     if first and _ORG_ITEM_TEXT_NEEDS_GUARD.match(first[0]):
         first[0] = ZWSP + first[0]
-    out = [(marker + first[0]).rstrip()] if first else [marker.rstrip()]
-    out.extend(pad + line if line else "" for line in first[1:])
-    previous_tight = True
-    for block in blocks:
-        if not (previous_tight and isinstance(block, ListBlock) and first):
-            out.append("")
-        out.extend(pad + line if line else "" for line in _org_block(block, offset))
-        previous_tight = False
-    return out
+    return _item_lines(marker, first, blocks, _org_block, offset)
 
 
 # An item whose text starts like a block or table would be misread by Org.
