@@ -28,15 +28,34 @@ def open_board(context, url: str):
     return page
 
 
-def test_drag_and_drop_placement_appears_on_another_board(asgi_live_server, browser):
+@pytest.fixture
+def open_live_page(asgi_live_server, browser):
+    """`open_live_page(path, user=None)`: the page, live, in a browser context of its own
+    (signed in as `user` if given); the contexts are closed after the test."""
+    contexts = []
+
+    def open_(path: str, *, user=None):
+        context = browser.new_context()
+        contexts.append(context)
+        if user is not None:
+            sign_in(context, asgi_live_server, user)
+        return open_board(context, f"{asgi_live_server}{path}")
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def board_path(grid) -> str:
+    return f"/events/{grid.event.slug}/board/"
+
+
+def test_drag_and_drop_placement_appears_on_another_board(open_live_page):
     grid = make_grid()
     topic = make_open_space(event=grid.event, title="Dragged topic")
     room, slot = grid.rooms[1], grid.slots[0]
-    board_url = f"{asgi_live_server}/events/{grid.event.slug}/board/"
-    organizer_context, visitor_context = browser.new_context(), browser.new_context()
-    sign_in(organizer_context, asgi_live_server, grid.organizer.user)
-    organizer = open_board(organizer_context, board_url)
-    visitor = open_board(visitor_context, board_url)
+    organizer = open_live_page(board_path(grid), user=grid.organizer.user)
+    visitor = open_live_page(board_path(grid))
 
     organizer.drag_and_drop(f"#os-{topic.pk}", f"#cell-{room.pk}-{slot.pk}")
 
@@ -46,24 +65,17 @@ def test_drag_and_drop_placement_appears_on_another_board(asgi_live_server, brow
     assert visitor.evaluate("window.notReloaded") is True
     topic.refresh_from_db()
     assert (topic.room_id, topic.slot_id) == (room.pk, slot.pk)
-    organizer_context.close()
-    visitor_context.close()
 
 
 def test_keyboard_placement_appears_on_another_board_and_conflict_is_explained(
-    asgi_live_server, browser
+    open_live_page,
 ):
     grid = make_grid()
     topic = make_open_space(event=grid.event, title="Keyboard topic")
-    make_open_space(
-        event=grid.event, title="Holder", room=grid.rooms[0], slot=grid.slots[1], status="scheduled"
-    )
+    grid.placed(0, 1, title="Holder")
     room, slot = grid.rooms[0], grid.slots[0]
-    board_url = f"{asgi_live_server}/events/{grid.event.slug}/board/"
-    organizer_context, visitor_context = browser.new_context(), browser.new_context()
-    sign_in(organizer_context, asgi_live_server, grid.organizer.user)
-    organizer = open_board(organizer_context, board_url)
-    visitor = open_board(visitor_context, board_url)
+    organizer = open_live_page(board_path(grid), user=grid.organizer.user)
+    visitor = open_live_page(board_path(grid))
 
     organizer.locator(f"#os-{topic.pk} .board-card__move").focus()
     organizer.keyboard.press("Enter")
@@ -81,19 +93,14 @@ def test_keyboard_placement_appears_on_another_board_and_conflict_is_explained(
     expect(visitor.locator(f"#cell-{room.pk}-{slot.pk} #os-{topic.pk}")).to_be_visible(timeout=2000)
     expect(organizer.locator("#board-panel")).to_be_empty()
     assert visitor.evaluate("window.notReloaded") is True
-    organizer_context.close()
-    visitor_context.close()
 
 
-def test_board_that_lost_its_connection_refreshes_itself(asgi_live_server, browser):
+def test_board_that_lost_its_connection_refreshes_itself(open_live_page):
     grid = make_grid()
     topic = make_open_space(event=grid.event, title="Placed while away")
     room, slot = grid.rooms[1], grid.slots[1]
-    board_url = f"{asgi_live_server}/events/{grid.event.slug}/board/"
-    organizer_context, visitor_context = browser.new_context(), browser.new_context()
-    sign_in(organizer_context, asgi_live_server, grid.organizer.user)
-    organizer = open_board(organizer_context, board_url)
-    visitor = open_board(visitor_context, board_url)
+    organizer = open_live_page(board_path(grid), user=grid.organizer.user)
+    visitor = open_live_page(board_path(grid))
 
     # Cut the visitor's socket; while it is down, the organizer places a topic.
     visitor.evaluate(
@@ -107,16 +114,13 @@ def test_board_that_lost_its_connection_refreshes_itself(asgi_live_server, brows
     expect(visitor.locator(f"#cell-{room.pk}-{slot.pk} #os-{topic.pk}")).to_be_visible(timeout=3000)
     assert visitor.evaluate("window.notReloaded") is True
     assert OpenSpace.objects.get(pk=topic.pk).slot_id == slot.pk
-    organizer_context.close()
-    visitor_context.close()
 
 
-def test_proposal_and_interest_appear_on_another_marketplace(asgi_live_server, browser):
+def test_proposal_and_interest_appear_on_another_marketplace(open_live_page):
     grid = make_grid()
-    market_url = f"{asgi_live_server}/events/{grid.event.slug}/open-spaces/"
-    proposer_context, watcher_context = browser.new_context(), browser.new_context()
-    proposer = open_board(proposer_context, market_url)
-    watcher = open_board(watcher_context, market_url)
+    market_path = f"/events/{grid.event.slug}/open-spaces/"
+    proposer = open_live_page(market_path)
+    watcher = open_live_page(market_path)
 
     proposer.locator("#id_title").fill("Observability on a budget")
     proposer.locator("#id_host").fill("Gus")
@@ -137,5 +141,3 @@ def test_proposal_and_interest_appear_on_another_marketplace(asgi_live_server, b
         )
     ).to_have_text("1 interested", timeout=2000)
     assert proposer.evaluate("window.notReloaded") is True
-    proposer_context.close()
-    watcher_context.close()

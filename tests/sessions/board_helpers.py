@@ -21,8 +21,13 @@ class Grid:
     other: Actor
     guest: Actor
 
-    def actor(self, user=None, guest_key: str = "") -> Actor:
-        return Actor(user=user, guest_key=guest_key)
+    def placed(self, room: int, slot: int, *, host: Actor | None = None, **extra) -> OpenSpace:
+        """A scheduled topic in the cell (`rooms[room]`, `slots[slot]`), hosted by `host`
+        (see `hosted_by`) if given."""
+        where = {"room": self.rooms[room], "slot": self.slots[slot], "status": "scheduled"}
+        if host is not None:
+            return hosted_by(host, event=self.event, **where, **extra)
+        return make_open_space(event=self.event, **where, **extra)
 
 
 def make_user(*, username: str, **extra):

@@ -227,12 +227,8 @@ def test_move_to_free_cell_frees_the_old_one():
 
 def test_move_to_occupied_cell_is_refused():
     grid = make_grid()
-    a = make_open_space(
-        event=grid.event, room=grid.rooms[0], slot=grid.slots[0], status="scheduled"
-    )
-    b = make_open_space(
-        event=grid.event, room=grid.rooms[1], slot=grid.slots[0], status="scheduled"
-    )
+    a = grid.placed(0, 0)
+    b = grid.placed(1, 0)
 
     with pytest.raises(services.CellOccupied):
         services.open_space_move(
@@ -247,9 +243,7 @@ def test_move_to_occupied_cell_is_refused():
 
 def test_unplace_returns_topic_to_the_list():
     grid = make_grid()
-    topic = make_open_space(
-        event=grid.event, room=grid.rooms[0], slot=grid.slots[0], status="scheduled"
-    )
+    topic = grid.placed(0, 0)
 
     result = services.open_space_unplace(actor=grid.organizer, open_space=topic)
 
@@ -260,12 +254,8 @@ def test_unplace_returns_topic_to_the_list():
 
 def test_swap_exchanges_two_placed_topics():
     grid = make_grid()
-    a = make_open_space(
-        event=grid.event, room=grid.rooms[0], slot=grid.slots[0], status="scheduled"
-    )
-    b = make_open_space(
-        event=grid.event, room=grid.rooms[1], slot=grid.slots[1], status="scheduled"
-    )
+    a = grid.placed(0, 0)
+    b = grid.placed(1, 1)
 
     services.open_space_swap(
         actor=grid.organizer,
@@ -281,9 +271,7 @@ def test_swap_exchanges_two_placed_topics():
 def test_swap_with_unplaced_topic_sends_occupant_to_the_list():
     grid = make_grid()
     newcomer = make_open_space(event=grid.event)
-    holder = make_open_space(
-        event=grid.event, room=grid.rooms[0], slot=grid.slots[0], status="scheduled"
-    )
+    holder = grid.placed(0, 0)
 
     services.open_space_swap(
         actor=grid.organizer,
@@ -299,12 +287,8 @@ def test_swap_with_unplaced_topic_sends_occupant_to_the_list():
 
 def test_swap_after_the_board_changed_is_refused():
     grid = make_grid()
-    a = make_open_space(
-        event=grid.event, room=grid.rooms[0], slot=grid.slots[0], status="scheduled"
-    )
-    b = make_open_space(
-        event=grid.event, room=grid.rooms[1], slot=grid.slots[1], status="scheduled"
-    )
+    a = grid.placed(0, 0)
+    b = grid.placed(1, 1)
 
     with pytest.raises(services.BoardError) as info:
         services.open_space_swap(
@@ -323,14 +307,7 @@ def test_swap_after_the_board_changed_is_refused():
 
 def test_place_warns_when_host_is_double_booked():
     grid = make_grid()
-    first = hosted_by(
-        grid.host,
-        event=grid.event,
-        title="First",
-        room=grid.rooms[0],
-        slot=grid.slots[0],
-        status="scheduled",
-    )
+    first = grid.placed(0, 0, title="First", host=grid.host)
     second = hosted_by(grid.host, event=grid.event, title="Second")
 
     result = services.open_space_place(
@@ -403,14 +380,7 @@ def test_self_scheduling_refuses_placing_someone_elses_topic():
 def test_self_scheduling_host_cannot_swap_with_someone_elses_topic():
     grid = make_grid(open_space_placement=Event.Placement.HOSTS)
     mine = hosted_by(grid.host, event=grid.event, title="Mine")
-    theirs = hosted_by(
-        grid.other,
-        event=grid.event,
-        title="Theirs",
-        room=grid.rooms[0],
-        slot=grid.slots[0],
-        status="scheduled",
-    )
+    theirs = grid.placed(0, 0, title="Theirs", host=grid.other)
 
     with pytest.raises(services.NotAllowed):
         services.open_space_swap(
@@ -494,9 +464,7 @@ def test_other_user_cannot_edit_or_withdraw():
 
 def test_guest_host_withdraws_own_topic_from_same_browser():
     grid = make_grid()
-    topic = hosted_by(
-        grid.guest, event=grid.event, room=grid.rooms[0], slot=grid.slots[0], status="scheduled"
-    )
+    topic = grid.placed(0, 0, host=grid.guest)
 
     services.open_space_withdraw(actor=grid.guest, open_space=topic)
 
@@ -506,9 +474,7 @@ def test_guest_host_withdraws_own_topic_from_same_browser():
 
 def test_withdrawn_cell_can_be_taken_again():
     grid = make_grid()
-    gone = make_open_space(
-        event=grid.event, room=grid.rooms[0], slot=grid.slots[0], status="scheduled"
-    )
+    gone = grid.placed(0, 0)
     services.open_space_withdraw(actor=grid.organizer, open_space=gone)
     topic = make_open_space(event=grid.event)
 
@@ -559,7 +525,7 @@ def test_room_create_by_non_organizer_is_refused():
 
 def test_room_delete_refuses_room_with_sessions():
     grid = make_grid()
-    make_open_space(event=grid.event, room=grid.rooms[0], slot=grid.slots[0], status="scheduled")
+    grid.placed(0, 0)
 
     with pytest.raises(services.BoardError) as info:
         services.room_delete(actor=grid.organizer, room=grid.rooms[0])
@@ -648,7 +614,7 @@ def test_settings_update_by_host_is_refused():
 
 def test_event_with_placed_open_spaces_can_be_deleted_whole():
     grid = make_grid()
-    make_open_space(event=grid.event, room=grid.rooms[0], slot=grid.slots[0], status="scheduled")
+    grid.placed(0, 0)
 
     grid.event.delete()
 
@@ -657,7 +623,7 @@ def test_event_with_placed_open_spaces_can_be_deleted_whole():
 
 def test_room_holding_an_open_space_cannot_be_deleted_on_its_own():
     grid = make_grid()
-    make_open_space(event=grid.event, room=grid.rooms[0], slot=grid.slots[0], status="scheduled")
+    grid.placed(0, 0)
 
     with pytest.raises(RestrictedError):
         grid.rooms[0].delete()

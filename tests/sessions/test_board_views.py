@@ -221,13 +221,7 @@ def test_withdraw_by_host_with_htmx_confirms_in_status():
 
 def test_board_shows_grid_cells_unplaced_column_and_over_capacity():
     grid = make_grid(rooms=2, slots=1)  # Room A holds 10, Room B 20
-    placed = make_open_space(
-        event=grid.event,
-        title="Crowded",
-        room=grid.rooms[0],
-        slot=grid.slots[0],
-        status="scheduled",
-    )
+    placed = grid.placed(0, 0, title="Crowded")
     for n in range(11):
         Interest.objects.create(open_space=placed, guest_key=f"g{n}")
     waiting = make_open_space(event=grid.event, title="Waiting")
@@ -270,22 +264,8 @@ def test_board_with_htmx_returns_only_the_live_region():
 
 def test_board_shows_host_double_booking_warning():
     grid = make_grid()
-    hosted_by(
-        grid.host,
-        event=grid.event,
-        title="One",
-        room=grid.rooms[0],
-        slot=grid.slots[0],
-        status="scheduled",
-    )
-    hosted_by(
-        grid.host,
-        event=grid.event,
-        title="Two",
-        room=grid.rooms[1],
-        slot=grid.slots[0],
-        status="scheduled",
-    )
+    grid.placed(0, 0, title="One", host=grid.host)
+    grid.placed(1, 0, title="Two", host=grid.host)
 
     html = Client().get(url("board", grid.event)).content.decode()
 
@@ -313,9 +293,7 @@ def test_board_page_queries_do_not_grow_with_rooms(rooms, django_assert_num_quer
 
 def test_place_form_without_javascript_lists_every_cell_with_its_state():
     grid = make_grid(rooms=2, slots=1)
-    make_open_space(
-        event=grid.event, title="Holder", room=grid.rooms[0], slot=grid.slots[0], status="scheduled"
-    )
+    grid.placed(0, 0, title="Holder")
     topic = make_open_space(event=grid.event, title="Waiting")
 
     response = signed_in(grid.organizer.user).get(url("board_place_form", grid.event, topic.pk))
@@ -360,9 +338,7 @@ def test_place_without_javascript_redirects_to_board_with_message():
 
 def test_place_into_occupied_cell_with_htmx_answers_409_and_offers_swap():
     grid = make_grid()
-    holder = make_open_space(
-        event=grid.event, title="Holder", room=grid.rooms[0], slot=grid.slots[0], status="scheduled"
-    )
+    holder = grid.placed(0, 0, title="Holder")
     topic = make_open_space(event=grid.event, title="Newcomer")
     target = f"{grid.rooms[0].pk}-{grid.slots[0].pk}"
 
@@ -381,16 +357,8 @@ def test_place_into_occupied_cell_with_htmx_answers_409_and_offers_swap():
 
 def test_place_swap_post_exchanges_topics():
     grid = make_grid()
-    holder = make_open_space(
-        event=grid.event, title="Holder", room=grid.rooms[0], slot=grid.slots[0], status="scheduled"
-    )
-    topic = make_open_space(
-        event=grid.event,
-        title="Newcomer",
-        room=grid.rooms[1],
-        slot=grid.slots[1],
-        status="scheduled",
-    )
+    holder = grid.placed(0, 0, title="Holder")
+    topic = grid.placed(1, 1, title="Newcomer")
 
     response = signed_in(grid.organizer.user).post(
         url("board_place", grid.event),
@@ -465,16 +433,8 @@ def test_placed_open_space_is_on_schedule_json_and_ics():
 
 def test_display_marks_now_and_next_and_shows_qr_to_notes_of_running_sessions():
     grid = make_grid(rooms=1, slots=2)
-    running = make_open_space(
-        event=grid.event,
-        title="Running",
-        room=grid.rooms[0],
-        slot=grid.slots[0],
-        status="scheduled",
-    )
-    make_open_space(
-        event=grid.event, title="Later", room=grid.rooms[0], slot=grid.slots[1], status="scheduled"
-    )
+    running = grid.placed(0, 0, title="Running")
+    grid.placed(0, 1, title="Later")
     moment = at(grid.event, 0, 14, 20).strftime("%Y-%m-%dT%H:%M")
 
     response = Client().get(url("board_display", grid.event) + f"?at={moment}")
