@@ -49,6 +49,20 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "sessions/event_detail.html", context)
 
 
+def talk_or_404(*, slug: str, talk_slug: str) -> Talk:
+    """A talk of the event `slug`, with what its page and its notes export show."""
+    return get_object_or_404(
+        Talk.objects.select_related("event", "room", "note"), event__slug=slug, slug=talk_slug
+    )
+
+
+def open_space_or_404(*, slug: str, pk: int) -> OpenSpace:
+    """An open space of the event `slug`, with what its page and its notes export show."""
+    return get_object_or_404(
+        OpenSpace.objects.select_related("event", "room", "slot", "note"), event__slug=slug, pk=pk
+    )
+
+
 def _item_page(request: HttpRequest, *, event: Event, item: Talk | OpenSpace, template: str):
     access = get_policy().access(user=request.user, note_id=item.note_id)
     user = request.user
@@ -68,19 +82,13 @@ def _item_page(request: HttpRequest, *, event: Event, item: Talk | OpenSpace, te
 
 @require_GET
 def talk_detail(request: HttpRequest, slug: str, talk_slug: str) -> HttpResponse:
-    talk = get_object_or_404(
-        Talk.objects.select_related("event", "room", "note"), event__slug=slug, slug=talk_slug
-    )
+    talk = talk_or_404(slug=slug, talk_slug=talk_slug)
     return _item_page(request, event=talk.event, item=talk, template="sessions/talk_detail.html")
 
 
 @require_GET
 def open_space_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    open_space = get_object_or_404(
-        OpenSpace.objects.select_related("event", "room", "slot", "note"),
-        event__slug=slug,
-        pk=pk,
-    )
+    open_space = open_space_or_404(slug=slug, pk=pk)
     return _item_page(
         request,
         event=open_space.event,

@@ -15,9 +15,11 @@ from notes.outline import OutlineError
 from . import exporting
 from .forms_transfer import ImportConfirmForm, NotesUploadForm
 from .importing import event_import
-from .models import Event, OpenSpace, Talk
+from .models import Event
+from .views import open_space_or_404, talk_or_404
 
 _SESSION_KEY = "notes_import"
+MARKDOWN = "text/markdown; charset=utf-8"
 
 
 def _download(content: bytes | str, *, filename: str, content_type: str) -> HttpResponse:
@@ -26,59 +28,52 @@ def _download(content: bytes | str, *, filename: str, content_type: str) -> Http
     return response
 
 
-@require_GET
-def event_notes_md(request: HttpRequest, slug: str) -> HttpResponse:
+def _event_download(slug: str, export, *, extension: str, content_type: str) -> HttpResponse:
+    """All of an event's notes as one file, `export(event=...)` writing its content."""
     event = get_object_or_404(Event, slug=slug)
     return _download(
-        exporting.event_export_markdown(event=event),
-        filename=f"{event.slug}-notes.md",
-        content_type="text/markdown; charset=utf-8",
+        export(event=event), filename=f"{event.slug}-notes.{extension}", content_type=content_type
+    )
+
+
+@require_GET
+def event_notes_md(request: HttpRequest, slug: str) -> HttpResponse:
+    return _event_download(
+        slug, exporting.event_export_markdown, extension="md", content_type=MARKDOWN
     )
 
 
 @require_GET
 def event_notes_org(request: HttpRequest, slug: str) -> HttpResponse:
-    event = get_object_or_404(Event, slug=slug)
-    return _download(
-        exporting.event_export_org(event=event),
-        filename=f"{event.slug}-notes.org",
-        content_type="text/org; charset=utf-8",
+    return _event_download(
+        slug, exporting.event_export_org, extension="org", content_type="text/org; charset=utf-8"
     )
 
 
 @require_GET
 def event_notes_zip(request: HttpRequest, slug: str) -> HttpResponse:
-    event = get_object_or_404(Event, slug=slug)
-    return _download(
-        exporting.event_export_zip(event=event),
-        filename=f"{event.slug}-notes.zip",
-        content_type="application/zip",
+    return _event_download(
+        slug, exporting.event_export_zip, extension="zip", content_type="application/zip"
     )
 
 
 @require_GET
 def talk_notes_md(request: HttpRequest, slug: str, talk_slug: str) -> HttpResponse:
-    talk = get_object_or_404(
-        Talk.objects.select_related("event", "room", "note"), event__slug=slug, slug=talk_slug
-    )
+    talk = talk_or_404(slug=slug, talk_slug=talk_slug)
     return _download(
         exporting.item_export_markdown(item=talk),
         filename=f"{talk.slug}.md",
-        content_type="text/markdown; charset=utf-8",
+        content_type=MARKDOWN,
     )
 
 
 @require_GET
 def open_space_notes_md(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    open_space = get_object_or_404(
-        OpenSpace.objects.select_related("event", "room", "slot", "note"),
-        event__slug=slug,
-        pk=pk,
-    )
+    open_space = open_space_or_404(slug=slug, pk=pk)
     return _download(
         exporting.item_export_markdown(item=open_space),
         filename=f"open-space-{open_space.pk}.md",
-        content_type="text/markdown; charset=utf-8",
+        content_type=MARKDOWN,
     )
 
 
