@@ -526,6 +526,34 @@ def test_setup_add_room_without_javascript():
     ]
 
 
+def test_setup_room_delete_refused_without_javascript_returns_with_the_reason():
+    grid = make_grid(rooms=1)
+    grid.placed(0, 0)
+    client = signed_in(grid.organizer.user)
+
+    response = client.post(url("board_room_delete", grid.event, grid.rooms[0].pk))
+
+    page = client.get(response["Location"]).content.decode()
+    assert (response.status_code, response["Location"]) == (302, url("board_setup", grid.event))
+    assert "“Room A” still holds 1 session(s); move them elsewhere first." in page
+    assert Room.objects.filter(pk=grid.rooms[0].pk).exists()
+
+
+def test_setup_slot_delete_refused_with_htmx_explains_in_the_slots_fragment():
+    grid = make_grid(slots=1)
+    grid.placed(0, 0)
+
+    response = signed_in(grid.organizer.user).post(
+        url("board_slot_delete", grid.event, grid.slots[0].pk), **HTMX
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "still holds 1 session(s); move them elsewhere first." in html
+    assert 'role="alert"' in html
+    assert Slot.objects.filter(pk=grid.slots[0].pk).exists()
+
+
 def test_setup_generate_slots_with_htmx_reports_what_it_did():
     grid = make_grid(slots=0)
     day = grid.event.start_date.isoformat()
