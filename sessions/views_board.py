@@ -499,16 +499,36 @@ def _setup_context(event: Event, **extra) -> dict:
     return context
 
 
-def _setup_answer(request, event, *, fragment: str, status: int = 200, notice=None, **extra):
-    """htmx: the named fragment of the set-up page; otherwise the page (PRG on success)."""
+def _setup_answer(
+    request, event, *, fragment: str, status: int = 200, notice=None, error=None, **extra
+):
+    """htmx: the named fragment of the set-up page; otherwise the page (PRG on success,
+    and with the reason as a message when the write was refused with `error`)."""
     if request.htmx:
-        context = _setup_context(event, notice=notice, **extra)
+        context = _setup_context(event, notice=notice, error=error, **extra)
         return render(request, f"{SETUP}#{fragment}", context, status=status)
-    if status < 400:
+    if status < 400 or error:
         if notice:
             messages.success(request, notice)
+        if error:
+            messages.error(request, error)
         return redirect("sessions:board_setup", slug=event.slug)
     return render(request, SETUP, _setup_context(event, **extra), status=status)
+
+
+def _setup_saved(request, event: Event, *, kind: str, obj, notice: str) -> HttpResponse:
+    """A room or slot was saved: its row for htmx, else back to the set-up page."""
+    if request.htmx:
+        return render(request, f"{SETUP}#{kind}-row", {"event": event, kind: obj})
+    messages.success(request, notice)
+    return redirect("sessions:board_setup", slug=event.slug)
+
+
+def _setup_edit_page(request, event: Event, *, kind: str, obj, form, status: int) -> HttpResponse:
+    """The edit form of a room or slot: a fragment replacing its row for htmx, else a page."""
+    context = {"event": event, kind: obj, "form": form, "section": "setup"}
+    template = f"{SETUP}#{kind}-edit" if request.htmx else "sessions/board/setup_edit.html"
+    return render(request, template, context, status=status)
 
 
 @require_GET
@@ -586,15 +606,11 @@ def room_edit(request: HttpRequest, event: Event, access: BoardAccess, pk: int) 
             except ValidationError as error:
                 apply_errors(form, error)
             else:
-                if request.htmx:
-                    return render(request, f"{SETUP}#room-row", {"event": event, "room": room})
-                messages.success(request, f"Saved “{room.name}”.")
-                return redirect("sessions:board_setup", slug=event.slug)
+                return _setup_saved(
+                    request, event, kind="room", obj=room, notice=f"Saved “{room.name}”."
+                )
         status = 422
-    context = {"event": event, "room": room, "form": form, "section": "setup"}
-    if request.htmx:
-        return render(request, f"{SETUP}#room-edit", context, status=status)
-    return render(request, "sessions/board/setup_edit.html", context, status=status)
+    return _setup_edit_page(request, event, kind="room", obj=room, form=form, status=status)
 
 
 @require_POST
@@ -604,9 +620,6 @@ def room_delete(request: HttpRequest, event: Event, access: BoardAccess, pk: int
     try:
         services.room_delete(actor=access.actor, room=room)
     except services.BoardError as refusal:
-        if not request.htmx:
-            messages.error(request, refusal.message)
-            return redirect("sessions:board_setup", slug=event.slug)
         return _setup_answer(request, event, fragment="rooms", status=409, error=refusal.message)
     return _setup_answer(request, event, fragment="rooms", notice=f"Deleted “{room.name}”.")
 
@@ -666,15 +679,11 @@ def slot_edit(request: HttpRequest, event: Event, access: BoardAccess, pk: int) 
                 apply_errors(form, error)
                 slot = _slot(event, pk)
             else:
-                if request.htmx:
-                    return render(request, f"{SETUP}#slot-row", {"event": event, "slot": slot})
-                messages.success(request, f"Saved the slot {slot}.")
-                return redirect("sessions:board_setup", slug=event.slug)
+                return _setup_saved(
+                    request, event, kind="slot", obj=slot, notice=f"Saved the slot {slot}."
+                )
         status = 422
-    context = {"event": event, "slot": slot, "form": form, "section": "setup"}
-    if request.htmx:
-        return render(request, f"{SETUP}#slot-edit", context, status=status)
-    return render(request, "sessions/board/setup_edit.html", context, status=status)
+    return _setup_edit_page(request, event, kind="slot", obj=slot, form=form, status=status)
 
 
 @require_POST
@@ -685,9 +694,6 @@ def slot_delete(request: HttpRequest, event: Event, access: BoardAccess, pk: int
     try:
         services.slot_delete(actor=access.actor, slot=slot)
     except services.BoardError as refusal:
-        if not request.htmx:
-            messages.error(request, refusal.message)
-            return redirect("sessions:board_setup", slug=event.slug)
         return _setup_answer(request, event, fragment="slots", status=409, error=refusal.message)
     return _setup_answer(request, event, fragment="slots", notice=f"Deleted the slot {label}.")
 
