@@ -118,6 +118,11 @@ def host_identity(open_space: OpenSpace) -> str:
     return f"name:{name}" if name else ""
 
 
+def cell_label(*, room: Room, slot: Slot, event: Event) -> str:
+    """A cell as people name it: "Room A, Wed 14:00" (event time zone)."""
+    return f"{room.name}, {slot.start.astimezone(event.tz):%a %H:%M}"
+
+
 @dataclass
 class Card:
     """One topic as the board shows it."""

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from . import live
-from .board import BoardAccess, board_access, host_clashes
+from .board import BoardAccess, board_access, cell_label, host_clashes
 from .identity import Actor
 from .models import Event, Interest, OpenSpace, Room, Slot, Talk
 
@@ -62,10 +62,6 @@ def _publish(*, event_id: int, touched=(), refresh: bool = False) -> None:
     transaction.on_commit(
         lambda: live.board_changed(event_id=event_id, touched=touched, refresh=refresh)
     )
-
-
-def _where(room: Room, slot: Slot, event: Event) -> str:
-    return f"{room.name}, {slot.start.astimezone(event.tz):%a %H:%M}"
 
 
 # --- Proposals and interest --------------------------------------------------------
@@ -228,14 +224,13 @@ def _check_cell(*, event: Event, room: Room, slot: Slot) -> None:
         Talk.objects.filter(room=room, start__lt=slot.end, end__gt=slot.start).only("title").first()
     )
     if talk is not None:
-        raise BoardError(
-            f"{_where(room, slot, event)} is taken by the talk “{talk.title}”; choose another cell."
-        )
+        where = cell_label(room=room, slot=slot, event=event)
+        raise BoardError(f"{where} is taken by the talk “{talk.title}”; choose another cell.")
 
 
 def _occupied(*, open_space: OpenSpace, room: Room, slot: Slot, event: Event) -> CellOccupied:
     occupant = OpenSpace.objects.filter(room=room, slot=slot).exclude(pk=open_space.pk).first()
-    where = _where(room, slot, event)
+    where = cell_label(room=room, slot=slot, event=event)
     if occupant is None:  # it was taken and freed again while we looked
         message = f"{where} changed while you were placing; try again."
     else:

@@ -28,6 +28,7 @@ from .board import (
     board_access,
     board_display,
     board_grid,
+    cell_label,
     interested_ids,
     market_proposals,
 )
@@ -341,7 +342,7 @@ def _placed_notice(result: services.Placement, event: Event) -> str:
     open_space = result.open_space
     if open_space.slot_id is None:
         return f"“{open_space.title}” is back in the list of unplaced topics."
-    where = f"{open_space.room.name}, {open_space.slot.start.astimezone(event.tz):%a %H:%M}"
+    where = cell_label(room=open_space.room, slot=open_space.slot, event=event)
     if not result.changed:
         return f"“{open_space.title}” is already in {where}."
     return f"Placed “{open_space.title}” in {where}."
