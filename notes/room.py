@@ -304,8 +304,9 @@ class Room:
             conn.send(encode_awareness(states))
 
     def leave(self, conn: Connection) -> None:
-        if self.clients.pop(conn, None) is None and not conn.awareness_ids:
+        if conn not in self.clients:
             return
+        del self.clients[conn]
         removed = []
         for client_id in conn.awareness_ids:
             current = self.awareness.get(client_id)

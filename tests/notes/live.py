@@ -19,9 +19,9 @@ from notes.room import registry_for_loop
 ORIGIN = b"http://testserver"
 
 
-async def eventually(predicate, *, timeout: float = 5.0, interval: float = 0.02, message=""):
-    """Poll an (async or sync) predicate until it holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+async def eventually(predicate, *, within: float = 5.0, interval: float = 0.02, message=""):
+    """Poll an (async or sync) predicate until it holds; fail after `within` seconds."""
+    deadline = time.monotonic() + within
     while True:
         result = predicate()
         if asyncio.iscoroutine(result):
@@ -29,7 +29,7 @@ async def eventually(predicate, *, timeout: float = 5.0, interval: float = 0.02,
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(message or f"condition not met within {timeout} s")
+            raise AssertionError(message or f"condition not met within {within} s")
         await asyncio.sleep(interval)
 
 
@@ -82,10 +82,10 @@ class LiveClient:
     async def append(self, chunk: str) -> None:
         await self.send(self.y.append(chunk))
 
-    async def next_frame(self, timeout: float = 3.0) -> dict:
+    async def next_frame(self, within: float = 3.0) -> dict:
         # Read the queue directly: WebsocketCommunicator.receive_output cancels the
         # application when it times out.
-        message = await asyncio.wait_for(self.comm.output_queue.get(), timeout)
+        message = await asyncio.wait_for(self.comm.output_queue.get(), within)
         self.frames.append(message)
         if message["type"] == "websocket.close":
             self.close_code = message.get("code", 1000)
@@ -98,22 +98,22 @@ class LiveClient:
         while not self.comm.output_queue.empty():
             await self.next_frame()
 
-    async def until(self, predicate, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
+    async def until(self, predicate, within: float = 5.0) -> None:
+        deadline = time.monotonic() + within
         while not predicate():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise AssertionError(f"client state not reached; text={self.text!r}")
             try:
-                await self.next_frame(timeout=remaining)
+                await self.next_frame(within=remaining)
             except TimeoutError:
                 continue
 
-    async def until_text(self, expected: str, timeout: float = 5.0) -> None:
-        await self.until(lambda: self.text == expected, timeout)
+    async def until_text(self, expected: str, within: float = 5.0) -> None:
+        await self.until(lambda: self.text == expected, within)
 
-    async def closed(self, timeout: float = 3.0) -> int:
-        await self.until(lambda: self.close_code is not None, timeout)
+    async def closed(self, within: float = 3.0) -> int:
+        await self.until(lambda: self.close_code is not None, within)
         return self.close_code
 
     async def disconnect(self) -> None:
