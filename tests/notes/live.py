@@ -4,7 +4,7 @@ import asyncio
 import time
 from urllib.parse import quote
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -33,7 +33,7 @@ async def eventually(predicate, *, within: float = 5.0, interval: float = 0.02, 
         await asyncio.sleep(interval)
 
 
-@sync_to_async
+@database_sync_to_async
 def session_cookie(user) -> bytes:
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
@@ -122,7 +122,7 @@ class LiveClient:
 
 async def stored_text(note_id: int) -> str:
     """The text of the note as the database holds it (checkpoint + log)."""
-    doc = await sync_to_async(persistence.load_note_doc)(note_id=note_id)
+    doc = await database_sync_to_async(persistence.load_note_doc)(note_id=note_id)
     return str(doc.get(persistence.CONTENT, type=Text))
 
 

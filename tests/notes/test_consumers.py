@@ -2,7 +2,7 @@ import asyncio
 import json
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from pycrdt import Doc, Text
 
 from notes import persistence
@@ -29,23 +29,23 @@ from tests.notes.live import LiveClient, eventually, room_flushed, session_cooki
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 
-@sync_to_async
+@database_sync_to_async
 def guest_note(**event_fields) -> int:
     event = make_event(notes_access="guests", **event_fields)
     return make_talk(event=event).note_id
 
 
-@sync_to_async
+@database_sync_to_async
 def users_note() -> int:
     return make_talk(event=make_event(notes_access="users")).note_id
 
 
-@sync_to_async
+@database_sync_to_async
 def update_rows(note_id: int) -> int:
     return NoteUpdate.objects.filter(note_id=note_id).count()
 
 
-@sync_to_async
+@database_sync_to_async
 def note_fields(note_id: int) -> dict:
     return Note.objects.values("markdown", "markdown_updated_at").get(pk=note_id)
 
@@ -176,7 +176,7 @@ async def test_archived_event_gives_a_read_only_connection():
     await writer.append("Before the archive")
     await room_flushed(note_id)
     await writer.disconnect()
-    await sync_to_async(lambda: Event.objects.update(archived=True))()
+    await database_sync_to_async(lambda: Event.objects.update(archived=True))()
     rows_before = await update_rows(note_id)
 
     reader = await LiveClient(note_id, name="Late").connect()
@@ -201,7 +201,7 @@ async def test_archived_event_gives_a_read_only_connection():
 
 async def test_guest_on_a_users_only_event_reads_live_but_cannot_write():
     note_id = await users_note()
-    user = await sync_to_async(make_user)(first_name="Grace", last_name="Hopper")
+    user = await database_sync_to_async(make_user)(first_name="Grace", last_name="Hopper")
     writer = await LiveClient(note_id, cookie=await session_cookie(user)).connect()
     guest = await LiveClient(note_id, name="Guest").connect()
 
@@ -217,7 +217,7 @@ async def test_guest_on_a_users_only_event_reads_live_but_cannot_write():
     assert writer.text == "Live for readers!"
     await room_flushed(note_id)
     assert await stored_text(note_id) == "Live for readers!"
-    contributors = await sync_to_async(
+    contributors = await database_sync_to_async(
         lambda: list(NoteContributor.objects.filter(note_id=note_id).values_list("name", "user"))
     )()
     assert contributors == [("Grace Hopper", user.pk)]
@@ -367,13 +367,13 @@ async def test_markdown_and_a_revision_are_stored_when_the_last_client_leaves(se
         return (await note_fields(note_id))["markdown"] == "Final words"
 
     await eventually(refreshed, within=5)
-    revisions = await sync_to_async(
+    revisions = await database_sync_to_async(
         lambda: list(
             NoteRevision.objects.filter(note_id=note_id).values_list("markdown", flat=True)
         )
     )()
     assert revisions == ["Final words"]
-    contributors = await sync_to_async(
+    contributors = await database_sync_to_async(
         lambda: sorted(
             NoteContributor.objects.filter(note_id=note_id).values_list("name", flat=True)
         )
@@ -383,15 +383,17 @@ async def test_markdown_and_a_revision_are_stored_when_the_last_client_leaves(se
 
 async def test_a_note_without_crdt_state_is_seeded_from_its_markdown():
     note_id = await guest_note()
-    await sync_to_async(lambda: Note.objects.filter(pk=note_id).update(markdown="Imported"))()
+    await database_sync_to_async(
+        lambda: Note.objects.filter(pk=note_id).update(markdown="Imported")
+    )()
 
     ann = await LiveClient(note_id).connect()
     bob = await LiveClient(note_id).connect()
 
     assert ann.text == "Imported"
     assert bob.text == "Imported"
-    state = await sync_to_async(persistence.load_note_state)(note_id=note_id)
-    again = await sync_to_async(persistence.load_note_state)(note_id=note_id)
+    state = await database_sync_to_async(persistence.load_note_state)(note_id=note_id)
+    again = await database_sync_to_async(persistence.load_note_state)(note_id=note_id)
     assert state.update == again.update
     await ann.disconnect()
     await bob.disconnect()
@@ -402,9 +404,9 @@ async def test_replace_text_reaches_open_rooms_and_storage():
     client = await LiveClient(note_id).connect()
     await client.append("old text")
     await room_flushed(note_id)
-    note = await sync_to_async(Note.objects.get)(pk=note_id)
+    note = await database_sync_to_async(Note.objects.get)(pk=note_id)
 
-    await sync_to_async(note_replace_text)(note=note, markdown="# Brand new")
+    await database_sync_to_async(note_replace_text)(note=note, markdown="# Brand new")
 
     await client.until_text("# Brand new")
     assert await stored_text(note_id) == "# Brand new"

@@ -2,7 +2,7 @@
 
 import pytest
 import pytest_asyncio
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
 
 from notes.client import DocClient
@@ -41,7 +41,7 @@ class Peer:
 @pytest_asyncio.fixture
 async def two_processes(settings):
     settings.NOTES_LIVE = {"PEER_SYNC_INTERVAL": 0.1}
-    note_id = await sync_to_async(lambda: make_talk(event=make_event()).note_id)()
+    note_id = await database_sync_to_async(lambda: make_talk(event=make_event()).note_id)()
     layer = InMemoryChannelLayer()
     registries = [RoomRegistry(peer_sync=True, channel_layer=layer) for _ in range(2)]
     peers = [Peer(registry, await registry.get_room(note_id)) for registry in registries]
