@@ -1,6 +1,6 @@
 """A minimal y-websocket client over pycrdt, without a transport.
 
-Used by the tests, the benchmark and tools: feed it the frames the server sends
+Used by the tests, the benchmark and tools (no Django needed): feed it the frames the server sends
 (`receive`) and send what it returns; `edit` makes a local change and returns
 the frame that carries it. It behaves like the y-websocket browser client: it
 answers the server's sync step 1 with its sync step 2.
@@ -10,9 +10,9 @@ import json
 
 from pycrdt import Doc, Text
 
-from .persistence import CONTENT
 from .protocol import (
     AUTH_PERMISSION_DENIED,
+    CONTENT,
     EMPTY_UPDATE,
     KIND_AWARENESS,
     KIND_STEP1,

@@ -30,10 +30,9 @@ from django.utils import timezone
 from pycrdt import Doc, Text, merge_updates
 
 from .models import Note, NoteContributor, NoteRevision, NoteUpdate
+from .protocol import CONTENT
 
 log = logging.getLogger("notes.live")
-
-CONTENT = "content"  # the shared Y.Text that holds the Markdown
 
 
 async def run_db(fn, /, *args, **kwargs):

@@ -20,6 +20,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+# The shared type every client edits: a Y.Text holding Markdown.
+CONTENT = "content"
+
 MSG_SYNC = 0
 MSG_AWARENESS = 1
 MSG_AUTH = 2
