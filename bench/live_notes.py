@@ -358,6 +358,8 @@ def main() -> None:
     # About 33 editors a process: more processes only add context switches on 2 cores.
     procs = args.procs or max(1, min(8, round(args.editors / 33)))
     shares = [list(range(args.editors))[i::procs] for i in range(procs)]
+    # Warm up (code paths, the room itself) so that the baseline is per-client memory.
+    asyncio.run(late_joiner(base_url, args.origin, 0))
     rss_before = rss_mib(args.server_pid) if args.server_pid else float("nan")
     pipes, workers = [], []
     ctx = mp.get_context("fork")

@@ -44,7 +44,9 @@ def main() -> None:
         for _ in range(repeat):
             command = [sys.executable, str(HERE / "live_notes.py"), "--start-server"]
             command += ["-n", str(n), "-r", "5", "-d", duration, "--json", str(out)]
-            result = subprocess.run(command, capture_output=True, text=True, check=True)
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-4000:]}")
             runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
             print(result.stdout.strip().splitlines()[-1], flush=True)
         rows.append(median_row(runs))

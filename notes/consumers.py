@@ -80,9 +80,17 @@ async def note_socket(scope, receive, send) -> None:
         return
 
     user_id, name = _display_name(scope, user)
-    await send({"type": "websocket.accept"})
-    conn = Connection(send, can_write=access.can_write, user_id=user_id, name=name, label=label)
-    room.join(conn)
+    conn = Connection(
+        send, can_write=access.can_write, user_id=user_id, name=name, label=label, accepted=False
+    )
+    room.join(conn)  # before any await: an idle room could otherwise unload meanwhile
+    try:
+        await send({"type": "websocket.accept"})
+    except BaseException:
+        room.leave(conn)
+        raise
+    conn.accepted = True
+    room.greet(conn)
     log.debug("%s opened by %r (%s)", label, name, "writer" if conn.can_write else "reader")
     guard = FloodGuard()
     max_bytes = live_setting("MAX_MESSAGE_BYTES")

@@ -140,6 +140,7 @@ class Connection:
 
     __slots__ = (
         "_send",
+        "accepted",
         "awareness_ids",
         "blocked",
         "can_write",
@@ -152,7 +153,14 @@ class Connection:
     )
 
     def __init__(
-        self, send, *, can_write: bool, user_id: int | None = None, name: str = "", label=""
+        self,
+        send,
+        *,
+        can_write: bool,
+        user_id: int | None = None,
+        name: str = "",
+        label="",
+        accepted: bool = True,
     ):
         self._send = send  # ASGI send
         self.can_write = can_write
@@ -164,13 +172,16 @@ class Connection:
         self.contributed = False
         self.closed = False
         self.blocked = 0
+        # Until the WebSocket is accepted, fan-out is dropped: the client's first
+        # sync step 1 brings it everything anyway.
+        self.accepted = accepted
 
     def __repr__(self) -> str:
         return f"<Connection {self.label}>"
 
     def send(self, data: bytes) -> None:
         """Queue a binary frame; never waits."""
-        if self.closed:
+        if self.closed or not self.accepted:
             return
         if self.blocked >= live_setting("MAX_BLOCKED_SENDS"):
             self.close(1013, "too slow to keep up; reconnect to resync")
@@ -300,10 +311,15 @@ class Room:
         log.debug("loaded note %s (%s log rows)", self.note_id, self.tail_rows)
 
     def join(self, conn: Connection) -> None:
+        """Add a client. Call it right after `get_room` returns, before any await,
+        so that the room cannot be unloaded in between."""
         self.clients[conn] = None
         if self._unload_timer is not None:
             self._unload_timer.cancel()
             self._unload_timer = None
+
+    def greet(self, conn: Connection) -> None:
+        """Tell a newly accepted client who is here."""
         states = self.awareness_entries()
         if states:
             conn.send(encode_awareness(states))

@@ -23,6 +23,7 @@ class Peer:
         self.frames: list[bytes] = []
         self.conn = Connection(self._send, can_write=True, name="Ann", label="test")
         room.join(self.conn)
+        room.greet(self.conn)
 
     async def _send(self, message):
         if message["type"] == "websocket.send":
