@@ -28,6 +28,7 @@ import os
 import random
 import re
 import resource
+import secrets
 import signal
 import socket
 import subprocess
@@ -93,7 +94,10 @@ class Editor:
         self.url = url
         # A bare pycrdt document rather than notes.client.DocClient: the generator
         # must stay cheap per frame (no observer, no general decoding).
-        self.doc = Doc()
+        # Explicit random client ids: Yrs seeds its generator once per process, and
+        # forked generator processes would otherwise share it (duplicate client ids
+        # make different editors' edits look like one editor's, and get lost).
+        self.doc = Doc(client_id=secrets.randbits(32))
         self.text = self.doc.get("content", type=Text)
         self.synced = False
         self.ws = None
@@ -263,7 +267,7 @@ def start_server(args) -> tuple[subprocess.Popen, str]:
         sys.exit("--start-server runs on PostgreSQL: set DATABASE_URL=postgres://…")
     manage("migrate", "--noinput", "-v", "0")
     port = free_port()
-    env = {**os.environ, "NOTES_LOG_LEVEL": "WARNING"}
+    env = {"NOTES_LOG_LEVEL": "WARNING", **os.environ}
     env.pop("REDIS_URL", None)  # one process: the in-memory channel layer
     command = [
         sys.executable,
