@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
+# Live notes: CRDT updates are small binary frames, so per-message deflate costs CPU
+# per client per frame for little gain (the y-websocket Node server leaves it off too);
+# frames over 2 MiB are refused by uvicorn (the app itself closes at 1 MiB with 4413).
+WS_OPTIONS ?= --ws-per-message-deflate false --ws-max-size 2097152
 
 .PHONY: run test fmt lint bench assets serve workers clean
 
@@ -26,7 +30,7 @@ run: .stamp-run
 	$(BIN)/python manage.py seed_demo
 	@echo "Confnotes on http://$(HOST):$(PORT)/"
 	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
-		--ws websockets-sansio --lifespan off --no-access-log
+		--ws websockets-sansio $(WS_OPTIONS) --lifespan off --no-access-log
 
 # Several worker processes sharing PostgreSQL and Redis (DATABASE_URL and REDIS_URL must be set).
 workers: .stamp-run
@@ -34,7 +38,7 @@ workers: .stamp-run
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
-		--ws websockets-sansio --lifespan off --no-access-log --workers $(WORKERS)
+		--ws websockets-sansio $(WS_OPTIONS) --lifespan off --no-access-log --workers $(WORKERS)
 
 test: .stamp-test
 	$(BIN)/python manage.py makemigrations --check --dry-run

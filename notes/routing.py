@@ -1,3 +1,9 @@
-"""WebSocket routes of the notes engine (filled by the live collaboration server)."""
+"""WebSocket routes of the notes engine."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .consumers import note_socket
+
+websocket_urlpatterns = [
+    path("ws/notes/<int:note_id>/", note_socket),
+]

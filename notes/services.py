@@ -1,37 +1,115 @@
-"""Writes to note documents."""
+"""Writes to notes from outside the live engine (imports, admin, tools)."""
 
+import asyncio
+import logging
+
+from asgiref.sync import async_to_sync
 from django.db import transaction
 from django.utils import timezone
+from pycrdt import Doc, Text
 
+from . import persistence
 from .models import Note, NoteRevision, NoteUpdate
+from .protocol import EMPTY_UPDATE
+from .room import all_registries
+
+log = logging.getLogger("notes.live")
 
 
-@transaction.atomic
 def note_replace_text(*, note: Note, markdown: str) -> bool:
-    """Replace a note's whole text (an import); returns whether anything changed.
+    """Replace the whole text of a note: one change every editor and reader converges on.
 
-    The CRDT state is dropped with it (checkpoint and update log), so the live
-    engine seeds a fresh document from `markdown` the next time the note is
-    opened. The previous text is kept as a revision, so nothing is lost.
-    Precondition: no live room holds this note open in a process (an import
-    runs between events, or the room must reload after commit).
+    Returns whether anything changed (the same text is left alone, so a re-import
+    of an unchanged file writes nothing). The previous text is kept as a revision.
+
+    The change deletes all the text the server knows and inserts `markdown` (no
+    diff), appended to the note's log like any edit, and the Markdown is stored.
+
+    Open rooms: if the note's room is open in THIS process, the room itself makes
+    the change (so it also deletes edits it has not stored yet), fans it out to its
+    clients, stores it and relays it to other processes. Otherwise the change is
+    computed from the stored document and, after commit, published on the note's
+    channel-layer group, so rooms open in other server processes apply it too.
+    Text typed concurrently that reaches the server only afterwards (an offline
+    editor) is kept, merged next to the new text: a CRDT loses no one's edits.
+
+    Call it from synchronous code (a view, a management command, the admin), not
+    from the event loop.
     """
     if note.markdown == markdown:
         return False
-    if note.markdown and note.markdown != markdown:
-        NoteRevision.objects.create(note=note, markdown=note.markdown)
-    NoteUpdate.objects.filter(note=note).delete()
+    for registry in all_registries():
+        room = registry.room_if_open(note.pk)
+        if room is None:
+            continue
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is registry.loop:
+            raise RuntimeError("note_replace_text() blocks: call it from a thread")
+        future = asyncio.run_coroutine_threadsafe(_replace_in_room(room, markdown), registry.loop)
+        future.result(timeout=30)
+        note.markdown = markdown
+        return True
+
+    update = _replace_stored(note_id=note.pk, markdown=markdown)
     note.markdown = markdown
-    note.checkpoint = b""
-    note.checkpoint_seq = 0
-    note.markdown_updated_at = timezone.now()
-    note.save(
-        update_fields=[
-            "markdown",
-            "checkpoint",
-            "checkpoint_seq",
-            "markdown_updated_at",
-            "updated_at",
-        ]
-    )
+    if update is not None:
+        transaction.on_commit(lambda: _publish(note.pk, update))
     return True
+
+
+async def _replace_in_room(room, markdown: str) -> None:
+    room.replace_text(markdown)
+    await room.flushed()
+
+
+def _replace_stored(*, note_id: int, markdown: str) -> bytes | None:
+    with transaction.atomic():
+        Note.objects.select_for_update().filter(pk=note_id).values("pk").first()
+        doc = persistence.load_note_doc(note_id=note_id)
+        if doc is None:
+            raise Note.DoesNotExist(note_id)
+        previous = Note.objects.values_list("markdown", flat=True).get(pk=note_id)
+        if previous and previous != markdown:
+            NoteRevision.objects.create(note_id=note_id, markdown=previous)
+        text = doc.get(persistence.CONTENT, type=Text)
+        changes: list[bytes] = []
+        subscription = doc.observe(lambda event: changes.append(event.update))
+        with doc.transaction():
+            text.clear()
+            if markdown:
+                text.insert(0, markdown)
+        doc.unobserve(subscription)
+        update = changes[0] if changes and changes[0] != EMPTY_UPDATE else None
+        if update is not None:
+            NoteUpdate.objects.create(note_id=note_id, data=update)
+        Note.objects.filter(pk=note_id).update(
+            markdown=markdown, markdown_updated_at=timezone.now()
+        )
+        last = NoteRevision.objects.filter(note_id=note_id).values_list("markdown", flat=True)
+        if markdown and last.first() != markdown:
+            NoteRevision.objects.create(note_id=note_id, markdown=markdown)
+    return update
+
+
+def _publish(note_id: int, update: bytes) -> None:
+    from channels.layers import get_channel_layer
+
+    from .peers import MESSAGE_TYPE, group_name
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": MESSAGE_TYPE, "k": "u", "n": note_id, "o": "services", "d": update}
+    try:
+        async_to_sync(layer.group_send)(group_name(note_id), message)
+    except Exception as exc:
+        log.warning("could not publish the new text of note %s: %r", note_id, exc)
+
+
+def note_text(*, note: Note) -> str:
+    """The current text of a note as stored (checkpoint + log), without a room."""
+    doc = persistence.load_note_doc(note_id=note.pk) or Doc()
+    return str(doc.get(persistence.CONTENT, type=Text))

@@ -1,0 +1,72 @@
+"""`make bench`: the live-notes benchmark at 20, 100 and 200 editors (5 edits/s, 60 s).
+
+Starts one uvicorn process (websockets-sansio) on PostgreSQL for each run. Needs
+DATABASE_URL=postgres://…; BENCH_DURATION, BENCH_EDITORS ("20,100,200") and
+BENCH_REPEAT override the defaults. Results are appended as JSON lines to
+bench/results.jsonl and printed as a Markdown table.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+COLUMNS = [
+    ("editors", "editors"),
+    ("p50_ms", "p50 ms"),
+    ("p95_ms", "p95 ms"),
+    ("p99_ms", "p99 ms"),
+    ("max_ms", "max ms"),
+    ("lost", "lost"),
+    ("clients_converged", "clients conv."),
+    ("late_joiner_converged", "late joiner conv."),
+    ("stored_converged", "stored = text"),
+    ("server_mib_per_client", "server MiB/client"),
+    ("server_cpu_pct", "server CPU %"),
+    ("generator_cpu_pct", "generator CPU %"),
+    ("frames_per_client_per_s", "frames/client/s"),
+]
+
+
+def main() -> None:
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("make bench runs on PostgreSQL: set DATABASE_URL=postgres://…")
+    duration = os.environ.get("BENCH_DURATION", "60")
+    editors = [int(n) for n in os.environ.get("BENCH_EDITORS", "20,100,200").split(",")]
+    repeat = int(os.environ.get("BENCH_REPEAT", "1"))
+    out = HERE / "results.jsonl"
+    rows = []
+    for n in editors:
+        runs = []
+        for _ in range(repeat):
+            command = [sys.executable, str(HERE / "live_notes.py"), "--start-server"]
+            command += ["-n", str(n), "-r", "5", "-d", duration, "--json", str(out)]
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-4000:]}")
+            runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
+            print(result.stdout.strip().splitlines()[-1], flush=True)
+        rows.append(median_row(runs))
+    print()
+    print("| " + " | ".join(title for _, title in COLUMNS) + " |")
+    print("|" + "---|" * len(COLUMNS))
+    for row in rows:
+        print("| " + " | ".join(str(row[key]) for key, _ in COLUMNS) + " |")
+
+
+def median_row(runs: list[dict]) -> dict:
+    row = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            row[key] = round(statistics.median(run[key] for run in runs), 3)
+        elif isinstance(value, bool) or value is None:
+            row[key] = all(run[key] for run in runs) if value is not None else None
+    row["lost"] = max(run["lost"] for run in runs)
+    return row
+
+
+if __name__ == "__main__":
+    main()

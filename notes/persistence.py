@@ -1,0 +1,245 @@
+"""Storage of live documents: a checkpoint plus an append-only log of updates.
+
+Synchronous functions, called from the live engine through `run_db` (a worker
+thread with Django's connection hygiene) and from plain Django code.
+
+Invariants, on SQLite and PostgreSQL, with any number of processes:
+- `Note.checkpoint` contains every update with id <= `Note.checkpoint_seq`;
+  a note loads as the checkpoint plus every update with a greater id.
+- Compaction folds the log into the checkpoint in one transaction.
+- Applying an update twice is harmless in a CRDT, so a crash at any point can
+  at worst leave an update both in the checkpoint and in the log.
+
+Why the row locks on PostgreSQL: update ids come from a sequence when the row is
+inserted, but transactions commit in any order. Without a lock, a compaction
+could read ids 1..101 while id 100 is still uncommitted, move checkpoint_seq to
+101, and id 100 would never be loaded again. Appenders therefore hold a KEY SHARE
+lock on the note row from before their insert until their commit, and compaction
+takes FOR UPDATE on it, which waits for them (and they for it). On SQLite every
+write transaction is exclusive (`transaction_mode = IMMEDIATE`), which gives the
+same ordering.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+from pycrdt import Doc, Text, merge_updates
+
+from .models import Note, NoteContributor, NoteRevision, NoteUpdate
+from .protocol import CONTENT
+
+log = logging.getLogger("notes.live")
+
+
+async def run_db(fn, /, *args, **kwargs):
+    """Run a synchronous database function in a worker thread.
+
+    The thread's connection is closed afterwards (returned to psycopg's pool on
+    PostgreSQL): executor threads are shared and must not hold connections.
+    """
+    return await sync_to_async(_db_call, thread_sensitive=False)(fn, args, kwargs)
+
+
+def _db_call(fn, args, kwargs):
+    close_old_connections()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        connection.close()
+
+
+def _lock_note_for_append(note_id: int) -> bool:
+    """Block compaction of this note until the current transaction ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            table = Note._meta.db_table  # ours, not input
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [note_id])  # noqa: S608
+            return cursor.fetchone() is not None
+    return Note.objects.filter(pk=note_id).exists()
+
+
+def text_update(markdown: str) -> bytes:
+    """A complete document whose `content` is `markdown`."""
+    doc = Doc()
+    if markdown:
+        doc.get(CONTENT, type=Text).insert(0, markdown)
+    return doc.get_update()
+
+
+@dataclass(frozen=True)
+class StoredState:
+    update: bytes  # checkpoint and log merged: the whole document
+    tail_rows: int  # log rows after the checkpoint
+    markdown: str
+
+
+def load_note_state(*, note_id: int) -> StoredState | None:
+    """The stored document of a note, or None when the note does not exist.
+
+    A note without any CRDT state yet is seeded from its Markdown, and the seed is
+    stored as its checkpoint under a lock, so that two processes opening the same
+    note never seed it twice (two seeds would merge into the text twice).
+    """
+    for _ in range(10):
+        note = Note.objects.filter(pk=note_id).values("checkpoint", "checkpoint_seq", "markdown")
+        note = note.first()
+        if note is None:
+            return None
+        seq = note["checkpoint_seq"]
+        rows = [
+            bytes(data)
+            for data in NoteUpdate.objects.filter(note_id=note_id, id__gt=seq)
+            .order_by("id")
+            .values_list("data", flat=True)
+        ]
+        # A compaction that committed between the two reads moved checkpoint_seq and
+        # deleted rows we may not have read: read again.
+        if Note.objects.filter(pk=note_id, checkpoint_seq=seq).exists():
+            break
+    else:  # pragma: no cover - ten compactions during one load
+        raise RuntimeError(f"note {note_id} kept changing while loading")
+    checkpoint = bytes(note["checkpoint"])
+    if not checkpoint and not rows and note["markdown"]:
+        checkpoint = _seed_from_markdown(note_id)
+    parts = ([checkpoint] if checkpoint else []) + rows
+    if not parts:
+        update = Doc().get_update()
+    elif len(parts) == 1:
+        update = parts[0]
+    else:
+        update = merge_updates(*parts)
+    return StoredState(update=update, tail_rows=len(rows), markdown=note["markdown"])
+
+
+def _seed_from_markdown(note_id: int) -> bytes:
+    with transaction.atomic():
+        note = Note.objects.select_for_update().only("checkpoint", "markdown").get(pk=note_id)
+        if note.checkpoint or NoteUpdate.objects.filter(note_id=note_id).exists():
+            # Someone else seeded (or wrote) first: use theirs.
+            return bytes(note.checkpoint)
+        seed = text_update(note.markdown)
+        Note.objects.filter(pk=note_id).update(checkpoint=seed)
+        return seed
+
+
+def load_note_doc(*, note_id: int) -> Doc | None:
+    state = load_note_state(note_id=note_id)
+    if state is None:
+        return None
+    doc = Doc()
+    doc.get(CONTENT, type=Text)
+    doc.apply_update(state.update)
+    return doc
+
+
+def append_updates(*, note_id: int, updates: list[bytes]) -> bool:
+    """Append updates to the log as one row; False when the note no longer exists."""
+    data = updates[0] if len(updates) == 1 else merge_updates(*updates)
+    with transaction.atomic():
+        if not _lock_note_for_append(note_id):
+            return False
+        NoteUpdate.objects.create(note_id=note_id, data=data)
+    return True
+
+
+def compact(*, note_id: int, min_rows: int = 1) -> int:
+    """Fold the log into the checkpoint, in one transaction; return the rows folded.
+
+    Safe to run concurrently from several processes: the second waits for the
+    first's lock, then finds fewer than `min_rows` rows and does nothing.
+    """
+    with transaction.atomic():
+        note = (
+            Note.objects.select_for_update()
+            .filter(pk=note_id)
+            .values("checkpoint", "checkpoint_seq")
+            .first()
+        )
+        if note is None:
+            return 0
+        rows = list(
+            NoteUpdate.objects.filter(note_id=note_id, id__gt=note["checkpoint_seq"])
+            .order_by("id")
+            .values_list("id", "data")
+        )
+        if not rows or len(rows) < min_rows:
+            return 0
+        parts = [bytes(data) for _, data in rows]
+        checkpoint = bytes(note["checkpoint"])
+        if checkpoint:
+            parts.insert(0, checkpoint)
+        # merge_updates is lossless: it keeps even updates whose dependencies are
+        # still missing (a Doc would drop those from its encoded state).
+        merged = merge_updates(*parts)
+        last_id = rows[-1][0]
+        Note.objects.filter(pk=note_id).update(checkpoint=merged, checkpoint_seq=last_id)
+        NoteUpdate.objects.filter(note_id=note_id, id__lte=last_id).delete()
+    return len(rows)
+
+
+def save_markdown(
+    *, note_id: int, markdown: str, revision_interval: timedelta, force_revision: bool
+) -> None:
+    """Store the note's Markdown; keep a revision when it changed and it is time to."""
+    now = timezone.now()
+    Note.objects.filter(pk=note_id).update(markdown=markdown, markdown_updated_at=now)
+    last = (
+        NoteRevision.objects.filter(note_id=note_id)
+        .order_by("-created_at", "-pk")
+        .values("markdown", "created_at")
+        .first()
+    )
+    if last is None:
+        due = bool(markdown)
+    else:
+        due = last["markdown"] != markdown and (
+            force_revision or now - last["created_at"] >= revision_interval
+        )
+    if due:
+        NoteRevision.objects.create(note_id=note_id, markdown=markdown)
+
+
+def record_contributor(*, note_id: int, user_id: int | None, name: str) -> None:
+    name = (name or "").strip()[:100] or "Guest"
+    contributor, created = NoteContributor.objects.get_or_create(
+        note_id=note_id, name=name, defaults={"user_id": user_id}
+    )
+    if not created:
+        if contributor.user_id is None and user_id is not None:
+            contributor.user_id = user_id
+        contributor.save(update_fields=["user", "last_edit_at"])
+
+
+@dataclass(frozen=True)
+class PersistResult:
+    appended: bool
+    folded: int
+
+
+def persist(
+    *,
+    note_id: int,
+    updates: list[bytes],
+    contributors: list[tuple[int | None, str]],
+    markdown: str | None,
+    force_revision: bool,
+    revision_interval: timedelta,
+    compact_rows: int | None,
+) -> PersistResult:
+    """One micro-batch of the live engine's writes, in one worker-thread hop."""
+    appended = append_updates(note_id=note_id, updates=updates) if updates else False
+    for user_id, name in contributors:
+        record_contributor(note_id=note_id, user_id=user_id, name=name)
+    if markdown is not None:
+        save_markdown(
+            note_id=note_id,
+            markdown=markdown,
+            revision_interval=revision_interval,
+            force_revision=force_revision,
+        )
+    folded = compact(note_id=note_id, min_rows=compact_rows) if compact_rows else 0
+    return PersistResult(appended=appended, folded=folded)

@@ -1,0 +1,690 @@
+"""The live collaboration room: one authoritative pycrdt document per note per process.
+
+A `Room` holds the note's document, its connected clients and their awareness
+(presence) states. It answers sync step 1 with sync step 2 followed by its own
+sync step 1 (only to the asking client), applies updates, and fans out the real
+changes that arrive within one event-loop iteration as one message per client.
+A writer task per room appends every change to the database within a fraction
+of a second, refreshes the note's Markdown on a short timer, and compacts the log.
+
+With peer sync on (the Redis channel layer), the rooms of one note in different
+processes relay their changes over the channel layer and exchange state vectors
+every few seconds, so a dropped message heals (see `peers.py`).
+
+Everything here runs on the event loop: no locks, and the document is only
+touched between awaits. Database work goes to worker threads through `run_db`.
+"""
+
+import asyncio
+import logging
+import random
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from pycrdt import Doc, Text, merge_updates
+
+from . import persistence
+from .persistence import CONTENT, run_db
+from .protocol import (
+    AWARENESS_REMOVED,
+    EMPTY_UPDATE,
+    KIND_AWARENESS,
+    KIND_QUERY_AWARENESS,
+    KIND_STEP1,
+    KIND_STEP2,
+    KIND_UPDATE,
+    ProtocolError,
+    decode_awareness,
+    decode_message,
+    encode_awareness,
+    encode_permission_denied,
+    encode_sync_step1,
+    encode_sync_step2,
+    encode_update,
+)
+
+log = logging.getLogger("notes.live")
+
+DEFAULTS = {
+    "MAX_MESSAGE_BYTES": 1024 * 1024,
+    # Minimum gap between two fan-outs of one room, per connected client (seconds):
+    # 50 µs keeps a room at most ~20 000 sends/s whatever its size (1 ms at 20
+    # clients, 5 ms at 100, 10 ms at 200). See Room._flush.
+    "FANOUT_SECONDS_PER_CLIENT": 50e-6,
+    # Flood limits per connection: a token bucket for messages and one for bytes.
+    "FLOOD_MESSAGES_PER_SECOND": 200,
+    "FLOOD_MESSAGES_BURST": 400,
+    "FLOOD_BYTES_PER_SECOND": 1024 * 1024,
+    "FLOOD_BYTES_BURST": 4 * 1024 * 1024,
+    # Minimum gap between two appends of one room: the micro-batch window.
+    "PERSIST_INTERVAL": 0.1,
+    "MARKDOWN_INTERVAL": 2.0,
+    "REVISION_INTERVAL": 300.0,
+    "COMPACT_AFTER_ROWS": 300,
+    # How long a room without clients stays in memory.
+    "IDLE_UNLOAD": 300.0,
+    # None: on when the channel layer reaches other processes (anything but in-memory).
+    "PEER_SYNC": None,
+    "PEER_SYNC_INTERVAL": 3.0,
+    # Awareness states not renewed for this long are not handed to newcomers
+    # (y-protocols clients renew theirs every 15 s).
+    "AWARENESS_TIMEOUT": 30.0,
+    # Sends that wait for a slow socket; past this the client is disconnected
+    # (it reconnects and resyncs) rather than buffered without bound.
+    "MAX_BLOCKED_SENDS": 256,
+}
+
+
+def live_setting(name: str):
+    return getattr(settings, "NOTES_LIVE", {}).get(name, DEFAULTS[name])
+
+
+class UpdateRejected(Exception):
+    """pycrdt refused an update (undecodable or inconsistent)."""
+
+
+class NoteGone(Exception):
+    """The note does not exist (any more)."""
+
+
+PEER = object()  # origin of changes that came from another process
+SERVER = object()  # origin of changes made by the server itself (note_replace_text)
+
+_NOT_SWALLOWED = (KeyboardInterrupt, SystemExit, asyncio.CancelledError, GeneratorExit)
+
+
+# --- Sending without letting one slow socket stall a fan-out ------------------------
+
+
+def run_eagerly(coro, on_suspended=None, on_finished=None) -> bool:
+    """Run `coro` until it first suspends; finish it in a task only if it does.
+
+    uvicorn's send never suspends unless the socket's write buffer is full, so a
+    fan-out loop sends to every client without a task per message, and a slow
+    client's send continues in the background instead of stalling the others.
+    Returns True when the coroutine completed at once.
+    """
+    try:
+        awaited = coro.send(None)
+    except StopIteration:
+        return True
+    if on_suspended is not None:
+        on_suspended()
+    task = asyncio.get_running_loop().create_task(_resume(coro, awaited))
+    if on_finished is not None:
+        task.add_done_callback(on_finished)
+    return False
+
+
+async def _resume(coro, awaited):
+    while True:
+        try:
+            if awaited is None:
+                await asyncio.sleep(0)
+            else:
+                await awaited
+        except asyncio.CancelledError:
+            coro.close()
+            raise
+        except BaseException:  # noqa: S110 - the coroutine sees the outcome when resumed
+            pass
+        try:
+            awaited = coro.send(None)
+        except StopIteration:
+            return
+
+
+class Connection:
+    """One client of a room, as the room sees it."""
+
+    __slots__ = (
+        "_send",
+        "accepted",
+        "awareness_ids",
+        "blocked",
+        "can_write",
+        "closed",
+        "contributed",
+        "label",
+        "name",
+        "told_read_only",
+        "user_id",
+    )
+
+    def __init__(
+        self,
+        send,
+        *,
+        can_write: bool,
+        user_id: int | None = None,
+        name: str = "",
+        label="",
+        accepted: bool = True,
+    ):
+        self._send = send  # ASGI send
+        self.can_write = can_write
+        self.user_id = user_id
+        self.name = name
+        self.label = label  # for log lines
+        self.awareness_ids: set[int] = set()
+        self.told_read_only = False
+        self.contributed = False
+        self.closed = False
+        self.blocked = 0
+        # Until the WebSocket is accepted, fan-out is dropped: the client's first
+        # sync step 1 brings it everything anyway.
+        self.accepted = accepted
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.label}>"
+
+    def send(self, data: bytes) -> None:
+        """Queue a binary frame; never waits."""
+        if self.closed or not self.accepted:
+            return
+        if self.blocked >= live_setting("MAX_BLOCKED_SENDS"):
+            self.close(1013, "too slow to keep up; reconnect to resync")
+            return
+        try:
+            run_eagerly(
+                self._send({"type": "websocket.send", "bytes": data}),
+                self._on_blocked,
+                self._on_unblocked,
+            )
+        except Exception as exc:
+            # The socket is gone; the receive loop sees the disconnect and cleans up.
+            log.debug("send to %s failed: %r", self.label, exc)
+            self.closed = True
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        log.info("closing %s with %s: %s", self.label, code, reason)
+        self.closed = True
+        # A close reason is at most 123 bytes of UTF-8.
+        reason = reason.encode()[:120].decode(errors="ignore")
+        try:
+            run_eagerly(self._send({"type": "websocket.close", "code": code, "reason": reason}))
+        except Exception as exc:
+            log.debug("close of %s failed: %r", self.label, exc)
+
+    def _on_blocked(self):
+        self.blocked += 1
+
+    def _on_unblocked(self, task):
+        self.blocked -= 1
+        if not task.cancelled() and task.exception() is not None:
+            self.closed = True
+
+
+class FloodGuard:
+    """Token buckets for messages and bytes per connection."""
+
+    __slots__ = ("byte_burst", "byte_rate", "bytes", "last", "msg_burst", "msg_rate", "msgs")
+
+    def __init__(self):
+        self.msg_rate = live_setting("FLOOD_MESSAGES_PER_SECOND")
+        self.msg_burst = self.msgs = live_setting("FLOOD_MESSAGES_BURST")
+        self.byte_rate = live_setting("FLOOD_BYTES_PER_SECOND")
+        self.byte_burst = self.bytes = live_setting("FLOOD_BYTES_BURST")
+        self.last = time.monotonic()
+
+    def allow(self, size: int) -> bool:
+        now = time.monotonic()
+        elapsed = now - self.last
+        self.last = now
+        self.msgs = min(self.msg_burst, self.msgs + elapsed * self.msg_rate) - 1
+        self.bytes = min(self.byte_burst, self.bytes + elapsed * self.byte_rate) - size
+        return self.msgs >= 0 and self.bytes >= 0
+
+
+def _is_newer(clock: int, state: str, current: list) -> bool:
+    """y-protocols' rule: a higher clock wins; at equal clocks only a removal does."""
+    if clock != current[0]:
+        return clock > current[0]
+    return state == AWARENESS_REMOVED and current[1] != AWARENESS_REMOVED
+
+
+# --- The room -------------------------------------------------------------------------
+
+
+class Room:
+    def __init__(self, registry: "RoomRegistry", note_id: int):
+        self.registry = registry
+        self.loop = registry.loop
+        self.note_id = note_id
+        self.doc = Doc()
+        self.text = self.doc.get(CONTENT, type=Text)
+        self.clients: dict[Connection, None] = {}  # insertion-ordered set
+        # client id -> [clock, state JSON, monotonic time last heard of]
+        self.awareness: dict[int, list] = {}
+        self.version = 0  # bumped on every real change (caches key on it)
+        self.ready: asyncio.Future | None = None
+        self.loaded = False  # the stored state is applied
+        self.closed = False
+
+        self._origin = None
+        self._out: list[bytes] = []
+        self._out_origins: set = set()
+        self._aw_out: dict[int, tuple[int, str]] = {}
+        self._aw_origins: set = set()
+        self._flush_handle: asyncio.Handle | None = None
+        self._last_flush = 0.0
+
+        self._persist: list[bytes] = []
+        self._contributors: list[tuple[int | None, str]] = []
+        self._markdown_requested = False
+        self._force_revision = False
+        self._markdown_timer: asyncio.TimerHandle | None = None
+        self._written_markdown: str | None = None
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._writer_task: asyncio.Task | None = None
+        self._unload_timer: asyncio.TimerHandle | None = None
+        self.tail_rows = 0
+        self._subscription = None
+
+    def __repr__(self) -> str:
+        return f"<Room note={self.note_id} clients={len(self.clients)}>"
+
+    # --- lifecycle ---
+
+    async def load(self) -> None:
+        state = await run_db(persistence.load_note_state, note_id=self.note_id)
+        if state is None:
+            raise NoteGone(self.note_id)
+        try:
+            self.doc.apply_update(state.update)
+        except Exception:
+            log.exception("stored state of note %s does not apply", self.note_id)
+            raise
+        self.tail_rows = state.tail_rows
+        self._written_markdown = state.markdown
+        # Observe only now: what was loaded is stored already.
+        self._subscription = self.doc.observe(self._on_change)
+        self.loaded = True
+        self._writer_task = self.loop.create_task(self._writer())
+        if self.registry.peers is not None:
+            await self.registry.peers.join(self)
+        log.debug("loaded note %s (%s log rows)", self.note_id, self.tail_rows)
+
+    def join(self, conn: Connection) -> None:
+        """Add a client. Call it right after `get_room` returns, before any await,
+        so that the room cannot be unloaded in between."""
+        self.clients[conn] = None
+        if self._unload_timer is not None:
+            self._unload_timer.cancel()
+            self._unload_timer = None
+
+    def greet(self, conn: Connection) -> None:
+        """Tell a newly accepted client who is here."""
+        states = self.awareness_entries()
+        if states:
+            conn.send(encode_awareness(states))
+
+    def leave(self, conn: Connection) -> None:
+        if conn not in self.clients:
+            return
+        del self.clients[conn]
+        removed = []
+        for client_id in conn.awareness_ids:
+            current = self.awareness.get(client_id)
+            if current is not None and current[1] != AWARENESS_REMOVED:
+                removed.append((client_id, current[0] + 1, AWARENESS_REMOVED))
+        conn.awareness_ids.clear()
+        if removed:
+            self.apply_awareness(removed, origin=conn)
+        if not self.clients:
+            # Store the final text and a revision now, then unload after a while.
+            self._request_markdown(force_revision=True)
+            self._schedule_unload()
+
+    def _schedule_unload(self) -> None:
+        if self._unload_timer is not None:
+            self._unload_timer.cancel()
+        self._unload_timer = self.loop.call_later(live_setting("IDLE_UNLOAD"), self._maybe_unload)
+
+    def _maybe_unload(self) -> None:
+        self._unload_timer = None
+        if self.clients or self.closed:
+            return
+        if not self._idle.is_set() or self._persist or self._markdown_timer is not None:
+            self._schedule_unload()  # still writing: try again later
+            return
+        self.registry.forget(self)
+        self.close()
+
+    def close(self) -> None:
+        """Stop background work; only when everything is stored (or at shutdown)."""
+        self.closed = True
+        for handle in (self._flush_handle, self._markdown_timer, self._unload_timer):
+            if handle is not None:
+                handle.cancel()
+        if self._writer_task is not None:
+            self._writer_task.cancel()
+        if self._subscription is not None:
+            self.doc.unobserve(self._subscription)
+            self._subscription = None
+        if self.registry.peers is not None:
+            self.registry.peers.leave(self)
+
+    # --- messages from clients ---
+
+    def receive(self, conn: Connection, data: bytes) -> None:
+        """Handle one frame from `conn`; raises ProtocolError or UpdateRejected."""
+        message = decode_message(data)
+        kind = message.kind
+        if kind is KIND_UPDATE or kind is KIND_STEP2:
+            self._client_update(conn, message.payload)
+        elif kind is KIND_STEP1:
+            try:
+                diff = self.doc.get_update(message.payload)
+            except ValueError as exc:
+                raise ProtocolError("sync step 1 holds no valid state vector") from exc
+            conn.send(encode_sync_step2(diff))
+            conn.send(encode_sync_step1(self.doc.get_state()))
+        elif kind is KIND_AWARENESS:
+            self.apply_awareness(decode_awareness(message.payload), origin=conn)
+        elif kind is KIND_QUERY_AWARENESS:
+            conn.send(encode_awareness(self.awareness_entries()))
+        # auth messages from a client carry nothing for the server
+
+    def _client_update(self, conn: Connection, update: bytes) -> None:
+        if update == EMPTY_UPDATE:
+            return
+        if not conn.can_write:
+            if not conn.told_read_only:
+                conn.told_read_only = True
+                conn.send(encode_permission_denied("read-only"))
+            return
+        self.apply_update(update, origin=conn)
+        if not conn.contributed:
+            conn.contributed = True
+            self._contributors.append((conn.user_id, conn.name))
+            self._wake_writer()
+
+    def apply_update(self, update: bytes, *, origin) -> None:
+        """Apply an update; the real changes it makes are fanned out and stored."""
+        self._origin = origin
+        try:
+            self.doc.apply_update(update)
+        except ValueError as exc:
+            raise UpdateRejected(str(exc)) from exc
+        except BaseException as exc:
+            # pyo3 panics (PanicException derives from BaseException).
+            if isinstance(exc, _NOT_SWALLOWED):
+                raise
+            raise UpdateRejected(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            self._origin = None
+
+    def _on_change(self, event) -> None:
+        update = event.update
+        if update == EMPTY_UPDATE:
+            return
+        origin = self._origin
+        self.version += 1
+        self._out.append(update)
+        self._out_origins.add(origin)
+        self._persist.append(update)
+        if origin is not PEER and self.registry.peers is not None:
+            self.registry.peers.publish_update(self, update)
+        self._schedule_flush()
+        if self._markdown_timer is None:
+            self._markdown_timer = self.loop.call_later(
+                live_setting("MARKDOWN_INTERVAL"), self._markdown_due
+            )
+
+    def apply_awareness(self, entries, *, origin) -> None:
+        now = time.monotonic()
+        accepted = []
+        for client_id, clock, state in entries:
+            current = self.awareness.get(client_id)
+            if current is not None and not _is_newer(clock, state, current):
+                continue  # stale or already known
+            self.awareness[client_id] = [clock, state, now]
+            if isinstance(origin, Connection):
+                if state == AWARENESS_REMOVED:
+                    origin.awareness_ids.discard(client_id)
+                else:
+                    origin.awareness_ids.add(client_id)
+            accepted.append((client_id, clock, state))
+            self._aw_out[client_id] = (clock, state)
+        if not accepted:
+            return
+        self._aw_origins.add(origin)
+        if origin is not PEER and self.registry.peers is not None:
+            self.registry.peers.publish_awareness(self, accepted)
+        self._schedule_flush()
+
+    def awareness_entries(self) -> list[tuple[int, int, str]]:
+        """Every live (non-removed, recently renewed) awareness state."""
+        oldest = time.monotonic() - live_setting("AWARENESS_TIMEOUT")
+        return [
+            (client_id, clock, state)
+            for client_id, (clock, state, seen) in self.awareness.items()
+            if state != AWARENESS_REMOVED and seen >= oldest
+        ]
+
+    # --- fan-out ---
+
+    def _schedule_flush(self) -> None:
+        if self._flush_handle is None:
+            gap = live_setting("FANOUT_SECONDS_PER_CLIENT") * len(self.clients)
+            due = self._last_flush + gap
+            if self.loop.time() >= due:
+                self._flush_handle = self.loop.call_soon(self._flush)
+            else:
+                self._flush_handle = self.loop.call_at(due, self._flush)
+
+    def _flush(self) -> None:
+        """Send what arrived since the last flush as one message per client.
+
+        The flush runs in the next loop iteration, so what arrives within one
+        iteration goes out together at no added latency. Under load, flushes are
+        at least FANOUT_SECONDS_PER_CLIENT × clients apart, so the sends of a busy
+        room stay bounded however many people type, and cost grows with
+        clients × batches, not clients × keystrokes.
+        """
+        self._flush_handle = None
+        self._last_flush = self.loop.time()
+        if self._out:
+            updates, origins = self._out, self._out_origins
+            self._out, self._out_origins = [], set()
+            merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
+            self._fan_out(encode_update(merged), origins)
+            self._wake_writer()
+        if self._aw_out:
+            entries = [(cid, clock, state) for cid, (clock, state) in self._aw_out.items()]
+            origins = self._aw_origins
+            self._aw_out, self._aw_origins = {}, set()
+            self._fan_out(encode_awareness(entries), origins)
+
+    def _fan_out(self, message: bytes, origins: set) -> None:
+        # A client gets its own changes back only when they are merged with
+        # others' (harmless in a CRDT; cheaper than one merge per sender).
+        skip = next(iter(origins)) if len(origins) == 1 else None
+        for conn in list(self.clients):
+            if conn is not skip:
+                conn.send(message)
+
+    # --- persistence ---
+
+    def _wake_writer(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def _markdown_due(self) -> None:
+        self._markdown_timer = None
+        self._request_markdown(force_revision=False)
+
+    def _request_markdown(self, *, force_revision: bool) -> None:
+        self._markdown_requested = True
+        self._force_revision = self._force_revision or force_revision
+        self._wake_writer()
+
+    async def flushed(self) -> None:
+        """Wait until every change so far is stored (updates, Markdown requested)."""
+        while not (self._idle.is_set() and not self._persist and not self._wake.is_set()):
+            await self._idle.wait()
+            await asyncio.sleep(0)
+
+    async def _writer(self) -> None:
+        backoff = 0.5
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            updates, self._persist = self._persist, []
+            contributors, self._contributors = self._contributors, []
+            markdown = None
+            force_revision = self._force_revision
+            if self._markdown_requested:
+                self._markdown_requested = False
+                self._force_revision = False
+                text = str(self.text)
+                if text != self._written_markdown or force_revision:
+                    markdown = text
+            if not (updates or contributors or markdown is not None):
+                if not self._wake.is_set():
+                    self._idle.set()
+                continue
+            compact_after = live_setting("COMPACT_AFTER_ROWS")
+            compact_rows = compact_after if self.tail_rows + 1 >= compact_after else None
+            try:
+                result = await run_db(
+                    persistence.persist,
+                    note_id=self.note_id,
+                    updates=updates,
+                    contributors=contributors,
+                    markdown=markdown,
+                    force_revision=force_revision,
+                    revision_interval=timedelta(seconds=live_setting("REVISION_INTERVAL")),
+                    compact_rows=compact_rows,
+                )
+            except Exception:
+                # Keep everything and retry: nothing a client typed may be lost.
+                log.exception("storing note %s failed; retrying in %.1f s", self.note_id, backoff)
+                self._persist[:0] = updates
+                self._contributors[:0] = contributors
+                if markdown is not None:
+                    self._markdown_requested = True
+                    self._force_revision = self._force_revision or force_revision
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                self._wake.set()
+                continue
+            backoff = 0.5
+            if result.appended:
+                self.tail_rows += 1
+            if result.folded:
+                self.tail_rows = max(0, self.tail_rows - result.folded)
+                log.debug("compacted %s rows of note %s", result.folded, self.note_id)
+            if markdown is not None:
+                self._written_markdown = markdown
+            if not self._wake.is_set() and not self._persist:
+                self._idle.set()
+            # The micro-batch window: what arrives meanwhile goes in the next append.
+            await asyncio.sleep(live_setting("PERSIST_INTERVAL"))
+
+    # --- changes made by the server ---
+
+    def replace_text(self, markdown: str) -> None:
+        """Replace the whole text (imports, admin) as one change all clients receive."""
+        # Observers run when the transaction commits: keep the origin set until then.
+        self._origin = SERVER
+        try:
+            with self.doc.transaction():
+                self.text.clear()
+                if markdown:
+                    self.text.insert(0, markdown)
+        finally:
+            self._origin = None
+        self._request_markdown(force_revision=True)
+
+
+# --- The per-process registry -----------------------------------------------------------
+
+
+class RoomRegistry:
+    """The rooms of one process (one event loop)."""
+
+    def __init__(self, *, peer_sync: bool | None = None, channel_layer=None):
+        self.loop = asyncio.get_running_loop()
+        self.rooms: dict[int, Room] = {}
+        if peer_sync is None:
+            peer_sync = live_setting("PEER_SYNC")
+        if peer_sync is None or peer_sync:
+            from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+            from .peers import PeerLink
+
+            layer = channel_layer or get_channel_layer()
+            if peer_sync is None:
+                peer_sync = layer is not None and not isinstance(layer, InMemoryChannelLayer)
+            self.peers = PeerLink(self, layer) if peer_sync else None
+        else:
+            self.peers = None
+
+    async def get_room(self, note_id: int) -> Room:
+        """The loaded room of a note; raises NoteGone for unknown notes."""
+        room = self.rooms.get(note_id)
+        if room is None:
+            room = Room(self, note_id)
+            self.rooms[note_id] = room
+            room.ready = self.loop.create_task(room.load())
+            room.ready.add_done_callback(lambda task, room=room: self._loaded(room, task))
+        await asyncio.shield(room.ready)
+        return room
+
+    def _loaded(self, room: Room, task: asyncio.Task) -> None:
+        if task.cancelled() or task.exception() is not None:
+            self.forget(room)
+            room.close()
+
+    def forget(self, room: Room) -> None:
+        if self.rooms.get(room.note_id) is room:
+            del self.rooms[room.note_id]
+
+    def room_if_open(self, note_id: int) -> Room | None:
+        room = self.rooms.get(note_id)
+        if room is None or room.ready is None or not room.ready.done():
+            return None
+        if room.ready.cancelled() or room.ready.exception() is not None:
+            return None
+        return room
+
+    def close(self) -> None:
+        for room in list(self.rooms.values()):
+            room.close()
+        self.rooms.clear()
+        if self.peers is not None:
+            self.peers.close()
+
+
+_registries: dict[asyncio.AbstractEventLoop, RoomRegistry] = {}
+
+
+def current_registry() -> RoomRegistry:
+    """The registry of the running event loop (one per process under uvicorn)."""
+    loop = asyncio.get_running_loop()
+    registry = _registries.get(loop)
+    if registry is None:
+        # Forget registries of closed loops (each test has its own loop).
+        for old in [old for old in _registries if old.is_closed()]:
+            del _registries[old]
+        registry = _registries[loop] = RoomRegistry()
+    return registry
+
+
+def registry_for_loop(loop: asyncio.AbstractEventLoop) -> RoomRegistry | None:
+    return _registries.get(loop)
+
+
+def all_registries() -> list[RoomRegistry]:
+    return [registry for loop, registry in _registries.items() if not loop.is_closed()]
+
+
+def jitter(seconds: float) -> float:
+    return seconds * random.uniform(0.8, 1.2)

@@ -1,0 +1,190 @@
+"""Real server processes for the tests: uvicorn on free ports, sharing one database."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import websockets
+
+from notes.client import DocClient
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerDatabase:
+    """A throwaway database for server processes: a SQLite file, or a new
+    PostgreSQL database next to DATABASE_URL's."""
+
+    def __init__(self, tmp_dir: Path):
+        base = os.environ.get("DATABASE_URL", "")
+        self.postgres = base.startswith(("postgres://", "postgresql://"))
+        if self.postgres:
+            parts = urlsplit(base)
+            self.name = f"confnotes_srv_{uuid.uuid4().hex[:10]}"
+            self._admin_url = urlunsplit(parts._replace(path="/postgres"))
+            self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
+            self._admin(f'CREATE DATABASE "{self.name}"')
+        else:
+            self.path = tmp_dir / "server.sqlite3"
+            self.url = f"sqlite:///{self.path}"
+        self.manage("migrate", "--noinput", "-v", "0")
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self._admin_url, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def drop(self) -> None:
+        if self.postgres:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def env(self, **extra) -> dict:
+        env = {**os.environ, "DATABASE_URL": self.url, "NOTES_LOG_LEVEL": "INFO", **extra}
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        return env
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO_ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def new_guest_note(self) -> int:
+        slug = f"server-test-{uuid.uuid4().hex[:10]}"
+        code = (
+            "from tests.factories import make_event, make_talk; "
+            f"print(make_talk(event=make_event(slug='{slug}', notes_access='guests')).note_id)"
+        )
+        return int(self.manage("shell", "-c", code).strip().splitlines()[-1])
+
+    def update_rows(self, note_id: int) -> int:
+        sql = "SELECT count(*) FROM notes_noteupdate WHERE note_id = %s"
+        if self.postgres:
+            import psycopg
+
+            with psycopg.connect(self.url) as conn:
+                return conn.execute(sql, [note_id]).fetchone()[0]
+        with contextlib.closing(sqlite3.connect(self.path)) as conn:
+            return conn.execute(sql.replace("%s", "?"), [note_id]).fetchone()[0]
+
+
+class Server:
+    """One uvicorn process serving config.asgi:application."""
+
+    def __init__(self, database: ServerDatabase, log_dir: Path, **env):
+        self.port = free_port()
+        self.log_path = log_dir / f"uvicorn-{self.port}.log"
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--ws",
+                "websockets-sansio",
+                "--lifespan",
+                "off",
+                "--no-access-log",
+            ],
+            cwd=REPO_ROOT,
+            env=database.env(**env),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.process.poll() is None, self.log_path.read_text()
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+                break
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+
+    def url(self, note_id: int, name: str = "Ann") -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/notes/{note_id}/?name={quote(name)}"
+
+    def kill(self) -> None:
+        """Die like a crash: no shutdown handlers."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+        self._log.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+
+class WsClient:
+    """A DocClient over a real WebSocket (the `websockets` library)."""
+
+    def __init__(self, server: Server, note_id: int, name: str = "Ann"):
+        self.url = server.url(note_id, name)
+        self.origin = f"http://127.0.0.1:{server.port}"
+        self.y = DocClient()
+        self._reader: asyncio.Task | None = None
+        self.ws = None
+
+    @property
+    def text(self) -> str:
+        return str(self.y)
+
+    async def connect(self) -> "WsClient":
+        self.ws = await websockets.connect(self.url, origin=self.origin)
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+        await self.ws.send(self.y.sync_step1())
+        await self.until(lambda: self.y.synced)
+        return self
+
+    async def _read(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for frame in self.ws:
+                for reply in self.y.receive(frame):
+                    await self.ws.send(reply)
+
+    async def append(self, chunk: str) -> None:
+        await self.ws.send(self.y.append(chunk))
+
+    async def until(self, predicate, within: float = 10.0) -> None:
+        deadline = time.monotonic() + within
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"client state not reached; text={self.text!r}")
+            await asyncio.sleep(0.01)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        if self._reader is not None:
+            await self._reader

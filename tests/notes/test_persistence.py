@@ -1,0 +1,162 @@
+import pytest
+from django.db import transaction
+from django.db.models import QuerySet
+from pycrdt import Doc, Text
+
+from notes import persistence
+from notes.models import Note, NoteUpdate
+from notes.services import note_replace_text, note_text
+
+pytestmark = pytest.mark.django_db
+
+
+def typed_updates(words: list[str]) -> tuple[Doc, list[bytes]]:
+    """A document typed word by word (with some deletions), and each edit's update."""
+    doc = Doc()
+    text = doc.get("content", type=Text)
+    updates = []
+    for i, word in enumerate(words):
+        state = doc.get_state()
+        text.insert(len(text) // 2 if i % 3 else 0, word + " ")
+        if i % 5 == 4:
+            del text[0:2]
+        updates.append(doc.get_update(state))
+    return doc, updates
+
+
+def stored(note_id: int) -> str:
+    return str(persistence.load_note_doc(note_id=note_id).get("content", type=Text))
+
+
+def test_compaction_keeps_the_text_identical():
+    note = Note.objects.create()
+    doc, updates = typed_updates([f"w{i}" for i in range(350)])
+    for update in updates:
+        persistence.append_updates(note_id=note.pk, updates=[update])
+    last_id = NoteUpdate.objects.filter(note=note).latest("id").id
+    before = stored(note.pk)
+
+    folded = persistence.compact(note_id=note.pk, min_rows=300)
+
+    note.refresh_from_db()
+    assert folded == 350
+    assert before == str(doc.get("content", type=Text))
+    assert stored(note.pk) == before
+    assert note.checkpoint_seq == last_id
+    assert NoteUpdate.objects.filter(note=note).count() == 0
+
+
+def test_compaction_waits_for_enough_rows():
+    note = Note.objects.create()
+    _, updates = typed_updates(["a", "b"])
+    persistence.append_updates(note_id=note.pk, updates=updates[:1])
+    persistence.append_updates(note_id=note.pk, updates=updates[1:])
+
+    assert persistence.compact(note_id=note.pk, min_rows=3) == 0
+    assert NoteUpdate.objects.filter(note=note).count() == 2
+
+
+def test_a_crash_between_append_and_compaction_loses_nothing(monkeypatch):
+    note = Note.objects.create()
+    doc, updates = typed_updates([f"w{i}" for i in range(20)])
+    for update in updates[:10]:
+        persistence.append_updates(note_id=note.pk, updates=[update])
+    persistence.compact(note_id=note.pk)
+    for update in updates[10:]:
+        persistence.append_updates(note_id=note.pk, updates=[update])
+
+    # The process dies inside the compaction, after writing the new checkpoint
+    # and before deleting the folded rows: nothing of it is committed.
+    class Crash(Exception):
+        pass
+
+    def crash(self):
+        raise Crash
+
+    with monkeypatch.context() as patch:
+        patch.setattr(QuerySet, "delete", crash)
+        with pytest.raises(Crash):
+            persistence.compact(note_id=note.pk)
+
+    assert NoteUpdate.objects.filter(note=note).count() == 10
+    assert stored(note.pk) == str(doc.get("content", type=Text))
+
+
+def test_an_update_stored_twice_is_harmless():
+    # What a crash after the checkpoint write but before the log's deletion would
+    # leave if it were not one transaction: the same edits in both places.
+    note = Note.objects.create()
+    doc, updates = typed_updates([f"w{i}" for i in range(12)])
+    Note.objects.filter(pk=note.pk).update(checkpoint=doc.get_update())
+    persistence.append_updates(note_id=note.pk, updates=updates)
+
+    assert stored(note.pk) == str(doc.get("content", type=Text))
+
+
+def test_compaction_keeps_an_update_whose_dependencies_are_missing():
+    note = Note.objects.create()
+    doc, updates = typed_updates(["alpha", "beta", "gamma"])
+    persistence.append_updates(note_id=note.pk, updates=[updates[0], updates[2]])
+    persistence.compact(note_id=note.pk)
+
+    # The missing middle edit arrives after the compaction.
+    persistence.append_updates(note_id=note.pk, updates=[updates[1]])
+
+    assert stored(note.pk) == str(doc.get("content", type=Text))
+
+
+def test_the_log_row_is_one_merged_micro_batch():
+    note = Note.objects.create()
+    doc, updates = typed_updates(["one", "two", "three"])
+
+    persistence.append_updates(note_id=note.pk, updates=updates)
+
+    assert NoteUpdate.objects.filter(note=note).count() == 1
+    assert stored(note.pk) == str(doc.get("content", type=Text))
+
+
+def test_load_reads_checkpoint_and_tail_consistently():
+    note = Note.objects.create()
+    doc, updates = typed_updates([f"w{i}" for i in range(6)])
+    for update in updates:
+        persistence.append_updates(note_id=note.pk, updates=[update])
+    persistence.compact(note_id=note.pk)
+    state = persistence.load_note_state(note_id=note.pk)
+
+    assert state.tail_rows == 0
+    fresh = Doc()
+    fresh.apply_update(state.update)
+    assert str(fresh.get("content", type=Text)) == str(doc.get("content", type=Text))
+
+
+def test_unknown_note_loads_as_none():
+    assert persistence.load_note_state(note_id=424242) is None
+
+
+def test_seeding_from_markdown_happens_once():
+    note = Note.objects.create(markdown="# Imported\n")
+
+    first = persistence.load_note_state(note_id=note.pk)
+    second = persistence.load_note_state(note_id=note.pk)
+
+    doc = Doc()
+    doc.apply_update(first.update)
+    doc.apply_update(second.update)
+    assert str(doc.get("content", type=Text)) == "# Imported\n"
+    note.refresh_from_db()
+    assert bytes(note.checkpoint) == first.update
+
+
+def test_replace_text_without_an_open_room_appends_one_update():
+    note = Note.objects.create()
+    _, updates = typed_updates(["old", "words"])
+    persistence.append_updates(note_id=note.pk, updates=updates)
+
+    with transaction.atomic():
+        note_replace_text(note=note, markdown="# New\n\nText")
+
+    note.refresh_from_db()
+    assert note_text(note=note) == "# New\n\nText"
+    assert note.markdown == "# New\n\nText"
+    assert NoteUpdate.objects.filter(note=note).count() == 2
+    assert list(note.revisions.values_list("markdown", flat=True)) == ["# New\n\nText"]
