@@ -182,6 +182,10 @@ async function start(root) {
     return storedGuestName() || "Guest";
   }
   provider.awareness.setLocalStateField("user", awarenessUser(myName()));
+  // The server credits a guest's edits to the name in the connection's query
+  // (signed-in users are named by their account); it is read at each (re)connect.
+  const nameParams = () => (config.guest && storedGuestName() ? { name: storedGuestName() } : {});
+  provider.params = nameParams();
 
   if (config.guest && ui.guestForm && ui.guestName) {
     ui.guestForm.hidden = false;
@@ -197,6 +201,7 @@ async function start(root) {
       ui.guestName.removeAttribute("aria-invalid");
       ui.guestName.value = name;
       rememberGuestName(name);
+      provider.params = nameParams();
       provider.awareness.setLocalStateField("user", awarenessUser(name));
       ui.guestForm.dataset.saved = "true";
     });

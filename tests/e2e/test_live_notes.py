@@ -1,0 +1,116 @@
+"""Live notes end to end: the real app (uvicorn, Channels, the notes engine) in Debian's chromium.
+
+Two people write in one talk's notes at once. One of them goes through a
+proxy that the test cuts, so that person's connection is really lost (Playwright's
+set_offline keeps open WebSockets alive): they type offline, reload the page on
+the dead network (the service worker serves it, IndexedDB keeps the text), type
+more, and reconnect. Everything typed by both must end up in both editors and,
+once the server has refreshed the Markdown, on the reading page.
+"""
+
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from sessions.models import Event
+from tests.factories import make_event, make_talk
+
+from .editor_helpers import STORED_TEXT, type_at, ytext
+from .proxy import CuttableProxy
+
+pytestmark = pytest.mark.e2e
+
+
+def join_as_guest(page: Page, url: str, name: str) -> None:
+    page.goto(url)
+    expect(page.locator("#note-editor")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#note-status")).to_have_attribute("data-connection", "connected")
+    page.locator("#note-guest-name").fill(name)
+    page.locator("#note-guest-form button").click()
+
+
+def wait_for(predicate, *, timeout: float = 15.0, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def proxy(asgi_live_server):
+    port = int(asgi_live_server.rsplit(":", 1)[1])
+    proxy = CuttableProxy(target_port=port)
+    yield proxy
+    proxy.stop()
+
+
+def test_live_notes_two_writers_one_drops_offline_and_everything_converges(
+    browser, asgi_live_server, proxy
+):
+    event = make_event(slug="e2e-live", notes_access=Event.NotesAccess.GUESTS)
+    talk = make_talk(event=event, title="Resilient Notes")
+    path = talk.get_absolute_url()
+    alice_page = browser.new_context().new_page()
+    bob_page = browser.new_context().new_page()  # Bob's network is the proxy
+    join_as_guest(alice_page, f"{asgi_live_server}{path}?write", "Alice")
+    join_as_guest(bob_page, f"{proxy.url}{path}?write", "Bob")
+
+    # Both type at the same time, in different places: Alice at the top, Bob at the end.
+    type_at(alice_page, "Control+Home", "# Resilient Notes\n")
+    expect(bob_page.locator("#note-editor .cm-content")).to_contain_text("# Resilient Notes")
+    for n in range(3):
+        type_at(alice_page, "Control+Home", f"a{n} ")
+        type_at(bob_page, "Control+End", f"b{n}.")
+    expect(alice_page.locator("#note-editor .cm-content")).to_contain_text("b2")
+    expect(bob_page.locator("#note-editor .cm-content")).to_contain_text("a2")
+    expect(alice_page.locator(".cm-ySelectionInfo")).to_have_text("Bob")
+    expect(bob_page.locator(".cm-ySelectionInfo")).to_have_text("Alice")
+    expect(alice_page.locator("#note-presence-count")).to_have_text("2 people here")
+    # Bob's page is kept by the service worker for offline use.
+    bob_page.wait_for_function(
+        "async () => navigator.serviceWorker.controller !== null"
+        " && (await caches.match(location.href)) !== undefined"
+    )
+
+    proxy.cut()  # Bob's Wi-Fi dies: his WebSocket is closed, reconnects are refused
+    try:
+        expect(bob_page.locator("#note-status")).to_have_attribute("data-connection", "offline")
+        expect(alice_page.locator("#note-presence-count")).to_have_text("1 person here")
+        type_at(bob_page, "Control+End", "\nbob offline")
+        type_at(alice_page, "Control+End", "\nalice meanwhile")
+        bob_page.wait_for_function(
+            STORED_TEXT, arg=[f"confnotes-note-{talk.note_id}", "bob offline"]
+        )
+
+        bob_page.reload()  # still offline: the service worker serves the page
+        expect(bob_page.locator("#note-editor")).to_have_attribute("data-ready", "true")
+        expect(bob_page.locator("#note-editor .cm-content")).to_contain_text("bob offline")
+        type_at(bob_page, "Control+End", "\nbob after reload")
+        expect(bob_page.locator("#note-status")).to_have_attribute("data-saved", "false")
+    finally:
+        proxy.restore()
+
+    for page in (alice_page, bob_page):
+        expect(page.locator("#note-status")).to_have_attribute("data-saved", "true", timeout=20_000)
+    expect(alice_page.locator("#note-editor .cm-content")).to_contain_text("bob after reload")
+    expect(bob_page.locator("#note-editor .cm-content")).to_contain_text("alice meanwhile")
+    final = ytext(alice_page)
+    assert ytext(bob_page) == final
+    lines = final.split("\n")
+    assert lines[0] == "a2 a1 a0 # Resilient Notes"
+    assert lines[1] == "b0.b1.b2."
+    assert sorted(lines[2:]) == ["alice meanwhile", "bob after reload", "bob offline"]
+
+    # The reading page shows the new Markdown once the server has refreshed it.
+    def reading_page() -> str:
+        with urllib.request.urlopen(f"{asgi_live_server}{path}") as response:  # noqa: S310
+            return response.read().decode()
+
+    wait_for(lambda: "bob after reload" in reading_page(), what="the refreshed Markdown")
+    html = reading_page()
+    assert "<h1>Resilient Notes</h1>" in html
+    for line in ("alice meanwhile", "bob offline", "bob after reload", "b0.b1.b2."):
+        assert line in html
