@@ -48,6 +48,7 @@ def note_replace_text(*, note: Note, markdown: str) -> bool:
             running = None
         if running is registry.loop:
             raise RuntimeError("note_replace_text() blocks: call it from a thread")
+        _keep_revision(note_id=note.pk, previous=note_text(note=note), markdown=markdown)
         future = asyncio.run_coroutine_threadsafe(_replace_in_room(room, markdown), registry.loop)
         future.result(timeout=30)
         note.markdown = markdown
@@ -71,10 +72,8 @@ def _replace_stored(*, note_id: int, markdown: str) -> bytes | None:
         doc = persistence.load_note_doc(note_id=note_id)
         if doc is None:
             raise Note.DoesNotExist(note_id)
-        previous = Note.objects.values_list("markdown", flat=True).get(pk=note_id)
-        if previous and previous != markdown:
-            NoteRevision.objects.create(note_id=note_id, markdown=previous)
         text = doc.get(persistence.CONTENT, type=Text)
+        _keep_revision(note_id=note_id, previous=str(text), markdown=markdown)
         changes: list[bytes] = []
         subscription = doc.observe(lambda event: changes.append(event.update))
         with doc.transaction():
@@ -88,10 +87,14 @@ def _replace_stored(*, note_id: int, markdown: str) -> bytes | None:
         Note.objects.filter(pk=note_id).update(
             markdown=markdown, markdown_updated_at=timezone.now()
         )
-        last = NoteRevision.objects.filter(note_id=note_id).values_list("markdown", flat=True)
-        if markdown and last.first() != markdown:
-            NoteRevision.objects.create(note_id=note_id, markdown=markdown)
     return update
+
+
+def _keep_revision(*, note_id: int, previous: str, markdown: str) -> None:
+    # History keeps the text as it was (the document, not the possibly stale
+    # Markdown column) before it is replaced wholesale.
+    if previous and previous != markdown:
+        NoteRevision.objects.create(note_id=note_id, markdown=previous)
 
 
 def _publish(note_id: int, update: bytes) -> None:

@@ -106,7 +106,7 @@ def test_live_notes_two_writers_one_drops_offline_and_everything_converges(
 
     # The reading page shows the new Markdown once the server has refreshed it.
     def reading_page() -> str:
-        with urllib.request.urlopen(f"{asgi_live_server}{path}") as response:  # noqa: S310
+        with urllib.request.urlopen(f"{asgi_live_server}{path}") as response:
             return response.read().decode()
 
     wait_for(lambda: "bob after reload" in reading_page(), what="the refreshed Markdown")

@@ -151,6 +151,7 @@ def test_replace_text_without_an_open_room_appends_one_update():
     note = Note.objects.create()
     _, updates = typed_updates(["old", "words"])
     persistence.append_updates(note_id=note.pk, updates=updates)
+    old_text = note_text(note=note)
 
     with transaction.atomic():
         note_replace_text(note=note, markdown="# New\n\nText")
@@ -159,4 +160,5 @@ def test_replace_text_without_an_open_room_appends_one_update():
     assert note_text(note=note) == "# New\n\nText"
     assert note.markdown == "# New\n\nText"
     assert NoteUpdate.objects.filter(note=note).count() == 2
-    assert list(note.revisions.values_list("markdown", flat=True)) == ["# New\n\nText"]
+    # The text it replaced is kept as history.
+    assert list(note.revisions.values_list("markdown", flat=True)) == [old_text]
