@@ -114,7 +114,12 @@ class Editor:
         import websockets
 
         self.ws = await websockets.connect(
-            self.url, origin=self.args.origin, compression=None, max_size=None, open_timeout=60
+            self.url,
+            origin=self.args.origin,
+            compression=None,
+            max_size=None,
+            open_timeout=60,
+            ping_interval=None,  # a busy generator must not time itself out
         )
         await self.ws.send(encode_sync_step1(self.doc.get_state()))
 
@@ -288,6 +293,9 @@ def start_server(args) -> tuple[subprocess.Popen, str]:
     ]
     if not args.deflate:
         command += ["--ws-per-message-deflate", "false"]
+    # The keepalive would disconnect an editor whose generator process fell more than
+    # 20 s behind (it happens at 200 editors on 2 cores): measure instead.
+    command += ["--ws-ping-timeout", "300"]
     server = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
     deadline = time.monotonic() + 30
     while True:

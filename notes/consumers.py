@@ -24,9 +24,11 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
+from .conf import live_setting
+from .connection import Connection, FloodGuard
 from .policy import get_policy
 from .protocol import ProtocolError
-from .room import Connection, FloodGuard, NoteGone, UpdateRejected, current_registry, live_setting
+from .room import NoteGone, UpdateRejected, current_registry
 
 log = logging.getLogger("notes.live")
 

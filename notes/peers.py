@@ -24,6 +24,7 @@ peer already holds.
 import asyncio
 import logging
 
+from .conf import live_setting
 from .protocol import (
     EMPTY_UPDATE,
     ProtocolError,
@@ -32,7 +33,7 @@ from .protocol import (
     delete_set_digest,
     encode_awareness_update,
 )
-from .room import PEER, UpdateRejected, jitter, live_setting
+from .room import PEER, UpdateRejected, jitter
 
 log = logging.getLogger("notes.live")
 

@@ -6,7 +6,8 @@ from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
 
 from notes.client import DocClient
-from notes.room import Connection, RoomRegistry
+from notes.connection import Connection
+from notes.room import RoomRegistry
 from tests.factories import make_event, make_talk
 from tests.notes.live import eventually
 

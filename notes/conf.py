@@ -1,0 +1,36 @@
+"""Tunables of the live engine, overridable with settings.NOTES_LIVE = {...}."""
+
+from django.conf import settings
+
+DEFAULTS = {
+    "MAX_MESSAGE_BYTES": 1024 * 1024,
+    # Minimum gap between two fan-outs of one room, per connected client (seconds):
+    # 50 µs keeps a room at most ~20 000 sends/s whatever its size (1 ms at 20
+    # clients, 5 ms at 100, 10 ms at 200). See Room._flush.
+    "FANOUT_SECONDS_PER_CLIENT": 50e-6,
+    # Flood limits per connection: a token bucket for messages and one for bytes.
+    "FLOOD_MESSAGES_PER_SECOND": 200,
+    "FLOOD_MESSAGES_BURST": 400,
+    "FLOOD_BYTES_PER_SECOND": 1024 * 1024,
+    "FLOOD_BYTES_BURST": 4 * 1024 * 1024,
+    # Minimum gap between two appends of one room: the micro-batch window.
+    "PERSIST_INTERVAL": 0.1,
+    "MARKDOWN_INTERVAL": 2.0,
+    "REVISION_INTERVAL": 300.0,
+    "COMPACT_AFTER_ROWS": 300,
+    # How long a room without clients stays in memory.
+    "IDLE_UNLOAD": 300.0,
+    # None: on when the channel layer reaches other processes (anything but in-memory).
+    "PEER_SYNC": None,
+    "PEER_SYNC_INTERVAL": 3.0,
+    # Awareness states not renewed for this long are not handed to newcomers
+    # (y-protocols clients renew theirs every 15 s).
+    "AWARENESS_TIMEOUT": 30.0,
+    # Sends that wait for a slow socket; past this the client is disconnected
+    # (it reconnects and resyncs) rather than buffered without bound.
+    "MAX_BLOCKED_SENDS": 256,
+}
+
+
+def live_setting(name: str):
+    return getattr(settings, "NOTES_LIVE", {}).get(name, DEFAULTS[name])
