@@ -1,4 +1,6 @@
-"""`make bench`: the live-notes benchmark at 20, 100 and 200 editors (5 edits/s, 60 s).
+"""`make bench`: the live-notes benchmark at 20, 100 and 200 editors (5 edits/s, 60 s),
+then the open-space board (render time, fan-out to 200 viewers) and the import of
+a 20,000-bullet file. BENCH=live,board,import picks some of them.
 
 Starts one uvicorn process (websockets-sansio) on PostgreSQL for each run. Needs
 DATABASE_URL=postgres://…; BENCH_DURATION, BENCH_EDITORS ("20,100,200") and
@@ -32,6 +34,16 @@ COLUMNS = [
 
 
 def main() -> None:
+    wanted = os.environ.get("BENCH", "live,board,import").split(",")
+    if "live" in wanted:
+        live_notes()
+    for name in ("board", "import"):
+        if name in wanted:
+            print(f"\n== {name}_bench.py ==", flush=True)
+            subprocess.run([sys.executable, str(HERE / f"{name}_bench.py")], check=True)
+
+
+def live_notes() -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("make bench runs on PostgreSQL: set DATABASE_URL=postgres://…")
     duration = os.environ.get("BENCH_DURATION", "60")
