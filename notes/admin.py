@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import Note, NoteContributor, NoteRevision
+from .services import note_replace_text
 
 
 class ContributorInline(admin.TabularInline):
@@ -16,6 +17,16 @@ class NoteAdmin(admin.ModelAdmin):
     readonly_fields = ["checkpoint_seq", "created_at", "updated_at", "markdown_updated_at"]
     exclude = ["checkpoint"]
     inlines = [ContributorInline]
+
+    def save_model(self, request, obj, form, change):
+        # The CRDT document is the source of the text: an edit here becomes one
+        # change to it (live editors converge on it), never a write to the
+        # Markdown column that the next refresh would overwrite.
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        stored = Note.objects.get(pk=obj.pk)
+        note_replace_text(note=stored, markdown=form.cleaned_data["markdown"])
 
 
 @admin.register(NoteRevision)

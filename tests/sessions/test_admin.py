@@ -126,3 +126,29 @@ def test_admin_staff_organizer_sees_only_their_events_and_talks(client: Client):
     assert [t.title for t in talks.context["cl"].result_list] == ["My talk"]
     assert foreign.status_code == 302  # Django redirects a missing object to the changelist
     assert list(add_form.context["adminform"].form.fields["event"].queryset) == [mine]
+
+
+def test_admin_note_edit_goes_through_the_live_document(admin_client):
+    from notes.models import Note
+    from notes.services import note_text
+
+    talk = Talk.objects.create(event=make_event(slug="adm-note"), title="Noted")
+    admin_client.post(f"/admin/notes/note/{talk.note_id}/change/", _note_form("- first"))
+
+    response = admin_client.post(
+        f"/admin/notes/note/{talk.note_id}/change/", _note_form("- second")
+    )
+
+    assert response.status_code == 302
+    note = Note.objects.get(pk=talk.note_id)
+    assert note.markdown == "- second"
+    assert note_text(note=note) == "- second"
+    assert list(note.revisions.values_list("markdown", flat=True)) == ["- first"]
+
+
+def _note_form(markdown: str) -> dict:
+    return {
+        "markdown": markdown,
+        "contributors-TOTAL_FORMS": "0",
+        "contributors-INITIAL_FORMS": "0",
+    }
