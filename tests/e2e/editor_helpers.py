@@ -25,3 +25,11 @@ def type_at(page: Page, key: str, text: str) -> None:
     page.locator("#note-editor .cm-content").click()
     page.keyboard.press(key)
     page.keyboard.type(text)
+
+
+# Collects Content-Security-Policy violations of a page (add with add_init_script).
+CSP_WATCH = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));
+"""

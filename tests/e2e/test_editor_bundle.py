@@ -20,18 +20,12 @@ from django.template.loader import render_to_string
 from playwright.sync_api import Page, expect
 
 from .contract_server import ContractServer, static_pages
-from .editor_helpers import STORED_TEXT, type_at, ytext
+from .editor_helpers import CSP_WATCH, STORED_TEXT, type_at, ytext
 
 pytestmark = pytest.mark.e2e
 
 STATIC = Path(settings.BASE_DIR) / "static"
 READ_ONLY_NOTE = 901
-
-CSP_WATCH = """
-window.__csp = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));
-"""
 
 
 def csp_header(nonce: str) -> str:

@@ -17,13 +17,14 @@ from playwright.sync_api import Page, expect
 from sessions.models import Event
 from tests.factories import make_event, make_talk
 
-from .editor_helpers import STORED_TEXT, type_at, ytext
+from .editor_helpers import CSP_WATCH, STORED_TEXT, type_at, ytext
 from .proxy import CuttableProxy
 
 pytestmark = pytest.mark.e2e
 
 
 def join_as_guest(page: Page, url: str, name: str) -> None:
+    page.add_init_script(CSP_WATCH)
     page.goto(url)
     expect(page.locator("#note-editor")).to_have_attribute("data-ready", "true")
     expect(page.locator("#note-status")).to_have_attribute("data-connection", "connected")
@@ -97,6 +98,12 @@ def test_live_notes_two_writers_one_drops_offline_and_everything_converges(
         expect(page.locator("#note-status")).to_have_attribute("data-saved", "true", timeout=20_000)
     expect(alice_page.locator("#note-editor .cm-content")).to_contain_text("bob after reload")
     expect(bob_page.locator("#note-editor .cm-content")).to_contain_text("alice meanwhile")
+    # The strict CSP holds: the editor's styles carry the response's nonce.
+    assert alice_page.evaluate("window.__csp") == []
+    assert bob_page.evaluate("window.__csp") == []
+    assert alice_page.evaluate(
+        "getComputedStyle(document.querySelector('.cm-content')).whiteSpace"
+    ) in {"pre", "pre-wrap", "break-spaces"}
     final = ytext(alice_page)
     assert ytext(bob_page) == final
     lines = final.split("\n")

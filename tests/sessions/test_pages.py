@@ -431,3 +431,17 @@ def test_archived_event_notes_are_read_only(client: Client, known_event):
 
     assert 'data-can-write="false"' in write
     assert "This event is archived: its notes are read-only." in write
+
+
+def test_talk_page_write_view_gives_the_editor_the_csp_nonce_of_the_response(
+    client: Client, known_event
+):
+    talk = Talk.objects.get(title="Side Story")
+
+    response = client.get(talk.get_absolute_url() + "?write")
+
+    [nonce] = re.findall(r'data-csp-nonce="([^"]+)"', response.content.decode())
+    assert f"style-src 'self' 'nonce-{nonce}'" in response["Content-Security-Policy"]
+    assert f'<script type="module" src="/static/build/editor.js" nonce="{nonce}">' in (
+        response.content.decode()
+    )
