@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from notes.policy import get_policy
+from notes.selectors import note_contributor_names
 
 from . import selectors
 from .models import Event, OpenSpace, Talk
@@ -70,6 +71,7 @@ def _item_page(request: HttpRequest, *, event: Event, item: Talk | OpenSpace, te
         "event": event,
         "item": item,
         "note": item.note,
+        "contributors": note_contributor_names(note=item.note),
         "access": access,
         # One click from reading to writing: `?write` swaps the rendered notes
         # for the live editor (read-only for those who may not write).

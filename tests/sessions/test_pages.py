@@ -445,3 +445,17 @@ def test_talk_page_write_view_gives_the_editor_the_csp_nonce_of_the_response(
     assert f'<script type="module" src="/static/build/editor.js" nonce="{nonce}">' in (
         response.content.decode()
     )
+
+
+def test_talk_page_names_the_notes_contributors_in_order(client: Client, known_event):
+    from notes.models import NoteContributor
+
+    talk = Talk.objects.get(title="Side Story")
+    talk.note.markdown = "- said"
+    talk.note.save()
+    NoteContributor.objects.create(note=talk.note, name="Zoe <b>")
+    NoteContributor.objects.create(note=talk.note, name="Adam")
+
+    html = client.get(talk.get_absolute_url()).content.decode()
+
+    assert '<p class="meta" id="notes-contributors">Written by Zoe &lt;b&gt;, Adam</p>' in html
