@@ -5,6 +5,7 @@ is what `make run` and `make test` use. `DATABASE_URL` switches to PostgreSQL
 (psycopg 3 with its pool) and `REDIS_URL` to the Redis pub/sub channel layer.
 """
 
+import json
 import os
 import warnings
 from pathlib import Path
@@ -182,6 +183,10 @@ CONTENT_SECURITY_POLICY = {
 # `notes` is a generic live-document engine; it asks this policy (provided by
 # `sessions`) who may read or write a note, and what the note belongs to.
 NOTES_POLICY = "sessions.policy.EventNotePolicy"
+
+# Tunables of the live notes engine (defaults in notes/conf.py), as JSON, e.g.
+# NOTES_LIVE='{"MAX_QUEUED_BYTES": 1048576}'.
+NOTES_LIVE = json.loads(os.environ.get("NOTES_LIVE") or "{}")
 
 LOGGING = {
     "version": 1,

@@ -23,12 +23,27 @@ DEFAULTS = {
     # None: on when the channel layer reaches other processes (anything but in-memory).
     "PEER_SYNC": None,
     "PEER_SYNC_INTERVAL": 3.0,
+    # A room whose peer link failed retries with backoff between these (seconds),
+    # and each channel-layer call gives up after PEER_TIMEOUT (a host that drops
+    # packets would otherwise hang it).
+    "PEER_RETRY_MIN": 0.25,
+    "PEER_RETRY_MAX": 2.0,
+    "PEER_TIMEOUT": 2.0,
+    # A linked room that has not heard its own announcements back for this long
+    # has lost its subscription: it re-joins.
+    "PEER_ECHO_TIMEOUT": 7.0,
+    # While a room is not linked to its peers, it reads what other processes
+    # stored this often, so processes converge through the database meanwhile.
+    "STORE_CATCHUP_INTERVAL": 2.0,
     # Awareness states not renewed for this long are not handed to newcomers
     # (y-protocols clients renew theirs every 15 s).
     "AWARENESS_TIMEOUT": 30.0,
-    # Sends that wait for a slow socket; past this the client is disconnected
-    # (it reconnects and resyncs) rather than buffered without bound.
-    "MAX_BLOCKED_SENDS": 256,
+    # Bytes queued for a client whose socket is not keeping up; past this it is
+    # closed with 1013 (it reconnects and resyncs) rather than buffered without bound.
+    "MAX_QUEUED_BYTES": 4 * 1024 * 1024,
+    # How long a close frame may wait for a client that stopped reading before the
+    # connection is aborted.
+    "CLOSE_TIMEOUT": 5.0,
 }
 
 

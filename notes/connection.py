@@ -1,68 +1,76 @@
-"""One client connection as a room sees it: non-blocking sends and flood limits."""
+"""One client connection as a room sees it: a bounded outbound queue and flood limits.
+
+Sending. A room fans one frame out to every client and must never wait for one
+of them. Each connection therefore owns an outbound queue, bounded in bytes, and
+at most one sender task that drains it in order:
+
+- No backlog (the usual case): the frame is handed to the ASGI `send` at once.
+  uvicorn's send only suspends while the socket's write buffer is over its
+  high-water mark, so it normally completes in the same step and no task is
+  created per frame (the same idea as Python 3.12's eager tasks, and why the hot
+  path stays cheap).
+- The send suspends (the client reads slower than the room writes): the
+  suspended send is handed, whole, to the connection's sender task, which awaits
+  it properly and then sends whatever queued meanwhile. Later frames are queued
+  behind it, so order is kept.
+- The queue passes its byte budget (`MAX_QUEUED_BYTES`): the client is closed
+  with 1013, and the reason is logged. It reconnects and resyncs: a CRDT client
+  loses nothing by being dropped, while a server that kept buffering would run
+  out of memory, and one that dropped frames would leave the client stale.
+
+A close whose frame cannot be written (the client stopped reading altogether)
+waits `CLOSE_TIMEOUT` seconds, then aborts the connection's receive loop through
+`on_abort`, so the socket never stays open and stale.
+"""
 
 import asyncio
 import logging
 import time
+import types
+from collections import deque
 
 from .conf import live_setting
 
 log = logging.getLogger("notes.live")
 
+CLOSE_TOO_SLOW = 1013
 
-# --- Sending without letting one slow socket stall a fan-out ------------------------
 
+@types.coroutine
+def _finish(coro, pending):
+    """Await a coroutine that was already stepped once and is blocked on `pending`.
 
-def run_eagerly(coro, on_suspended=None, on_finished=None) -> bool:
-    """Run `coro` until it first suspends; finish it in a task only if it does.
-
-    uvicorn's send never suspends unless the socket's write buffer is full, so a
-    fan-out loop sends to every client without a task per message, and a slow
-    client's send continues in the background instead of stalling the others.
-    Returns True when the coroutine completed at once.
+    The task running this waits on `pending` exactly as if the coroutine had
+    yielded it to the task itself, then drives the coroutine on (PEP 380's
+    `yield from`). Resuming the coroutine before `pending` is done, or awaiting
+    `pending` a second time, is what asyncio forbids.
     """
     try:
-        awaited = coro.send(None)
-    except StopIteration:
-        return True
-    if on_suspended is not None:
-        on_suspended()
-    task = asyncio.get_running_loop().create_task(_resume(coro, awaited))
-    if on_finished is not None:
-        task.add_done_callback(on_finished)
-    return False
-
-
-async def _resume(coro, awaited):
-    while True:
-        try:
-            if awaited is None:
-                await asyncio.sleep(0)
-            else:
-                await awaited
-        except asyncio.CancelledError:
-            coro.close()
-            raise
-        except BaseException:  # noqa: S110 - the coroutine sees the outcome when resumed
-            pass
-        try:
-            awaited = coro.send(None)
-        except StopIteration:
-            return
+        yield pending
+    except BaseException:
+        coro.close()  # cancelled while blocked: nothing was written
+        raise
+    return (yield from coro)
 
 
 class Connection:
     """One client of a room, as the room sees it."""
 
     __slots__ = (
+        "_close_task",
+        "_queue",
         "_send",
+        "_sender",
+        "aborted",
         "accepted",
         "awareness_ids",
-        "blocked",
         "can_write",
         "closed",
         "contributed",
         "label",
         "name",
+        "on_abort",
+        "queued_bytes",
         "told_read_only",
         "user_id",
     )
@@ -76,6 +84,7 @@ class Connection:
         name: str = "",
         label="",
         accepted: bool = True,
+        on_abort=None,
     ):
         self._send = send  # ASGI send
         self.can_write = can_write
@@ -86,51 +95,114 @@ class Connection:
         self.told_read_only = False
         self.contributed = False
         self.closed = False
-        self.blocked = 0
         # Until the WebSocket is accepted, fan-out is dropped: the client's first
         # sync step 1 brings it everything anyway.
         self.accepted = accepted
+        # Called (no arguments) when a close could not be delivered in time: it
+        # must end the connection's receive loop.
+        self.on_abort = on_abort
+        self.aborted = False
+        self._queue: deque[bytes] = deque()
+        self.queued_bytes = 0
+        self._sender: asyncio.Task | None = None
+        self._close_task: asyncio.Task | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.label}>"
 
+    @property
+    def backlog(self) -> int:
+        """Frames waiting behind a send that is blocked on a slow socket."""
+        return len(self._queue)
+
     def send(self, data: bytes) -> None:
-        """Queue a binary frame; never waits."""
+        """Send a binary frame, or queue it behind a blocked one; never waits."""
         if self.closed or not self.accepted:
             return
-        if self.blocked >= live_setting("MAX_BLOCKED_SENDS"):
-            self.close(1013, "too slow to keep up; reconnect to resync")
+        if self._sender is not None:
+            self._queue.append(data)
+            self.queued_bytes += len(data)
+            budget = live_setting("MAX_QUEUED_BYTES")
+            if self.queued_bytes > budget:
+                self.close(
+                    CLOSE_TOO_SLOW,
+                    f"too slow to keep up ({self.queued_bytes} bytes queued); reconnect to resync",
+                )
             return
+        coro = self._send({"type": "websocket.send", "bytes": data})
         try:
-            run_eagerly(
-                self._send({"type": "websocket.send", "bytes": data}),
-                self._on_blocked,
-                self._on_unblocked,
-            )
+            pending = coro.send(None)
+        except StopIteration:
+            return
         except Exception as exc:
-            # The socket is gone; the receive loop sees the disconnect and cleans up.
-            log.debug("send to %s failed: %r", self.label, exc)
-            self.closed = True
+            self._gone(exc)
+            return
+        log.debug("%s is not keeping up: queueing its frames", self.label)
+        self._sender = asyncio.get_running_loop().create_task(self._drain(_finish(coro, pending)))
+
+    async def _drain(self, blocked) -> None:
+        try:
+            await blocked
+            while self._queue and not self.closed:
+                data = self._queue.popleft()
+                self.queued_bytes -= len(data)
+                await self._send({"type": "websocket.send", "bytes": data})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._gone(exc)
+        finally:
+            self._sender = None
+
+    def _gone(self, exc: Exception) -> None:
+        # The socket is gone; the receive loop sees the disconnect and cleans up.
+        log.debug("send to %s failed: %r", self.label, exc)
+        self.closed = True
+        self._queue.clear()
+        self.queued_bytes = 0
 
     def close(self, code: int, reason: str) -> None:
+        """Close with `code`; frames still queued are dropped (the client resyncs)."""
         if self.closed:
             return
         log.info("closing %s with %s: %s", self.label, code, reason)
         self.closed = True
+        self._queue.clear()
+        self.queued_bytes = 0
+        if self._sender is not None:
+            # Blocked on the slow socket: give up on the data, keep the close frame.
+            self._sender.cancel()
+            self._sender = None
         # A close reason is at most 123 bytes of UTF-8.
         reason = reason.encode()[:120].decode(errors="ignore")
+        coro = self._send({"type": "websocket.close", "code": code, "reason": reason})
         try:
-            run_eagerly(self._send({"type": "websocket.close", "code": code, "reason": reason}))
+            pending = coro.send(None)
+        except StopIteration:
+            return
         except Exception as exc:
             log.debug("close of %s failed: %r", self.label, exc)
+            return
+        self._close_task = asyncio.get_running_loop().create_task(
+            self._close_or_abort(_finish(coro, pending))
+        )
 
-    def _on_blocked(self):
-        self.blocked += 1
+    async def closing(self) -> None:
+        """Wait until a close frame held back by a slow socket is written (or given
+        up): returning from the ASGI app before would drop it."""
+        if self._close_task is not None:
+            await asyncio.shield(self._close_task)
 
-    def _on_unblocked(self, task):
-        self.blocked -= 1
-        if not task.cancelled() and task.exception() is not None:
-            self.closed = True
+    async def _close_or_abort(self, blocked) -> None:
+        try:
+            await asyncio.wait_for(blocked, live_setting("CLOSE_TIMEOUT"))
+        except TimeoutError:
+            log.info("%s does not read its close frame; aborting it", self.label)
+            self.aborted = True
+            if self.on_abort is not None:
+                self.on_abort()
+        except Exception as exc:
+            log.debug("close of %s failed: %r", self.label, exc)
 
 
 class FloodGuard:

@@ -18,17 +18,19 @@ Close codes (always after accepting, so that browsers see them):
     1013  the client could not keep up with the room (reconnect to resync)
 """
 
+import asyncio
 import itertools
 import logging
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
+from .base import NoteGone, UpdateRejected
 from .conf import live_setting
 from .connection import Connection, FloodGuard
 from .policy import get_policy
 from .protocol import ProtocolError
-from .room import NoteGone, UpdateRejected, current_registry
+from .room import current_registry
 
 log = logging.getLogger("notes.live")
 
@@ -82,8 +84,16 @@ async def note_socket(scope, receive, send) -> None:
         return
 
     user_id, name = _display_name(scope, user)
+    # A close the client never reads ends this loop from outside (see Connection).
+    task = asyncio.current_task()
     conn = Connection(
-        send, can_write=access.can_write, user_id=user_id, name=name, label=label, accepted=False
+        send,
+        can_write=access.can_write,
+        user_id=user_id,
+        name=name,
+        label=label,
+        accepted=False,
+        on_abort=task.cancel,
     )
     room.join(conn)  # before any await: an idle room could otherwise unload meanwhile
     try:
@@ -118,6 +128,12 @@ async def note_socket(scope, receive, send) -> None:
                     conn.close(CLOSE_MALFORMED, f"malformed message: {exc}")
                 except UpdateRejected as exc:
                     conn.close(CLOSE_REJECTED, f"update rejected: {exc}"[:120])
+        room.leave(conn)
+        await conn.closing()
+    except asyncio.CancelledError:
+        if not conn.aborted:
+            raise
+        task.uncancel()  # our own abort: end normally, the server drops the socket
     finally:
         room.leave(conn)
         log.debug("%s ended", label)

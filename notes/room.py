@@ -4,12 +4,13 @@ A `Room` holds the note's document, its connected clients and their awareness
 (presence) states. It answers sync step 1 with sync step 2 followed by its own
 sync step 1 (only to the asking client), applies updates, and fans out the real
 changes that arrive within one event-loop iteration as one message per client.
-A writer task per room appends every change to the database within a fraction
-of a second, refreshes the note's Markdown on a short timer, and compacts the log.
+Its `NoteWriter` (`writer.py`) stores every change within a fraction of a second.
 
 With peer sync on (the Redis channel layer), the rooms of one note in different
 processes relay their changes over the channel layer and exchange state vectors
-every few seconds, so a dropped message heals (see `peers.py`).
+every few seconds, so a dropped message heals (see `peers.py`). While a room is
+not linked to its peers (the channel layer is down), it reads what the other
+processes stored instead (`catch_up`), so they still converge, through the database.
 
 Everything here runs on the event loop: no locks, and the document is only
 touched between awaits. Database work goes to worker threads through `run_db`.
@@ -17,15 +18,16 @@ touched between awaits. Database work goes to worker threads through `run_db`.
 
 import asyncio
 import logging
-import random
 import time
-from datetime import timedelta
 
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from pycrdt import Doc, Text, merge_updates
 
 from . import persistence
+from .base import PEER, SERVER, STORE, NoteGone, UpdateRejected
 from .conf import live_setting
 from .connection import Connection
+from .peers import PeerLink
 from .persistence import CONTENT, run_db
 from .protocol import (
     AWARENESS_REMOVED,
@@ -44,20 +46,12 @@ from .protocol import (
     encode_sync_step2,
     encode_update,
 )
+from .writer import NoteWriter
 
 log = logging.getLogger("notes.live")
 
 
-class UpdateRejected(Exception):
-    """pycrdt refused an update (undecodable or inconsistent)."""
-
-
-class NoteGone(Exception):
-    """The note does not exist (any more)."""
-
-
-PEER = object()  # origin of changes that came from another process
-SERVER = object()  # origin of changes made by the server itself (note_replace_text)
+__all__ = ["PEER", "SERVER", "NoteGone", "Room", "RoomRegistry", "UpdateRejected"]
 
 _NOT_SWALLOWED = (KeyboardInterrupt, SystemExit, asyncio.CancelledError, GeneratorExit)
 
@@ -86,6 +80,9 @@ class Room:
         self.ready: asyncio.Future | None = None
         self.loaded = False  # the stored state is applied
         self.closed = False
+        self.writer = NoteWriter(
+            note_id=note_id, text=self.text, loop=self.loop, before_markdown=self.catch_up
+        )
 
         self._origin = None
         self._out: list[bytes] = []
@@ -94,19 +91,7 @@ class Room:
         self._aw_origins: set = set()
         self._flush_handle: asyncio.Handle | None = None
         self._last_flush = 0.0
-
-        self._persist: list[bytes] = []
-        self._contributors: list[tuple[int | None, str]] = []
-        self._markdown_requested = False
-        self._force_revision = False
-        self._markdown_timer: asyncio.TimerHandle | None = None
-        self._written_markdown: str | None = None
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._writer_task: asyncio.Task | None = None
         self._unload_timer: asyncio.TimerHandle | None = None
-        self.tail_rows = 0
         self._subscription = None
 
     def __repr__(self) -> str:
@@ -123,20 +108,14 @@ class Room:
         except Exception:
             log.exception("stored state of note %s does not apply", self.note_id)
             raise
-        self.tail_rows = state.tail_rows
-        self._written_markdown = state.markdown
         # Observe only now: what was loaded is stored already.
         self._subscription = self.doc.observe(self._on_change)
         self.loaded = True
-        self._writer_task = self.loop.create_task(self._writer())
+        self.writer.start(tail_rows=state.tail_rows, markdown=state.markdown)
         if self.registry.peers is not None:
-            try:
-                await self.registry.peers.join(self)
-            except Exception:
-                # Editing and storage go on; other processes see this room's changes
-                # once it is reloaded (the channel layer, e.g. Redis, is down).
-                log.exception("note %s: joining the peers failed", self.note_id)
-        log.debug("loaded note %s (%s log rows)", self.note_id, self.tail_rows)
+            # Never fails: a room whose link cannot be made now keeps retrying.
+            self.registry.peers.join(self)
+        log.debug("loaded note %s (%s log rows)", self.note_id, state.tail_rows)
 
     def join(self, conn: Connection) -> None:
         """Add a client. Call it right after `get_room` returns, before any await,
@@ -166,7 +145,7 @@ class Room:
             self.apply_awareness(removed, origin=conn)
         if not self.clients:
             # Store the final text and a revision now, then unload after a while.
-            self._request_markdown(force_revision=True)
+            self.writer.request_markdown(force_revision=True)
             self._schedule_unload()
 
     def _schedule_unload(self) -> None:
@@ -178,7 +157,7 @@ class Room:
         self._unload_timer = None
         if self.clients or self.closed:
             return
-        if not self._idle.is_set() or self._persist or self._markdown_timer is not None:
+        if self.writer.busy:
             self._schedule_unload()  # still writing: try again later
             return
         self.registry.forget(self)
@@ -187,11 +166,10 @@ class Room:
     def close(self) -> None:
         """Stop background work; only when everything is stored (or at shutdown)."""
         self.closed = True
-        for handle in (self._flush_handle, self._markdown_timer, self._unload_timer):
+        for handle in (self._flush_handle, self._unload_timer):
             if handle is not None:
                 handle.cancel()
-        if self._writer_task is not None:
-            self._writer_task.cancel()
+        self.writer.close()
         if self._subscription is not None:
             self.doc.unobserve(self._subscription)
             self._subscription = None
@@ -230,8 +208,7 @@ class Room:
         self.apply_update(update, origin=conn)
         if not conn.contributed:
             conn.contributed = True
-            self._contributors.append((conn.user_id, conn.name))
-            self._wake_writer()
+            self.writer.contributor(user_id=conn.user_id, name=conn.name)
 
     def apply_update(self, update: bytes, *, origin) -> None:
         """Apply an update; the real changes it makes are fanned out and stored."""
@@ -256,14 +233,16 @@ class Room:
         self.version += 1
         self._out.append(update)
         self._out_origins.add(origin)
-        self._persist.append(update)
-        if origin is not PEER and self.registry.peers is not None:
-            self.registry.peers.publish_update(self, update)
+        if origin is STORE:
+            # Stored already, by the process that relays it.
+            self.writer.text_changed()
+        else:
+            # Changes from peers are stored here too: a peer that dies before its
+            # append cannot lose what this process holds.
+            self.writer.store(update)
+            if origin is not PEER and self.registry.peers is not None:
+                self.registry.peers.publish_update(self, update)
         self._schedule_flush()
-        if self._markdown_timer is None:
-            self._markdown_timer = self.loop.call_later(
-                live_setting("MARKDOWN_INTERVAL"), self._markdown_due
-            )
 
     def apply_awareness(self, entries, *, origin) -> None:
         now = time.monotonic()
@@ -323,7 +302,7 @@ class Room:
             self._out, self._out_origins = [], set()
             merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
             self._fan_out(encode_update(merged), origins)
-            self._wake_writer()
+            self.writer.wake()
         if self._aw_out:
             entries = [(cid, clock, state) for cid, (clock, state) in self._aw_out.items()]
             origins = self._aw_origins
@@ -338,83 +317,34 @@ class Room:
             if conn is not skip:
                 conn.send(message)
 
-    # --- persistence ---
-
-    def _wake_writer(self) -> None:
-        self._idle.clear()
-        self._wake.set()
-
-    def _markdown_due(self) -> None:
-        self._markdown_timer = None
-        self._request_markdown(force_revision=False)
-
-    def _request_markdown(self, *, force_revision: bool) -> None:
-        self._markdown_requested = True
-        self._force_revision = self._force_revision or force_revision
-        self._wake_writer()
+    # --- storage ---
 
     async def flushed(self) -> None:
         """Wait until every change so far is stored (updates, Markdown requested)."""
-        while not (self._idle.is_set() and not self._persist and not self._wake.is_set()):
-            await self._idle.wait()
-            await asyncio.sleep(0)
+        await self.writer.flushed()
 
-    async def _writer(self) -> None:
-        backoff = 0.5
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            updates, self._persist = self._persist, []
-            contributors, self._contributors = self._contributors, []
-            markdown = None
-            force_revision = self._force_revision
-            if self._markdown_requested:
-                self._markdown_requested = False
-                self._force_revision = False
-                text = str(self.text)
-                if text != self._written_markdown or force_revision:
-                    markdown = text
-            if not (updates or contributors or markdown is not None):
-                if not self._wake.is_set():
-                    self._idle.set()
-                continue
-            compact_after = live_setting("COMPACT_AFTER_ROWS")
-            compact_rows = compact_after if self.tail_rows + 1 >= compact_after else None
-            try:
-                result = await run_db(
-                    persistence.persist,
-                    note_id=self.note_id,
-                    updates=updates,
-                    contributors=contributors,
-                    markdown=markdown,
-                    force_revision=force_revision,
-                    revision_interval=timedelta(seconds=live_setting("REVISION_INTERVAL")),
-                    compact_rows=compact_rows,
-                )
-            except Exception:
-                # Keep everything and retry: nothing a client typed may be lost.
-                log.exception("storing note %s failed; retrying in %.1f s", self.note_id, backoff)
-                self._persist[:0] = updates
-                self._contributors[:0] = contributors
-                if markdown is not None:
-                    self._markdown_requested = True
-                    self._force_revision = self._force_revision or force_revision
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
-                self._wake.set()
-                continue
-            backoff = 0.5
-            if result.appended:
-                self.tail_rows += 1
-            if result.folded:
-                self.tail_rows = max(0, self.tail_rows - result.folded)
-                log.debug("compacted %s rows of note %s", result.folded, self.note_id)
-            if markdown is not None:
-                self._written_markdown = markdown
-            if not self._wake.is_set() and not self._persist:
-                self._idle.set()
-            # The micro-batch window: what arrives meanwhile goes in the next append.
-            await asyncio.sleep(live_setting("PERSIST_INTERVAL"))
+    @property
+    def linked(self) -> bool:
+        """Whether changes reach the rooms of this note in other processes."""
+        return self.registry.peers is None or self.registry.peers.linked(self)
+
+    async def catch_up(self, *, force: bool = False) -> None:
+        """While not linked to its peers (or when `force`d), take in what other
+        processes stored.
+
+        Every process appends the changes it receives to the shared log, so the
+        stored document is the union of what all of them hold; applying it here
+        adds only what this room lacks (and fans that out to its clients).
+        """
+        if self.closed or (self.linked and not force):
+            return
+        state = await run_db(persistence.load_note_state, note_id=self.note_id)
+        if state is None or self.closed:
+            return
+        try:
+            self.apply_update(state.update, origin=STORE)
+        except UpdateRejected as exc:
+            log.error("note %s: stored state does not apply: %s", self.note_id, exc)
 
     # --- changes made by the server ---
 
@@ -429,7 +359,7 @@ class Room:
                     self.text.insert(0, markdown)
         finally:
             self._origin = None
-        self._request_markdown(force_revision=True)
+        self.writer.request_markdown(force_revision=True)
 
 
 # --- The per-process registry -----------------------------------------------------------
@@ -444,10 +374,6 @@ class RoomRegistry:
         if peer_sync is None:
             peer_sync = live_setting("PEER_SYNC")
         if peer_sync is None or peer_sync:
-            from channels.layers import InMemoryChannelLayer, get_channel_layer
-
-            from .peers import PeerLink
-
             layer = channel_layer or get_channel_layer()
             if peer_sync is None:
                 peer_sync = layer is not None and not isinstance(layer, InMemoryChannelLayer)
@@ -483,6 +409,10 @@ class RoomRegistry:
             return None
         return room
 
+    def unsynced(self) -> list[dict]:
+        """Open rooms not linked to their peers in other processes (for /readyz)."""
+        return [] if self.peers is None else self.peers.unsynced()
+
     def close(self) -> None:
         for room in list(self.rooms.values()):
             room.close()
@@ -512,7 +442,3 @@ def registry_for_loop(loop: asyncio.AbstractEventLoop) -> RoomRegistry | None:
 
 def all_registries() -> list[RoomRegistry]:
     return [registry for loop, registry in _registries.items() if not loop.is_closed()]
-
-
-def jitter(seconds: float) -> float:
-    return seconds * random.uniform(0.8, 1.2)

@@ -4,11 +4,12 @@ import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 from pycrdt import Doc, Text
 
-from . import persistence
+from . import peers, persistence
 from .models import Note, NoteRevision, NoteUpdate
 from .protocol import EMPTY_UPDATE
 from .room import all_registries
@@ -98,17 +99,15 @@ def _keep_revision(*, note_id: int, previous: str, markdown: str) -> None:
 
 
 def _publish(note_id: int, update: bytes) -> None:
-    from channels.layers import get_channel_layer
-
-    from .peers import MESSAGE_TYPE, group_name
-
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": MESSAGE_TYPE, "k": "u", "n": note_id, "o": "services", "d": update}
     try:
-        async_to_sync(layer.group_send)(group_name(note_id), message)
+        async_to_sync(peers.publish_update)(
+            layer, note_id=note_id, update=update, sender="services"
+        )
     except Exception as exc:
+        # Rooms open elsewhere read it from the store when their link is back.
         log.warning("could not publish the new text of note %s: %r", note_id, exc)
 
 

@@ -1,10 +1,16 @@
 """HTTP views of the notes engine."""
 
+import asyncio
+
+from asgiref.sync import sync_to_async
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET
+
+from .room import registry_for_loop
 
 SERVICE_WORKER = "build/sw.js"
 
@@ -31,5 +37,44 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     """
     response = HttpResponse(_service_worker_source(), content_type="application/javascript")
     response["Service-Worker-Allowed"] = "/"
+    add_never_cache_headers(response)
+    return response
+
+
+def _database_answers() -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        connection.close()
+
+
+@require_GET
+async def readyz(request: HttpRequest) -> JsonResponse:
+    """Whether this worker process can serve live notes as everyone else sees them.
+
+    503 while the database does not answer, or while a note open here is not
+    linked to its rooms in other processes (the channel layer is down): its
+    clients then see the others' edits only through the database, seconds late.
+    Runs on the worker's event loop, so it reports on this process's rooms.
+    """
+    problems = []
+    try:
+        await sync_to_async(_database_answers, thread_sensitive=False)()
+    except Exception as exc:
+        problems.append(f"database: {type(exc).__name__}")
+    registry = registry_for_loop(asyncio.get_running_loop())
+    unsynced = registry.unsynced() if registry is not None else []
+    if unsynced:
+        problems.append(f"{len(unsynced)} open note(s) not linked to the other processes")
+    response = JsonResponse(
+        {
+            "ready": not problems,
+            "problems": problems,
+            "open_notes": len(registry.rooms) if registry is not None else 0,
+            "unsynced_notes": unsynced,
+        },
+        status=503 if problems else 200,
+    )
     add_never_cache_headers(response)
     return response

@@ -37,8 +37,12 @@ const CONNECTION_LABELS = {
   connecting: "Connecting…",
   syncing: "Syncing…",
   connected: "Connected",
+  resyncing: "Resyncing…",
   closed: "Disconnected",
 };
+// The server closes a client that cannot keep up with the room with 1013 (try
+// again later); y-websocket reconnects and the sync brings everything back.
+const CLOSE_TOO_SLOW = 1013;
 
 /** "/ws/notes/12/" -> ["ws://host/ws/notes", "12/"]: y-websocket joins them with "/". */
 export function websocketAddress(wsPath, location = window.location) {
@@ -140,7 +144,13 @@ async function start(root) {
     });
   };
 
+  let resyncing = false;
   provider.on("connection-close", (event) => {
+    if (event && event.code === CLOSE_TOO_SLOW) {
+      resyncing = true;
+      render();
+      return;
+    }
     if (!event || event.code < 4400 || event.code >= 4500) return;
     const [reason, text] = CLOSE_MESSAGES[event.code] ?? ["refused", `The server refused the connection (code ${event.code}).`];
     closed = [reason, text];
@@ -151,6 +161,8 @@ async function start(root) {
 
   function connectionState() {
     if (closed) return "closed";
+    if (resyncing && provider.wsconnected && provider.synced) resyncing = false;
+    if (resyncing) return "resyncing";
     if (provider.wsconnected) return provider.synced ? "connected" : "syncing";
     if (!navigator.onLine || provider.wsUnsuccessfulReconnects >= 2) return "offline";
     return "connecting";

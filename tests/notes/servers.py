@@ -1,7 +1,9 @@
 """Real server processes for the tests: uvicorn on free ports, sharing one database."""
 
+import ast
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -11,7 +13,9 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.error import HTTPError
 from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.request import urlopen
 
 import websockets
 
@@ -80,15 +84,31 @@ class ServerDatabase:
         )
         return int(self.manage("shell", "-c", code).strip().splitlines()[-1])
 
-    def update_rows(self, note_id: int) -> int:
-        sql = "SELECT count(*) FROM notes_noteupdate WHERE note_id = %s"
+    def _query_one(self, sql: str, params: list):
         if self.postgres:
             import psycopg
 
             with psycopg.connect(self.url) as conn:
-                return conn.execute(sql, [note_id]).fetchone()[0]
+                return conn.execute(sql, params).fetchone()[0]
         with contextlib.closing(sqlite3.connect(self.path)) as conn:
-            return conn.execute(sql.replace("%s", "?"), [note_id]).fetchone()[0]
+            return conn.execute(sql.replace("%s", "?"), params).fetchone()[0]
+
+    def update_rows(self, note_id: int) -> int:
+        return self._query_one(
+            "SELECT count(*) FROM notes_noteupdate WHERE note_id = %s", [note_id]
+        )
+
+    def markdown(self, note_id: int) -> str:
+        """The note's Markdown column: what pages, exports and search read."""
+        return self._query_one("SELECT markdown FROM notes_note WHERE id = %s", [note_id])
+
+    def stored_text(self, note_id: int) -> str:
+        """The text of the stored CRDT document (checkpoint + log), read independently."""
+        code = (
+            "from notes.services import note_text; from notes.models import Note; "
+            f"print(repr(note_text(note=Note.objects.get(pk={note_id}))))"
+        )
+        return ast.literal_eval(self.manage("shell", "-c", code).strip().splitlines()[-1])
 
 
 class Server:
@@ -110,6 +130,11 @@ class Server:
                 str(self.port),
                 "--ws",
                 "websockets-sansio",
+                # As `make run` serves it (Makefile WS_OPTIONS).
+                "--ws-per-message-deflate",
+                "false",
+                "--ws-max-size",
+                "2097152",
                 "--lifespan",
                 "off",
                 "--no-access-log",
@@ -126,6 +151,18 @@ class Server:
                 break
             assert time.monotonic() < deadline, "server did not start"
             time.sleep(0.05)
+
+    def readyz(self) -> tuple[int, dict]:
+        """GET /readyz: (status, JSON body)."""
+        try:
+            with urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def log_text(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text()
 
     def url(self, note_id: int, name: str = "Ann") -> str:
         return f"ws://127.0.0.1:{self.port}/ws/notes/{note_id}/?name={quote(name)}"
@@ -162,7 +199,8 @@ class WsClient:
         return str(self.y)
 
     async def connect(self) -> "WsClient":
-        self.ws = await websockets.connect(self.url, origin=self.origin)
+        # A sync reply holds the whole note, which may be larger than websockets' 1 MiB.
+        self.ws = await websockets.connect(self.url, origin=self.origin, max_size=None)
         self._reader = asyncio.get_running_loop().create_task(self._read())
         await self.ws.send(self.y.sync_step1())
         await self.until(lambda: self.y.synced)
@@ -188,3 +226,44 @@ class WsClient:
         await self.ws.close()
         if self._reader is not None:
             await self._reader
+
+
+class RedisServer:
+    """A Redis of the test's own on a free port, which the test may stop and restart
+    (the shared Redis of the machine is never touched)."""
+
+    def __init__(self, log_dir: Path):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log_dir = log_dir
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "RedisServer":
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=(self.log_dir / f"redis-{self.port}.log").open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+                return self
+            assert self.process.poll() is None, "redis-server exited"
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None

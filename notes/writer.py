@@ -1,0 +1,167 @@
+"""The database writer of one room: nothing a client typed may be lost.
+
+A `NoteWriter` runs one background task per open room. It appends the room's
+changes to the note's log as one merged row per micro-batch (at most
+`PERSIST_INTERVAL` after they arrive), records contributors, refreshes the
+note's Markdown `MARKDOWN_INTERVAL` after edits and when asked (the last client
+left, a server-side replacement), keeps revisions, and compacts the log into the
+checkpoint past `COMPACT_AFTER_ROWS` rows (see `persistence.py` for why that is
+safe across processes).
+
+A failed write keeps everything and retries with backoff: the database being
+down for a while delays storage, it never drops a change.
+
+Before the Markdown is written, `before_markdown` runs (the room reads what
+other processes stored when it is not linked to them): the stored text is then
+the merged document, never one process's half.
+"""
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from . import persistence
+from .conf import live_setting
+from .persistence import run_db
+
+log = logging.getLogger("notes.live")
+
+
+class NoteWriter:
+    def __init__(self, *, note_id: int, text, loop, before_markdown=None):
+        self.note_id = note_id
+        self.text = text  # the room's Y.Text: read on the event loop only
+        self.loop = loop
+        self.before_markdown = before_markdown
+        self.tail_rows = 0
+        self.written_markdown: str | None = None
+        self._updates: list[bytes] = []
+        self._contributors: list[tuple[int | None, str]] = []
+        self._markdown_requested = False
+        self._force_revision = False
+        self._markdown_timer: asyncio.TimerHandle | None = None
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task | None = None
+
+    def start(self, *, tail_rows: int, markdown: str) -> None:
+        self.tail_rows = tail_rows
+        self.written_markdown = markdown
+        self._task = self.loop.create_task(self._run())
+
+    def close(self) -> None:
+        if self._markdown_timer is not None:
+            self._markdown_timer.cancel()
+            self._markdown_timer = None
+        if self._task is not None:
+            self._task.cancel()
+
+    @property
+    def busy(self) -> bool:
+        """Something is not stored yet (or a Markdown refresh is pending)."""
+        return not self._idle.is_set() or bool(self._updates) or self._markdown_timer is not None
+
+    # --- what the room asks for ---
+
+    def store(self, update: bytes) -> None:
+        """Append `update` with the next micro-batch; refresh the Markdown soon."""
+        self._updates.append(update)
+        if self._markdown_timer is None:
+            self._markdown_timer = self.loop.call_later(
+                live_setting("MARKDOWN_INTERVAL"), self._markdown_due
+            )
+
+    def text_changed(self) -> None:
+        """The text changed without anything to append (read back from the store)."""
+        if self._markdown_timer is None:
+            self._markdown_timer = self.loop.call_later(
+                live_setting("MARKDOWN_INTERVAL"), self._markdown_due
+            )
+
+    def contributor(self, *, user_id: int | None, name: str) -> None:
+        self._contributors.append((user_id, name))
+        self.wake()
+
+    def request_markdown(self, *, force_revision: bool) -> None:
+        self._markdown_requested = True
+        self._force_revision = self._force_revision or force_revision
+        self.wake()
+
+    def wake(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    async def flushed(self) -> None:
+        """Wait until every change so far is stored (updates, Markdown requested)."""
+        while not (self._idle.is_set() and not self._updates and not self._wake.is_set()):
+            await self._idle.wait()
+            await asyncio.sleep(0)
+
+    def _markdown_due(self) -> None:
+        self._markdown_timer = None
+        self.request_markdown(force_revision=False)
+
+    # --- the task ---
+
+    async def _run(self) -> None:
+        backoff = 0.5
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._markdown_requested and self.before_markdown is not None:
+                try:
+                    await self.before_markdown()
+                except Exception:
+                    log.exception("note %s: reading other processes' changes failed", self.note_id)
+            updates, self._updates = self._updates, []
+            contributors, self._contributors = self._contributors, []
+            markdown = None
+            force_revision = self._force_revision
+            if self._markdown_requested:
+                self._markdown_requested = False
+                self._force_revision = False
+                text = str(self.text)
+                if text != self.written_markdown or force_revision:
+                    markdown = text
+            if not (updates or contributors or markdown is not None):
+                if not self._wake.is_set():
+                    self._idle.set()
+                continue
+            compact_after = live_setting("COMPACT_AFTER_ROWS")
+            compact_rows = compact_after if self.tail_rows + 1 >= compact_after else None
+            try:
+                result = await run_db(
+                    persistence.persist,
+                    note_id=self.note_id,
+                    updates=updates,
+                    contributors=contributors,
+                    markdown=markdown,
+                    force_revision=force_revision,
+                    revision_interval=timedelta(seconds=live_setting("REVISION_INTERVAL")),
+                    compact_rows=compact_rows,
+                )
+            except Exception:
+                # Keep everything and retry: nothing a client typed may be lost.
+                log.exception("storing note %s failed; retrying in %.1f s", self.note_id, backoff)
+                self._updates[:0] = updates
+                self._contributors[:0] = contributors
+                if markdown is not None:
+                    self._markdown_requested = True
+                    self._force_revision = self._force_revision or force_revision
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                self._wake.set()
+                continue
+            backoff = 0.5
+            if result.appended:
+                self.tail_rows += 1
+            if result.folded:
+                self.tail_rows = max(0, self.tail_rows - result.folded)
+                log.debug("compacted %s rows of note %s", result.folded, self.note_id)
+            if markdown is not None:
+                self.written_markdown = markdown
+            if not self._wake.is_set() and not self._updates:
+                self._idle.set()
+            # The micro-batch window: what arrives meanwhile goes in the next append.
+            await asyncio.sleep(live_setting("PERSIST_INTERVAL"))
