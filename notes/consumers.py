@@ -5,7 +5,7 @@ loads the room once at connect time, then runs a plain receive loop that hands
 each frame to the room and sends with the ASGI `send` directly. Channels'
 consumer dispatch costs a thread hop (`aclose_old_connections`) and a task per
 incoming frame, which roughly doubled the server's CPU on the hot path
-(PERFORMANCE.md, point 1).
+(measured with bench/live_notes.py).
 
 Close codes (always after accepting, so that browsers see them):
 

@@ -144,7 +144,11 @@ async function start(root) {
     });
   };
 
+  // From a 1013 close until the next completed sync.
   let resyncing = false;
+  provider.on("sync", (isSynced) => {
+    if (isSynced) resyncing = false;
+  });
   provider.on("connection-close", (event) => {
     if (event && event.code === CLOSE_TOO_SLOW) {
       resyncing = true;
@@ -161,7 +165,6 @@ async function start(root) {
 
   function connectionState() {
     if (closed) return "closed";
-    if (resyncing && provider.wsconnected && provider.synced) resyncing = false;
     if (resyncing) return "resyncing";
     if (provider.wsconnected) return provider.synced ? "connected" : "syncing";
     if (!navigator.onLine || provider.wsUnsuccessfulReconnects >= 2) return "offline";

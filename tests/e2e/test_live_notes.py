@@ -121,3 +121,55 @@ def test_live_notes_two_writers_one_drops_offline_and_everything_converges(
     assert "<h1>Resilient Notes</h1>" in html
     for line in ("alice meanwhile", "bob offline", "bob after reload", "b0.b1.b2."):
         assert line in html
+
+
+# Records every state the status indicator goes through.
+STATE_WATCH = """
+window.__states = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const status = document.getElementById("note-status");
+  new MutationObserver(() => {
+    const state = status.dataset.connection;
+    if (window.__states[window.__states.length - 1] !== state) window.__states.push(state);
+  }).observe(status, {attributes: true, attributeFilter: ["data-connection"]});
+});
+"""
+
+
+def close_connections_of_note(note_id: int, code: int, reason: str) -> int:
+    """Close every server-side connection to a note, as the server does on its own
+    (e.g. a client that could not keep up), on the server's event loop."""
+    from notes.room import all_registries
+
+    closed = 0
+    for registry in all_registries():
+        room = registry.room_if_open(note_id)
+        for conn in list(room.clients) if room is not None else []:
+            registry.loop.call_soon_threadsafe(conn.close, code, reason)
+            closed += 1
+    return closed
+
+
+def test_a_client_the_server_drops_as_too_slow_shows_resyncing_and_catches_up(
+    browser, asgi_live_server
+):
+    event = make_event(slug="e2e-resync", notes_access=Event.NotesAccess.GUESTS)
+    talk = make_talk(event=event, title="Slow Wi-Fi")
+    path = f"{asgi_live_server}{talk.get_absolute_url()}?write"
+    reader = browser.new_context().new_page()
+    reader.add_init_script(STATE_WATCH)
+    join_as_guest(reader, path, "Rita")
+    writer = browser.new_context().new_page()
+    join_as_guest(writer, path, "Walt")
+    type_at(writer, "Control+End", "before ")
+    expect(reader.locator("#note-editor .cm-content")).to_contain_text("before")
+
+    assert close_connections_of_note(talk.note_id, 1013, "too slow to keep up") == 2
+    type_at(writer, "Control+End", "after")
+
+    expect(reader.locator("#note-editor .cm-content")).to_contain_text("before after")
+    expect(reader.locator("#note-status")).to_have_attribute("data-connection", "connected")
+    states = reader.evaluate("window.__states")
+    assert "resyncing" in states
+    assert states[-1] == "connected"
+    assert ytext(reader) == ytext(writer) == "before after"

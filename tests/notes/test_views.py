@@ -20,3 +20,17 @@ def test_service_worker_only_answers_get(client):
     response = client.post("/sw.js")
 
     assert response.status_code == 405
+
+
+def test_readyz_answers_ready_when_the_database_answers_and_no_note_is_unlinked(db, client):
+    response = client.get("/readyz")
+
+    assert reverse("notes:readyz") == "/readyz"
+    assert response.status_code == 200
+    assert response.json() == {
+        "ready": True,
+        "problems": [],
+        "open_notes": 0,
+        "unsynced_notes": [],
+    }
+    assert "no-store" in response["Cache-Control"]
