@@ -42,8 +42,9 @@ DEFAULTS = {
     # closed with 1013 (it reconnects and resyncs) rather than buffered without bound.
     "MAX_QUEUED_BYTES": 4 * 1024 * 1024,
     # How long a close frame may wait for a client that stopped reading before the
-    # connection is aborted.
-    "CLOSE_TIMEOUT": 5.0,
+    # connection is aborted (a client on slow Wi-Fi still draining its backlog
+    # then sees the close code, and the editor says it is resyncing).
+    "CLOSE_TIMEOUT": 30.0,
 }
 
 

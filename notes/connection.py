@@ -70,6 +70,7 @@ class Connection:
         "label",
         "name",
         "on_abort",
+        "on_closed",
         "queued_bytes",
         "told_read_only",
         "user_id",
@@ -102,6 +103,9 @@ class Connection:
         # must end the connection's receive loop.
         self.on_abort = on_abort
         self.aborted = False
+        # Called (no arguments) once the connection is closed by the server: the
+        # room lets go of it at once (its presence too), not when its loop ends.
+        self.on_closed = None
         self._queue: deque[bytes] = deque()
         self.queued_bytes = 0
         self._sender: asyncio.Task | None = None
@@ -169,6 +173,8 @@ class Connection:
         self.closed = True
         self._queue.clear()
         self.queued_bytes = 0
+        if self.on_closed is not None:
+            self.on_closed()
         if self._sender is not None:
             # Blocked on the slow socket: give up on the data, keep the close frame.
             self._sender.cancel()

@@ -95,6 +95,7 @@ async def note_socket(scope, receive, send) -> None:
         accepted=False,
         on_abort=task.cancel,
     )
+    conn.on_closed = lambda: room.leave(conn)
     room.join(conn)  # before any await: an idle room could otherwise unload meanwhile
     try:
         await send({"type": "websocket.accept"})

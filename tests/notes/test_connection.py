@@ -9,8 +9,13 @@ nothing until it resumes.
 import asyncio
 
 import pytest
+from channels.db import database_sync_to_async
 
+from notes.client import DocClient
 from notes.connection import CLOSE_TOO_SLOW, Connection
+from notes.room import RoomRegistry
+from tests.factories import make_event, make_talk
+from tests.notes.live import eventually
 
 pytestmark = pytest.mark.asyncio
 
@@ -182,3 +187,36 @@ async def test_frames_before_accept_are_dropped():
     conn.send(b"late")
 
     assert socket.frames == [b"late"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_room_lets_go_of_a_client_closed_as_too_slow_and_of_its_cursor(settings):
+    settings.NOTES_LIVE = {"MAX_QUEUED_BYTES": 100}
+    note_id = await database_sync_to_async(lambda: make_talk(event=make_event()).note_id)()
+    registry = RoomRegistry(peer_sync=False)
+    room = await registry.get_room(note_id)
+    slow_socket, watcher_socket = PausingSocket(), PausingSocket()
+    slow = Connection(slow_socket.send, can_write=True, label="slow")
+    slow.on_closed = lambda: room.leave(slow)
+    watcher = Connection(watcher_socket.send, can_write=True, label="watcher")
+    for conn in (slow, watcher):
+        room.join(conn)
+    slow_client, writer = DocClient(), DocClient()
+    room.receive(slow, slow_client.awareness_message({"user": {"name": "Slow"}}))
+    await settle()
+    watcher_doc = DocClient()
+    for frame in watcher_socket.frames:
+        watcher_doc.receive(frame)
+    assert watcher_doc.awareness[slow_client.client_id][1] == '{"user": {"name": "Slow"}}'
+
+    slow_socket.writable.clear()  # it stops reading
+    for i in range(3):
+        room.receive(watcher, writer.append("x" * 60 + str(i)))
+        await settle()
+
+    await eventually(lambda: slow.closed)
+    assert slow not in room.clients
+    for frame in watcher_socket.frames:
+        watcher_doc.receive(frame)
+    assert watcher_doc.awareness[slow_client.client_id] == (1, "null")
+    registry.close()
