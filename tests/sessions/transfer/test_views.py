@@ -12,7 +12,7 @@ from django.urls import reverse
 from sessions.models import Event, OpenSpace, Talk
 from tests.factories import make_event, make_open_space, make_talk, make_user
 
-from .importing_helpers import database_state
+from .helpers import database_state
 
 pytestmark = pytest.mark.django_db
 

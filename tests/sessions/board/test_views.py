@@ -9,10 +9,10 @@ import segno
 from django.test import Client
 from django.urls import reverse
 
-from sessions.identity import GUEST_COOKIE, guest_key_from_cookie
+from sessions.board.identity import GUEST_COOKIE, guest_key_from_cookie
 from sessions.models import Event, Interest, OpenSpace, Room, Slot
 from tests.factories import make_open_space
-from tests.sessions.board_helpers import at, hosted_by, make_grid
+from tests.sessions.board.helpers import at, hosted_by, make_grid
 
 pytestmark = pytest.mark.django_db
 

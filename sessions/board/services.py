@@ -11,10 +11,10 @@ from datetime import date, datetime, time, timedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from ..models import Event, Interest, OpenSpace, Room, Slot, Talk
 from . import live
-from .board import BoardAccess, board_access, cell_label, host_clashes
 from .identity import Actor
-from .models import Event, Interest, OpenSpace, Room, Slot, Talk
+from .queries import BoardAccess, board_access, cell_label, host_clashes
 
 
 class BoardError(Exception):

@@ -11,8 +11,8 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from ..models import Event, Interest, OpenSpace, Room, Slot, Talk
 from .identity import Actor
-from .models import Event, Interest, OpenSpace, Room, Slot, Talk
 
 # --- Rules ----------------------------------------------------------------------
 

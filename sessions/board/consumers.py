@@ -11,10 +11,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
+from ..models import Event
 from . import live
-from .board import board_changed_since
 from .identity import guest_key_from_headers
-from .models import Event
+from .queries import board_changed_since
 
 
 @database_sync_to_async

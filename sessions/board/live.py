@@ -18,8 +18,8 @@ from channels.layers import get_channel_layer
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .board import Board, Card, board_grid, host_identity, open_space_is_held
-from .models import Event, OpenSpace
+from ..models import Event, OpenSpace
+from .queries import Board, Card, board_grid, host_identity, open_space_is_held
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Pages of the open-space marketplace, the board, its display mode and its set-up.
+"""Pages of the open-space marketplace, the board and its display mode (set-up: views_setup).
 
 Thin adapters: parse input through a form, call a service or selector, render.
 Every page works without JavaScript (plain links and form POSTs); with htmx the
@@ -11,7 +11,6 @@ from datetime import datetime
 
 import segno
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,8 +20,11 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from ..models import Event, OpenSpace
 from . import services
-from .board import (
+from .forms import InterestForm, PlaceForm, ProposalForm, apply_errors
+from .identity import remember_guest, request_actor
+from .queries import (
     MARKET_SORTS,
     BoardAccess,
     board_access,
@@ -32,22 +34,9 @@ from .board import (
     interested_ids,
     market_proposals,
 )
-from .forms import (
-    BoardSettingsForm,
-    InterestForm,
-    PlaceForm,
-    ProposalForm,
-    RoomForm,
-    SlotForm,
-    SlotGenerateForm,
-    apply_errors,
-)
-from .identity import remember_guest, request_actor
-from .models import Event, OpenSpace, Room, Slot
 
 BOARD = "sessions/board/board.html"
 MARKET = "sessions/board/market.html"
-SETUP = "sessions/board/setup.html"
 LIVE = "sessions/board/_live.html"
 
 
@@ -61,7 +50,7 @@ def guest_cookie(view):
     return wrapper
 
 
-def _access(request: HttpRequest, event: Event, *, ensure_key: bool = False) -> BoardAccess:
+def viewer_access(request: HttpRequest, event: Event, *, ensure_key: bool = False) -> BoardAccess:
     actor = request_actor(request, ensure_key=ensure_key and not request.user.is_authenticated)
     return board_access(event=event, actor=actor)
 
@@ -73,7 +62,7 @@ def _ws_url(event: Event, view: str, *, read_at: datetime) -> str:
     return f"/ws/events/{event.slug}/board/?view={view}&since={since}"
 
 
-def _refuse(
+def refuse(
     request: HttpRequest, message: str, *, status: int, event: Event | None = None
 ) -> HttpResponse:
     """A refusal: the status fragment for htmx, a small page otherwise."""
@@ -123,7 +112,7 @@ def _proposal_form(request, *, access: BoardAccess, data=None) -> ProposalForm:
 def market(request: HttpRequest, slug: str) -> HttpResponse:
     event = get_object_or_404(Event, slug=slug)
     # Guests get their browser key now, so the live connection already knows them.
-    access = _access(request, event, ensure_key=True)
+    access = viewer_access(request, event, ensure_key=True)
     sort = request.GET.get("sort", "interest")
     if sort not in MARKET_SORTS:
         sort = "interest"
@@ -136,9 +125,9 @@ def market(request: HttpRequest, slug: str) -> HttpResponse:
 @guest_cookie
 def propose(request: HttpRequest, slug: str) -> HttpResponse:
     event = get_object_or_404(Event, slug=slug)
-    access = _access(request, event, ensure_key=True)
+    access = viewer_access(request, event, ensure_key=True)
     if not access.can_propose:
-        return _refuse(
+        return refuse(
             request,
             "This event is archived." if event.archived else "Proposals are closed.",
             status=403,
@@ -155,7 +144,7 @@ def propose(request: HttpRequest, slug: str) -> HttpResponse:
                 description=form.cleaned_data["description"],
             )
         except services.NotAllowed as refusal:
-            return _refuse(request, refusal.message, status=403, event=event)
+            return refuse(request, refusal.message, status=403, event=event)
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -187,9 +176,9 @@ def _open_space(slug: str, pk: int) -> OpenSpace:
 def edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     open_space = _open_space(slug, pk)
     event = open_space.event
-    access = _access(request, event)
+    access = viewer_access(request, event)
     if not access.can_edit(open_space):
-        return _refuse(request, access.edit_refusal(open_space), status=403, event=event)
+        return refuse(request, access.edit_refusal(open_space), status=403, event=event)
     host_required = open_space.host_user_id is None
     if request.method == "POST":
         form = ProposalForm(request.POST, host_required=host_required)
@@ -199,7 +188,7 @@ def edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                     actor=access.actor, open_space=open_space, **form.cleaned_data
                 )
             except services.NotAllowed as refusal:
-                return _refuse(request, refusal.message, status=403, event=event)
+                return refuse(request, refusal.message, status=403, event=event)
             except ValidationError as error:
                 apply_errors(form, error)
             else:
@@ -223,11 +212,11 @@ def edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     open_space = _open_space(slug, pk)
-    access = _access(request, open_space.event)
+    access = viewer_access(request, open_space.event)
     try:
         services.open_space_withdraw(actor=access.actor, open_space=open_space)
     except services.NotAllowed as refusal:
-        return _refuse(request, refusal.message, status=403, event=open_space.event)
+        return refuse(request, refusal.message, status=403, event=open_space.event)
     notice = f"Withdrew “{open_space.title}”."
     if request.htmx:
         return render(request, f"{LIVE}#status", {"message": notice, "level": "success"})
@@ -239,18 +228,18 @@ def withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @guest_cookie
 def interest(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     open_space = _open_space(slug, pk)
-    access = _access(request, open_space.event, ensure_key=True)
+    access = viewer_access(request, open_space.event, ensure_key=True)
     form = InterestForm(request.POST)
     if not form.is_valid():
-        return _refuse(request, "Say yes or no.", status=400, event=open_space.event)
+        return refuse(request, "Say yes or no.", status=400, event=open_space.event)
     try:
         state = services.interest_toggle(
             actor=access.actor, open_space=open_space, interested=form.cleaned_data["interested"]
         )
     except services.NotAllowed as refusal:
-        return _refuse(request, refusal.message, status=403, event=open_space.event)
+        return refuse(request, refusal.message, status=403, event=open_space.event)
     except services.BoardError as refusal:
-        return _refuse(request, refusal.message, status=409, event=open_space.event)
+        return refuse(request, refusal.message, status=409, event=open_space.event)
     if request.htmx:
         open_space.interest_count = state.count
         context = {"event": open_space.event, "p": open_space, "interested": state.interested}
@@ -272,7 +261,7 @@ def interest(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @guest_cookie
 def board(request: HttpRequest, slug: str) -> HttpResponse:
     event = get_object_or_404(Event, slug=slug)
-    access = _access(request, event, ensure_key=True)
+    access = viewer_access(request, event, ensure_key=True)
     read_at = timezone.now()
     grid = board_grid(event=event)
     grid.apply_access(access)
@@ -332,9 +321,9 @@ def _place_page(request, *, event, open_space, status=200, notice=None, conflict
 def place_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     open_space = _open_space(slug, pk)
     event = open_space.event
-    access = _access(request, event)
+    access = viewer_access(request, event)
     if not access.can_place(open_space):
-        return _refuse(request, access.place_refusal(open_space), status=403, event=event)
+        return refuse(request, access.place_refusal(open_space), status=403, event=event)
     return _place_page(request, event=event, open_space=open_space)
 
 
@@ -352,11 +341,11 @@ def _placed_notice(result: services.Placement, event: Event) -> str:
 def place(request: HttpRequest, slug: str) -> HttpResponse:
     """Place, move, unplace or swap a topic: the target of drag and drop and of the form."""
     event = get_object_or_404(Event, slug=slug)
-    access = _access(request, event)
+    access = viewer_access(request, event)
     form = PlaceForm(request.POST, event=event)
     if not form.is_valid():
         message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _refuse(request, message, status=400, event=event)
+        return refuse(request, message, status=400, event=event)
     open_space, cell, other = (
         form.cleaned_data["open_space"],
         form.cleaned_data["cell"],
@@ -382,7 +371,7 @@ def place(request: HttpRequest, slug: str) -> HttpResponse:
                 actor=access.actor, open_space=open_space, room=cell[0], slot=cell[1]
             )
     except services.NotAllowed as refusal:
-        return _refuse(request, refusal.message, status=403, event=event)
+        return refuse(request, refusal.message, status=403, event=event)
     except services.CellOccupied as conflict:
         swap = None
         if conflict.occupant is not None and access.can_place(conflict.occupant):
@@ -399,7 +388,7 @@ def place(request: HttpRequest, slug: str) -> HttpResponse:
             conflict=swap,
         )
     except services.BoardError as refusal:
-        return _refuse(request, refusal.message, status=409, event=event)
+        return refuse(request, refusal.message, status=409, event=event)
     notice = _placed_notice(result, event)
     if request.htmx:
         context = {
@@ -453,273 +442,3 @@ def display(request: HttpRequest, slug: str) -> HttpResponse:
         "sessions/board/display.html#region" if request.htmx else "sessions/board/display.html"
     )
     return render(request, template, context)
-
-
-# --- Set-up (organizers) -------------------------------------------------------------------
-
-
-def organizer_only(view):
-    """Signed-out visitors are sent to sign in; signed-in non-organizers get a 403."""
-
-    @functools.wraps(view)
-    def wrapper(request, slug, *args, **kwargs):
-        event = get_object_or_404(Event, slug=slug)
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        access = _access(request, event)
-        if not access.is_organizer:
-            return _refuse(
-                request, "Only the organizers of this event may set up its board.", status=403
-            )
-        return view(request, event, access, *args, **kwargs)
-
-    return wrapper
-
-
-def _setup_context(event: Event, **extra) -> dict:
-    rooms = list(Room.objects.filter(event=event))
-    slots = list(Slot.objects.filter(event=event))
-    days: dict = {}
-    for slot in slots:
-        slot.event = event
-        days.setdefault(slot.start.astimezone(event.tz).date(), []).append(slot)
-    context = {
-        "event": event,
-        "rooms": rooms,
-        "slot_days": sorted(days.items()),
-        "settings_form": BoardSettingsForm(instance=event),
-        "room_form": RoomForm(),
-        "slot_form": SlotForm(event=event, initial={"day": event.start_date}),
-        "generate_form": SlotGenerateForm(
-            event=event,
-            initial={"day": event.start_date, "start": "14:00", "end": "18:00"},
-        ),
-        "section": "setup",
-    }
-    context.update(extra)
-    return context
-
-
-def _setup_answer(
-    request, event, *, fragment: str, status: int = 200, notice=None, error=None, **extra
-):
-    """htmx: the named fragment of the set-up page; otherwise the page (PRG on success,
-    and with the reason as a message when the write was refused with `error`)."""
-    if request.htmx:
-        context = _setup_context(event, notice=notice, error=error, **extra)
-        return render(request, f"{SETUP}#{fragment}", context, status=status)
-    if status < 400 or error:
-        if notice:
-            messages.success(request, notice)
-        if error:
-            messages.error(request, error)
-        return redirect("sessions:board_setup", slug=event.slug)
-    return render(request, SETUP, _setup_context(event, **extra), status=status)
-
-
-def _setup_saved(request, event: Event, *, kind: str, obj, notice: str) -> HttpResponse:
-    """A room or slot was saved: its row for htmx, else back to the set-up page."""
-    if request.htmx:
-        return render(request, f"{SETUP}#{kind}-row", {"event": event, kind: obj})
-    messages.success(request, notice)
-    return redirect("sessions:board_setup", slug=event.slug)
-
-
-def _setup_edit_page(request, event: Event, *, kind: str, obj, form, status: int) -> HttpResponse:
-    """The edit form of a room or slot: a fragment replacing its row for htmx, else a page."""
-    context = {"event": event, kind: obj, "form": form, "section": "setup"}
-    template = f"{SETUP}#{kind}-edit" if request.htmx else "sessions/board/setup_edit.html"
-    return render(request, template, context, status=status)
-
-
-@require_GET
-@organizer_only
-def setup(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
-    return render(request, SETUP, _setup_context(event))
-
-
-@require_POST
-@organizer_only
-def setup_settings(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
-    form = BoardSettingsForm(request.POST, instance=Event.objects.get(pk=event.pk))
-    if not form.is_valid():
-        return _setup_answer(request, event, fragment="settings", status=422, settings_form=form)
-    services.event_board_settings_update(
-        actor=access.actor,
-        event=event,
-        placement=form.cleaned_data["open_space_placement"],
-        proposals_open=form.cleaned_data["proposals_open"],
-    )
-    return _setup_answer(request, event, fragment="settings", notice="Settings saved.")
-
-
-@require_POST
-@organizer_only
-def room_create(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
-    form = RoomForm(request.POST)
-    if form.is_valid():
-        try:
-            room = services.room_create(
-                actor=access.actor,
-                event=event,
-                name=form.cleaned_data["name"],
-                capacity=form.cleaned_data["capacity"],
-                position=form.cleaned_data["position"],
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            return _setup_answer(request, event, fragment="rooms", notice=f"Added “{room.name}”.")
-    return _setup_answer(request, event, fragment="rooms", status=422, room_form=form)
-
-
-def _room(event: Event, pk: int) -> Room:
-    return get_object_or_404(Room.objects.select_related("event"), event=event, pk=pk)
-
-
-@require_GET
-@organizer_only
-def room_row(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
-    room = _room(event, pk)
-    if not request.htmx:
-        return redirect(f"{reverse('sessions:board_setup', args=[event.slug])}#room-{pk}")
-    return render(request, f"{SETUP}#room-row", {"event": event, "room": room})
-
-
-@require_http_methods(["GET", "POST"])
-@organizer_only
-def room_edit(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
-    room = _room(event, pk)
-    if request.method == "GET":
-        form = RoomForm(instance=room)
-        status = 200
-    else:
-        form = RoomForm(request.POST, instance=Room.objects.get(pk=pk))
-        if form.is_valid():
-            try:
-                room = services.room_update(
-                    actor=access.actor,
-                    room=room,
-                    name=form.cleaned_data["name"],
-                    capacity=form.cleaned_data["capacity"],
-                    position=form.cleaned_data["position"] or 0,
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-            else:
-                return _setup_saved(
-                    request, event, kind="room", obj=room, notice=f"Saved “{room.name}”."
-                )
-        status = 422
-    return _setup_edit_page(request, event, kind="room", obj=room, form=form, status=status)
-
-
-@require_POST
-@organizer_only
-def room_delete(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
-    room = _room(event, pk)
-    try:
-        services.room_delete(actor=access.actor, room=room)
-    except services.BoardError as refusal:
-        return _setup_answer(request, event, fragment="rooms", status=409, error=refusal.message)
-    return _setup_answer(request, event, fragment="rooms", notice=f"Deleted “{room.name}”.")
-
-
-@require_POST
-@organizer_only
-def slot_create(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
-    form = SlotForm(request.POST, event=event)
-    if form.is_valid():
-        try:
-            slot = services.slot_create(
-                actor=access.actor,
-                event=event,
-                start=form.cleaned_data["start_at"],
-                end=form.cleaned_data["end_at"],
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            return _setup_answer(request, event, fragment="slots", notice=f"Added the slot {slot}.")
-    return _setup_answer(request, event, fragment="slots", status=422, slot_form=form)
-
-
-def _slot(event: Event, pk: int) -> Slot:
-    slot = get_object_or_404(Slot, event=event, pk=pk)
-    slot.event = event
-    return slot
-
-
-@require_GET
-@organizer_only
-def slot_row(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
-    slot = _slot(event, pk)
-    if not request.htmx:
-        return redirect(f"{reverse('sessions:board_setup', args=[event.slug])}#slot-{pk}")
-    return render(request, f"{SETUP}#slot-row", {"event": event, "slot": slot})
-
-
-@require_http_methods(["GET", "POST"])
-@organizer_only
-def slot_edit(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
-    slot = _slot(event, pk)
-    if request.method == "GET":
-        form = SlotForm(initial=SlotForm.initial_for(slot), event=event)
-        status = 200
-    else:
-        form = SlotForm(request.POST, event=event)
-        if form.is_valid():
-            try:
-                slot = services.slot_update(
-                    actor=access.actor,
-                    slot=slot,
-                    start=form.cleaned_data["start_at"],
-                    end=form.cleaned_data["end_at"],
-                )
-            except ValidationError as error:
-                apply_errors(form, error)
-                slot = _slot(event, pk)
-            else:
-                return _setup_saved(
-                    request, event, kind="slot", obj=slot, notice=f"Saved the slot {slot}."
-                )
-        status = 422
-    return _setup_edit_page(request, event, kind="slot", obj=slot, form=form, status=status)
-
-
-@require_POST
-@organizer_only
-def slot_delete(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
-    slot = _slot(event, pk)
-    label = str(slot)
-    try:
-        services.slot_delete(actor=access.actor, slot=slot)
-    except services.BoardError as refusal:
-        return _setup_answer(request, event, fragment="slots", status=409, error=refusal.message)
-    return _setup_answer(request, event, fragment="slots", notice=f"Deleted the slot {label}.")
-
-
-@require_POST
-@organizer_only
-def slots_generate(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
-    form = SlotGenerateForm(request.POST, event=event)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            result = services.slots_generate(
-                actor=access.actor,
-                event=event,
-                day=data["day"],
-                start=data["start"],
-                end=data["end"],
-                length=data["length_delta"],
-                gap=data["gap_delta"],
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            notice = f"Created {len(result.created)} slot(s)."
-            if result.skipped:
-                notice += f" Skipped {len(result.skipped)} that overlapped existing slots."
-            return _setup_answer(request, event, fragment="slots", notice=notice)
-    return _setup_answer(request, event, fragment="slots", status=422, generate_form=form)

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from sessions.identity import Actor
+from sessions.board.identity import Actor
 from sessions.models import Event, OpenSpace, Room, Slot
 from tests.factories import make_event, make_open_space, make_room, make_slot
 

@@ -12,11 +12,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from notes.outline import OutlineError
 
+from ..models import Event
+from ..views import open_space_or_404, talk_or_404
 from . import exporting
-from .forms_transfer import ImportConfirmForm, NotesUploadForm
+from .forms import ImportConfirmForm, NotesUploadForm
 from .importing import event_import
-from .models import Event
-from .views import open_space_or_404, talk_or_404
 
 _SESSION_KEY = "notes_import"
 MARKDOWN = "text/markdown; charset=utf-8"

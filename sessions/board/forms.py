@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Event, OpenSpace, Room, Slot
+from ..models import Event, OpenSpace, Room, Slot
 
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:
