@@ -4,22 +4,24 @@ every open board, marketplace and display of the event (Channels group
 
 A message carries server-rendered fragments ("parts") for out-of-band swaps
 (htmx WebSocket extension). A part that shows controls exists in two variants:
-`html` (anyone) and `controls_html` (for the people named in `audience`: the
-organizers and/or one host). Each consumer picks, per part, the variant its
+`html` (anyone) and `controls_html` (for its `audience`, from `access.audience`:
+the organizers and/or one host). Each consumer picks, per part, the variant its
 viewer may see, so a change is rendered once, not once per viewer. Permissions
 are still checked by the services on every write: a control only saves a click.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .. import access
+from ..access import Audience, EventAccess
 from ..models import Event, OpenSpace
-from .queries import Board, Card, board_grid, host_identity, open_space_is_held
+from .queries import Board, Card, board_grid, host_identity
 
 logger = logging.getLogger(__name__)
 
@@ -63,42 +65,7 @@ def board_changed(*, event_id: int, touched=(), refresh: bool = False) -> None:
 # --- Who sees controls ------------------------------------------------------------
 
 
-def _audience(*, organizers: bool, open_space: OpenSpace | None = None) -> dict:
-    return {
-        "organizers": organizers,
-        "user": open_space.host_user_id if open_space is not None else None,
-        "key": open_space.host_key if open_space is not None else "",
-    }
-
-
-def placers(*, event: Event, open_space: OpenSpace, now) -> dict:
-    """Who may drag this topic: organizers, and its host when self-scheduling (until held)."""
-    if event.archived:
-        return _audience(organizers=False)
-    host_too = event.open_space_placement == Event.Placement.HOSTS and not open_space_is_held(
-        open_space, now=now
-    )
-    return _audience(organizers=True, open_space=open_space if host_too else None)
-
-
-def editors(*, event: Event, open_space: OpenSpace, now) -> dict:
-    """Who may edit or withdraw this topic: organizers and its host, until held."""
-    if event.archived or open_space_is_held(open_space, now=now):
-        return _audience(organizers=False)
-    return _audience(organizers=True, open_space=open_space)
-
-
-def may_control(*, audience: dict, user_id: int | None, guest_key: str, is_organizer: bool):
-    if audience.get("organizers") and is_organizer:
-        return True
-    if audience.get("user") is not None:
-        return audience["user"] == user_id
-    return bool(audience.get("key")) and audience["key"] == guest_key
-
-
-def fragments_for(
-    message: dict, *, view: str, user_id: int | None, guest_key: str, is_organizer: bool
-) -> list[str]:
+def fragments_for(message: dict, *, view: str, access: EventAccess) -> list[str]:
     """The fragments one viewer receives for a broadcast message, one per frame.
 
     One frame per fragment, because a browser parses a frame as one piece of HTML: a
@@ -109,12 +76,7 @@ def fragments_for(
         if part["view"] != view:
             continue
         html = part["html"]
-        if "controls_html" in part and may_control(
-            audience=part["audience"],
-            user_id=user_id,
-            guest_key=guest_key,
-            is_organizer=is_organizer,
-        ):
+        if "controls_html" in part and access.receives(Audience(**part["audience"])):
             html = part["controls_html"]
         chosen.append(html)
     return chosen
@@ -123,15 +85,15 @@ def fragments_for(
 # --- Rendering ------------------------------------------------------------------------
 
 
-def _variants(template: str, context: dict, *, card: Card | None, audience: dict) -> dict:
+def _variants(template: str, context: dict, *, card: Card | None, audience: Audience) -> dict:
     """Render a fragment plainly and, if anyone may control the card, with controls."""
     if card is not None:
         card.controls = False
     part = {"html": render_to_string(template, context)}
-    if card is not None and (audience["organizers"] or audience["user"] or audience["key"]):
+    if card is not None and audience:
         card.controls = True
         part["controls_html"] = render_to_string(template, context)
-        part["audience"] = audience
+        part["audience"] = asdict(audience)
         card.controls = False
     return part
 
@@ -185,7 +147,7 @@ def render_parts(*, event: Event, touched, refresh: bool = False) -> list[dict]:
                 }
             )
         elif after is None:
-            audience = placers(event=event, open_space=card.open_space, now=now)
+            audience = access.audience("place", event=event, open_space=card.open_space, now=now)
             oob = "true" if before is None else "append"
             parts.append(
                 {
@@ -211,15 +173,15 @@ def render_parts(*, event: Event, touched, refresh: bool = False) -> list[dict]:
                 )
         else:
             open_space = card.open_space
-            audience = editors(event=event, open_space=open_space, now=now)
+            audience = access.audience("edit", event=event, open_space=open_space, now=now)
             if before == ABSENT:
                 context = {"event": event, "p": open_space, "insert": "afterbegin:#proposal-list"}
                 part = {"html": render_to_string(f"{MARKET_TEMPLATE}#proposal-new", context)}
-                if audience["organizers"] or audience["user"] or audience["key"]:
+                if audience:
                     part["controls_html"] = render_to_string(
                         f"{MARKET_TEMPLATE}#proposal-new", {**context, "controls": True}
                     )
-                    part["audience"] = audience
+                    part["audience"] = asdict(audience)
                 parts.append({"view": "market", **part})
             else:
                 context = {"event": event, "p": open_space, "oob": "true"}
@@ -240,9 +202,9 @@ def render_parts(*, event: Event, touched, refresh: bool = False) -> list[dict]:
         if cell is None:  # the room or slot is gone: boards refresh on that broadcast
             continue
         audience = (
-            placers(event=event, open_space=cell.card.open_space, now=now)
+            access.audience("place", event=event, open_space=cell.card.open_space, now=now)
             if cell.card
-            else _audience(organizers=False)
+            else Audience()
         )
         parts.append(
             {

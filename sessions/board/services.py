@@ -1,20 +1,21 @@
 """Writes of the open-space marketplace and board, and of its set-up (rooms, slots).
 
-Every function checks the actor's permission itself (views are thin adapters),
-changes the database in one transaction, and broadcasts the change to open
-boards and marketplaces only after the transaction commits.
+Every function asks `sessions/access.py` whether the actor may do it (views are
+thin adapters), changes the database in one transaction, and broadcasts the
+change to open boards and marketplaces only after the transaction commits.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from ..access import NotAllowed, event_access
 from ..models import Event, Interest, OpenSpace, Room, Slot, Talk
 from . import live
 from .identity import Actor
-from .queries import BoardAccess, board_access, cell_label, host_clashes
+from .queries import cell_label, host_clashes
 
 
 class BoardError(Exception):
@@ -23,10 +24,6 @@ class BoardError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-class NotAllowed(BoardError):
-    """The actor may not do this (not an organizer, not the host, event archived…)."""
 
 
 class CellOccupied(BoardError):
@@ -45,10 +42,6 @@ class Placement:
     changed: bool
     # Human-readable warnings, e.g. the host is double-booked; the placement stands.
     warnings: list[str] = field(default_factory=list)
-
-
-def _access(*, event: Event, actor: Actor) -> BoardAccess:
-    return board_access(event=event, actor=actor)
 
 
 def _cell_of(open_space: OpenSpace) -> tuple[int, int] | None:
@@ -84,13 +77,7 @@ def open_space_propose(
 ) -> OpenSpace:
     """Propose a topic. Signed-in users host it themselves (their name unless `host` is
     given); guests must give a host name and are remembered by their browser key."""
-    access = _access(event=event, actor=actor)
-    if event.archived:
-        raise NotAllowed("This event is archived.")
-    if not access.can_propose:
-        raise NotAllowed("Proposals are closed for this event.")
-    if not actor.is_identified:
-        raise NotAllowed("Your browser could not be recognised; enable cookies to propose.")
+    event_access(event=event, actor=actor).require("propose")
     title = _clean_text(title, field_name="title", required=True, max_length=300)
     description = _clean_text(
         description, field_name="description", required=False, max_length=4000
@@ -133,9 +120,7 @@ def open_space_update(
     )
     with transaction.atomic():
         current = _locked(open_space)
-        access = _access(event=current.event, actor=actor)
-        if not access.can_edit(current):
-            raise NotAllowed(access.edit_refusal(current))
+        event_access(event=current.event, actor=actor).require("edit", current)
         if current.host_user_id is None and not host:
             raise ValidationError({"host": "This field is required."})
         current.title, current.host, current.description = title, host or current.host, description
@@ -149,9 +134,7 @@ def open_space_withdraw(*, actor: Actor, open_space: OpenSpace) -> OpenSpace:
     """Withdraw a topic (its host until it is held, or an organizer); frees its cell."""
     with transaction.atomic():
         current = _locked(open_space)
-        access = _access(event=current.event, actor=actor)
-        if not access.can_edit(current):
-            raise NotAllowed(access.edit_refusal(current))
+        event_access(event=current.event, actor=actor).require("edit", current)
         before = _cell_of(current)
         current.status = OpenSpace.Status.WITHDRAWN
         current.room = current.slot = None
@@ -175,11 +158,7 @@ def interest_toggle(
     With `interested` given, set that state (a double-submitted form is harmless);
     with None, flip it.
     """
-    if not actor.is_identified:
-        raise NotAllowed("Your browser could not be recognised; enable cookies to vote.")
-    event = open_space.event
-    if event.archived:
-        raise NotAllowed("This event is archived.")
+    event_access(event=open_space.event, actor=actor).require("show_interest")
     if actor.user_id is not None:
         mine = {"user_id": actor.user_id}
     else:
@@ -251,9 +230,7 @@ def _put_in_cell(*, actor: Actor, open_space: OpenSpace, room: Room, slot: Slot)
     with transaction.atomic():
         current = _locked(open_space)
         event = current.event
-        access = _access(event=event, actor=actor)
-        if not access.can_place(current):
-            raise NotAllowed(access.place_refusal(current))
+        event_access(event=event, actor=actor).require("place", current)
         _check_cell(event=event, room=room, slot=slot)
         before = _cell_of(current)
         if before == (room.pk, slot.pk):
@@ -297,9 +274,7 @@ def open_space_unplace(*, actor: Actor, open_space: OpenSpace) -> Placement:
     """Take a topic off the grid, back to the unplaced column."""
     with transaction.atomic():
         current = _locked(open_space)
-        access = _access(event=current.event, actor=actor)
-        if not access.can_place(current):
-            raise NotAllowed(access.place_refusal(current))
+        event_access(event=current.event, actor=actor).require("place", current)
         before = _cell_of(current)
         if before is None:
             return Placement(open_space=current, changed=False)
@@ -331,10 +306,12 @@ def open_space_swap(
         if a.event_id != b.event_id:
             raise BoardError("These topics belong to different events.")
         event = a.event
-        access = _access(event=event, actor=actor)
+        access = event_access(event=event, actor=actor)
         for topic in (a, b):
-            if not access.can_place(topic):
-                raise NotAllowed(f"You may not move “{topic.title}”: {access.place_refusal(topic)}")
+            refusal = access.place(topic)
+            if refusal is not None:
+                text = f"You may not move “{topic.title}”: {refusal.text}"
+                raise NotAllowed(replace(refusal, text=text))
         a_cell, b_cell = _cell_of(a), _cell_of(b)
         if b_cell != tuple(expected_cell):
             raise BoardError(f"“{b.title}” has moved meanwhile; look at the board again.")
@@ -371,8 +348,7 @@ def open_space_swap(
 
 
 def _require_organizer(*, event: Event, actor: Actor) -> None:
-    if not _access(event=event, actor=actor).is_organizer:
-        raise NotAllowed("Only the organizers of this event may change its set-up.")
+    event_access(event=event, actor=actor).require("set_up_board")
 
 
 def event_board_settings_update(

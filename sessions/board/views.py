@@ -20,24 +20,19 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from ..access import EventAccess, NotAllowed, Refusal, refuse, request_access
 from ..models import Event, OpenSpace
-from . import services
+from . import fragments, services
 from .forms import InterestForm, PlaceForm, ProposalForm, apply_errors
-from .identity import remember_guest, request_actor
+from .identity import remember_guest
 from .queries import (
     MARKET_SORTS,
-    BoardAccess,
-    board_access,
     board_display,
     board_grid,
     cell_label,
     interested_ids,
     market_proposals,
 )
-
-BOARD = "sessions/board/board.html"
-MARKET = "sessions/board/market.html"
-LIVE = "sessions/board/_live.html"
 
 
 def guest_cookie(view):
@@ -50,11 +45,6 @@ def guest_cookie(view):
     return wrapper
 
 
-def viewer_access(request: HttpRequest, event: Event, *, ensure_key: bool = False) -> BoardAccess:
-    actor = request_actor(request, ensure_key=ensure_key and not request.user.is_authenticated)
-    return board_access(event=event, actor=actor)
-
-
 def _ws_url(event: Event, view: str, *, read_at: datetime) -> str:
     """The live connection of a page whose data was read at `read_at`: the consumer tells
     the page to refresh if something changed before the connection opened."""
@@ -62,28 +52,18 @@ def _ws_url(event: Event, view: str, *, read_at: datetime) -> str:
     return f"/ws/events/{event.slug}/board/?view={view}&since={since}"
 
 
-def refuse(
-    request: HttpRequest, message: str, *, status: int, event: Event | None = None
-) -> HttpResponse:
-    """A refusal: the status fragment for htmx, a small page otherwise."""
-    context = {"message": message, "level": "error", "event": event}
-    if request.htmx:
-        return render(request, f"{LIVE}#status", context, status=status)
-    return render(request, "sessions/board/refused.html", context, status=status)
-
-
 # --- Marketplace ------------------------------------------------------------------------
 
 
-def _market_context(request, *, event: Event, access: BoardAccess, sort: str, form=None) -> dict:
+def _market_context(request, *, event: Event, access: EventAccess, sort: str, form=None) -> dict:
     read_at = timezone.now()
     proposals = market_proposals(event=event, sort=sort)
     mine = interested_ids(event=event, actor=access.actor)
     now = timezone.now()
     for p in proposals:
         p.viewer_interested = p.pk in mine
-        p.viewer_controls = access.can_edit(p, now=now)
-    if form is None and access.can_propose:
+        p.viewer_controls = access.can("edit", p, now=now)
+    if form is None and access.can("propose"):
         form = _proposal_form(request, access=access)
     return {
         "event": event,
@@ -97,7 +77,7 @@ def _market_context(request, *, event: Event, access: BoardAccess, sort: str, fo
     }
 
 
-def _proposal_form(request, *, access: BoardAccess, data=None) -> ProposalForm:
+def _proposal_form(request, *, access: EventAccess, data=None) -> ProposalForm:
     user = request.user if request.user.is_authenticated else None
     return ProposalForm(
         data,
@@ -112,12 +92,12 @@ def _proposal_form(request, *, access: BoardAccess, data=None) -> ProposalForm:
 def market(request: HttpRequest, slug: str) -> HttpResponse:
     event = get_object_or_404(Event, slug=slug)
     # Guests get their browser key now, so the live connection already knows them.
-    access = viewer_access(request, event, ensure_key=True)
+    access = request_access(request, event, ensure_key=True)
     sort = request.GET.get("sort", "interest")
     if sort not in MARKET_SORTS:
         sort = "interest"
     context = _market_context(request, event=event, access=access, sort=sort)
-    template = f"{MARKET}#region" if request.htmx else MARKET
+    template = fragments.MARKET_REGION if request.htmx else fragments.MARKET_PAGE
     return render(request, template, context)
 
 
@@ -125,14 +105,10 @@ def market(request: HttpRequest, slug: str) -> HttpResponse:
 @guest_cookie
 def propose(request: HttpRequest, slug: str) -> HttpResponse:
     event = get_object_or_404(Event, slug=slug)
-    access = viewer_access(request, event, ensure_key=True)
-    if not access.can_propose:
-        return refuse(
-            request,
-            "This event is archived." if event.archived else "Proposals are closed.",
-            status=403,
-            event=event,
-        )
+    access = request_access(request, event, ensure_key=True)
+    refusal = access.propose()
+    if refusal is not None:
+        return refuse(request, refusal, event=event)
     form = _proposal_form(request, access=access, data=request.POST)
     if form.is_valid():
         try:
@@ -143,8 +119,8 @@ def propose(request: HttpRequest, slug: str) -> HttpResponse:
                 host=form.cleaned_data["host"],
                 description=form.cleaned_data["description"],
             )
-        except services.NotAllowed as refusal:
-            return refuse(request, refusal.message, status=403, event=event)
+        except NotAllowed as error:
+            return refuse(request, error.refusal, event=event)
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -155,15 +131,17 @@ def propose(request: HttpRequest, slug: str) -> HttpResponse:
                     "form": _proposal_form(request, access=access),
                     "notice": notice,
                 }
-                return render(request, f"{MARKET}#propose-form", context)
+                return render(request, fragments.MARKET_PROPOSE_FORM, context)
             messages.success(request, notice)
             return redirect(
                 f"{reverse('sessions:open_spaces', args=[slug])}#proposal-{open_space.pk}"
             )
     if request.htmx:
-        return render(request, f"{MARKET}#propose-form", {"event": event, "form": form}, status=422)
+        return render(
+            request, fragments.MARKET_PROPOSE_FORM, {"event": event, "form": form}, status=422
+        )
     context = _market_context(request, event=event, access=access, sort="interest", form=form)
-    return render(request, MARKET, context, status=422)
+    return render(request, fragments.MARKET_PAGE, context, status=422)
 
 
 def _open_space(slug: str, pk: int) -> OpenSpace:
@@ -176,9 +154,10 @@ def _open_space(slug: str, pk: int) -> OpenSpace:
 def edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     open_space = _open_space(slug, pk)
     event = open_space.event
-    access = viewer_access(request, event)
-    if not access.can_edit(open_space):
-        return refuse(request, access.edit_refusal(open_space), status=403, event=event)
+    access = request_access(request, event)
+    refusal = access.edit(open_space)
+    if refusal is not None:
+        return refuse(request, refusal, event=event)
     host_required = open_space.host_user_id is None
     if request.method == "POST":
         form = ProposalForm(request.POST, host_required=host_required)
@@ -187,8 +166,8 @@ def edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 services.open_space_update(
                     actor=access.actor, open_space=open_space, **form.cleaned_data
                 )
-            except services.NotAllowed as refusal:
-                return refuse(request, refusal.message, status=403, event=event)
+            except NotAllowed as error:
+                return refuse(request, error.refusal, event=event)
             except ValidationError as error:
                 apply_errors(form, error)
             else:
@@ -206,20 +185,20 @@ def edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         )
         status = 200
     context = {"event": event, "open_space": open_space, "form": form, "section": "market"}
-    return render(request, "sessions/board/edit.html", context, status=status)
+    return render(request, fragments.EDIT_PAGE, context, status=status)
 
 
 @require_POST
 def withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     open_space = _open_space(slug, pk)
-    access = viewer_access(request, open_space.event)
+    access = request_access(request, open_space.event)
     try:
         services.open_space_withdraw(actor=access.actor, open_space=open_space)
-    except services.NotAllowed as refusal:
-        return refuse(request, refusal.message, status=403, event=open_space.event)
+    except NotAllowed as error:
+        return refuse(request, error.refusal, event=open_space.event)
     notice = f"Withdrew “{open_space.title}”."
     if request.htmx:
-        return render(request, f"{LIVE}#status", {"message": notice, "level": "success"})
+        return render(request, fragments.LIVE_STATUS, {"message": notice, "level": "success"})
     messages.success(request, notice)
     return redirect("sessions:open_spaces", slug=slug)
 
@@ -228,22 +207,22 @@ def withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @guest_cookie
 def interest(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     open_space = _open_space(slug, pk)
-    access = viewer_access(request, open_space.event, ensure_key=True)
+    access = request_access(request, open_space.event, ensure_key=True)
     form = InterestForm(request.POST)
     if not form.is_valid():
-        return refuse(request, "Say yes or no.", status=400, event=open_space.event)
+        return refuse(request, Refusal("Say yes or no.", status=400), event=open_space.event)
     try:
         state = services.interest_toggle(
             actor=access.actor, open_space=open_space, interested=form.cleaned_data["interested"]
         )
-    except services.NotAllowed as refusal:
-        return refuse(request, refusal.message, status=403, event=open_space.event)
-    except services.BoardError as refusal:
-        return refuse(request, refusal.message, status=409, event=open_space.event)
+    except NotAllowed as error:
+        return refuse(request, error.refusal, event=open_space.event)
+    except services.BoardError as error:
+        return refuse(request, Refusal(error.message, status=409), event=open_space.event)
     if request.htmx:
         open_space.interest_count = state.count
         context = {"event": open_space.event, "p": open_space, "interested": state.interested}
-        return render(request, f"{MARKET}#interest", context)
+        return render(request, fragments.MARKET_INTEREST, context)
     messages.success(
         request,
         f"You are interested in “{open_space.title}”."
@@ -261,7 +240,7 @@ def interest(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @guest_cookie
 def board(request: HttpRequest, slug: str) -> HttpResponse:
     event = get_object_or_404(Event, slug=slug)
-    access = viewer_access(request, event, ensure_key=True)
+    access = request_access(request, event, ensure_key=True)
     read_at = timezone.now()
     grid = board_grid(event=event)
     grid.apply_access(access)
@@ -272,7 +251,7 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
         "ws_url": _ws_url(event, "board", read_at=read_at),
         "section": "board",
     }
-    template = f"{BOARD}#region" if request.htmx else BOARD
+    template = fragments.BOARD_REGION if request.htmx else fragments.BOARD_PAGE
     return render(request, template, context)
 
 
@@ -312,7 +291,7 @@ def _place_page(request, *, event, open_space, status=200, notice=None, conflict
         "conflict": conflict,
         "section": "board",
     }
-    template = f"{BOARD}#place-panel" if request.htmx else "sessions/board/place.html"
+    template = fragments.BOARD_PLACE_PANEL if request.htmx else fragments.PLACE_PAGE
     return render(request, template, context, status=status)
 
 
@@ -321,9 +300,10 @@ def _place_page(request, *, event, open_space, status=200, notice=None, conflict
 def place_form(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     open_space = _open_space(slug, pk)
     event = open_space.event
-    access = viewer_access(request, event)
-    if not access.can_place(open_space):
-        return refuse(request, access.place_refusal(open_space), status=403, event=event)
+    access = request_access(request, event)
+    refusal = access.place(open_space)
+    if refusal is not None:
+        return refuse(request, refusal, event=event)
     return _place_page(request, event=event, open_space=open_space)
 
 
@@ -341,11 +321,11 @@ def _placed_notice(result: services.Placement, event: Event) -> str:
 def place(request: HttpRequest, slug: str) -> HttpResponse:
     """Place, move, unplace or swap a topic: the target of drag and drop and of the form."""
     event = get_object_or_404(Event, slug=slug)
-    access = viewer_access(request, event)
+    access = request_access(request, event)
     form = PlaceForm(request.POST, event=event)
     if not form.is_valid():
         message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return refuse(request, message, status=400, event=event)
+        return refuse(request, Refusal(message, status=400), event=event)
     open_space, cell, other = (
         form.cleaned_data["open_space"],
         form.cleaned_data["cell"],
@@ -370,15 +350,15 @@ def place(request: HttpRequest, slug: str) -> HttpResponse:
             result = services.open_space_move(
                 actor=access.actor, open_space=open_space, room=cell[0], slot=cell[1]
             )
-    except services.NotAllowed as refusal:
-        return refuse(request, refusal.message, status=403, event=event)
+    except NotAllowed as error:
+        return refuse(request, error.refusal, event=event)
     except services.CellOccupied as conflict:
         swap = None
-        if conflict.occupant is not None and access.can_place(conflict.occupant):
+        if conflict.occupant is not None and access.can("place", conflict.occupant):
             swap = {"open_space": open_space, "other": conflict.occupant, "cell": cell}
         context = {"event": event, "message": conflict.message, "level": "error", "swap": swap}
         if request.htmx:
-            return render(request, f"{LIVE}#status", context, status=409)
+            return render(request, fragments.LIVE_STATUS, context, status=409)
         return _place_page(
             request,
             event=event,
@@ -387,8 +367,8 @@ def place(request: HttpRequest, slug: str) -> HttpResponse:
             notice=conflict.message,
             conflict=swap,
         )
-    except services.BoardError as refusal:
-        return refuse(request, refusal.message, status=409, event=event)
+    except services.BoardError as error:
+        return refuse(request, Refusal(error.message, status=409), event=event)
     notice = _placed_notice(result, event)
     if request.htmx:
         context = {
@@ -397,7 +377,7 @@ def place(request: HttpRequest, slug: str) -> HttpResponse:
             "level": "warning" if result.warnings else "success",
             "warnings": result.warnings,
         }
-        return render(request, f"{LIVE}#status", context)
+        return render(request, fragments.LIVE_STATUS, context)
     messages.success(request, notice)
     for warning in result.warnings:
         messages.warning(request, warning)
@@ -438,7 +418,5 @@ def display(request: HttpRequest, slug: str) -> HttpResponse:
         "display": view,
         "ws_url": _ws_url(event, "display", read_at=read_at),
     }
-    template = (
-        "sessions/board/display.html#region" if request.htmx else "sessions/board/display.html"
-    )
+    template = fragments.DISPLAY_REGION if request.htmx else fragments.DISPLAY_PAGE
     return render(request, template, context)

@@ -4,41 +4,19 @@ Thin adapters like the other board views: each page works without JavaScript and
 with htmx, the same URLs answer with the fragment of the set-up page that changed.
 """
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ..access import EventAccess, requires
 from ..models import Event, Room, Slot
 from . import services
 from .forms import BoardSettingsForm, RoomForm, SlotForm, SlotGenerateForm, apply_errors
-from .queries import BoardAccess
-from .views import refuse, viewer_access
 
 SETUP = "sessions/board/setup.html"
-
-
-def organizer_only(view):
-    """Signed-out visitors are sent to sign in; signed-in non-organizers get a 403."""
-
-    @functools.wraps(view)
-    def wrapper(request, slug, *args, **kwargs):
-        event = get_object_or_404(Event, slug=slug)
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        access = viewer_access(request, event)
-        if not access.is_organizer:
-            return refuse(
-                request, "Only the organizers of this event may set up its board.", status=403
-            )
-        return view(request, event, access, *args, **kwargs)
-
-    return wrapper
 
 
 def _setup_context(event: Event, **extra) -> dict:
@@ -98,14 +76,14 @@ def _setup_edit_page(request, event: Event, *, kind: str, obj, form, status: int
 
 
 @require_GET
-@organizer_only
-def setup(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
+@requires("set_up_board")
+def setup(request: HttpRequest, event: Event, access: EventAccess) -> HttpResponse:
     return render(request, SETUP, _setup_context(event))
 
 
 @require_POST
-@organizer_only
-def setup_settings(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
+@requires("set_up_board")
+def setup_settings(request: HttpRequest, event: Event, access: EventAccess) -> HttpResponse:
     form = BoardSettingsForm(request.POST, instance=Event.objects.get(pk=event.pk))
     if not form.is_valid():
         return _setup_answer(request, event, fragment="settings", status=422, settings_form=form)
@@ -119,8 +97,8 @@ def setup_settings(request: HttpRequest, event: Event, access: BoardAccess) -> H
 
 
 @require_POST
-@organizer_only
-def room_create(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
+@requires("set_up_board")
+def room_create(request: HttpRequest, event: Event, access: EventAccess) -> HttpResponse:
     form = RoomForm(request.POST)
     if form.is_valid():
         try:
@@ -143,8 +121,8 @@ def _room(event: Event, pk: int) -> Room:
 
 
 @require_GET
-@organizer_only
-def room_row(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
+@requires("set_up_board")
+def room_row(request: HttpRequest, event: Event, access: EventAccess, pk: int) -> HttpResponse:
     room = _room(event, pk)
     if not request.htmx:
         return redirect(f"{reverse('sessions:board_setup', args=[event.slug])}#room-{pk}")
@@ -152,8 +130,8 @@ def room_row(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -
 
 
 @require_http_methods(["GET", "POST"])
-@organizer_only
-def room_edit(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
+@requires("set_up_board")
+def room_edit(request: HttpRequest, event: Event, access: EventAccess, pk: int) -> HttpResponse:
     room = _room(event, pk)
     if request.method == "GET":
         form = RoomForm(instance=room)
@@ -180,8 +158,8 @@ def room_edit(request: HttpRequest, event: Event, access: BoardAccess, pk: int) 
 
 
 @require_POST
-@organizer_only
-def room_delete(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
+@requires("set_up_board")
+def room_delete(request: HttpRequest, event: Event, access: EventAccess, pk: int) -> HttpResponse:
     room = _room(event, pk)
     try:
         services.room_delete(actor=access.actor, room=room)
@@ -191,8 +169,8 @@ def room_delete(request: HttpRequest, event: Event, access: BoardAccess, pk: int
 
 
 @require_POST
-@organizer_only
-def slot_create(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
+@requires("set_up_board")
+def slot_create(request: HttpRequest, event: Event, access: EventAccess) -> HttpResponse:
     form = SlotForm(request.POST, event=event)
     if form.is_valid():
         try:
@@ -216,8 +194,8 @@ def _slot(event: Event, pk: int) -> Slot:
 
 
 @require_GET
-@organizer_only
-def slot_row(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
+@requires("set_up_board")
+def slot_row(request: HttpRequest, event: Event, access: EventAccess, pk: int) -> HttpResponse:
     slot = _slot(event, pk)
     if not request.htmx:
         return redirect(f"{reverse('sessions:board_setup', args=[event.slug])}#slot-{pk}")
@@ -225,8 +203,8 @@ def slot_row(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -
 
 
 @require_http_methods(["GET", "POST"])
-@organizer_only
-def slot_edit(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
+@requires("set_up_board")
+def slot_edit(request: HttpRequest, event: Event, access: EventAccess, pk: int) -> HttpResponse:
     slot = _slot(event, pk)
     if request.method == "GET":
         form = SlotForm(initial=SlotForm.initial_for(slot), event=event)
@@ -253,8 +231,8 @@ def slot_edit(request: HttpRequest, event: Event, access: BoardAccess, pk: int) 
 
 
 @require_POST
-@organizer_only
-def slot_delete(request: HttpRequest, event: Event, access: BoardAccess, pk: int) -> HttpResponse:
+@requires("set_up_board")
+def slot_delete(request: HttpRequest, event: Event, access: EventAccess, pk: int) -> HttpResponse:
     slot = _slot(event, pk)
     label = str(slot)
     try:
@@ -265,8 +243,8 @@ def slot_delete(request: HttpRequest, event: Event, access: BoardAccess, pk: int
 
 
 @require_POST
-@organizer_only
-def slots_generate(request: HttpRequest, event: Event, access: BoardAccess) -> HttpResponse:
+@requires("set_up_board")
+def slots_generate(request: HttpRequest, event: Event, access: EventAccess) -> HttpResponse:
     form = SlotGenerateForm(request.POST, event=event)
     if form.is_valid():
         data = form.cleaned_data

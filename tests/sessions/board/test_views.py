@@ -116,7 +116,7 @@ def test_propose_when_closed_is_forbidden():
     response = Client().post(url("open_space_propose", grid.event), {"title": "x", "host": "y"})
 
     assert response.status_code == 403
-    assert "Proposals are closed." in response.content.decode()
+    assert "Proposals are closed for this event." in response.content.decode()
     assert OpenSpace.objects.count() == 0
 
 
