@@ -135,7 +135,11 @@ class Slot(models.Model):
         ]
 
     def __str__(self) -> str:
-        tz = self.event.tz
+        # For the admin, which selects each slot's event with it; code calls `label`.
+        return self.label(self.event.tz)
+
+    def label(self, tz: zoneinfo.ZoneInfo) -> str:
+        """The slot as people read it in `tz` (its event's): "Wed 10 Jun 14:00–14:45"."""
         return f"{self.start.astimezone(tz):%a %d %b %H:%M}–{self.end.astimezone(tz):%H:%M}"
 
     def clean(self) -> None:

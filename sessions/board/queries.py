@@ -124,8 +124,6 @@ def board_grid(*, event: Event) -> Board:
     """The whole board of an event in four queries, whatever its size."""
     rooms = list(Room.objects.filter(event=event))
     slots = list(Slot.objects.filter(event=event))
-    for slot in slots:
-        slot.event = event  # Slot.__str__ reads the event's time zone
     room_by_pk = {room.pk: room for room in rooms}
     slot_by_pk = {slot.pk: slot for slot in slots}
     open_spaces = list(
@@ -259,8 +257,6 @@ def market_proposals(*, event: Event, sort: str = "interest") -> list[OpenSpace]
     )
     for open_space in proposals:
         open_space.event = event
-        if open_space.slot is not None:
-            open_space.slot.event = event
     return proposals
 
 

@@ -5,6 +5,8 @@ thin adapters), changes the database in one transaction, and broadcasts the
 change to open boards and marketplaces only after the transaction commits.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
@@ -100,13 +102,36 @@ def open_space_propose(
     return open_space
 
 
-def _locked(open_space: OpenSpace) -> OpenSpace:
+def _lock(open_space: OpenSpace) -> OpenSpace:
     """The topic re-read under a row lock (PostgreSQL), so checks see the latest state."""
     return (
         OpenSpace.objects.select_for_update(of=("self",))
         .select_related("event", "room", "slot")
         .get(pk=open_space.pk)
     )
+
+
+@contextmanager
+def _locked(*topics: OpenSpace, actor: Actor, may: str) -> Iterator[list[OpenSpace]]:
+    """The opening of every write to topics: a transaction, the topics re-read under row
+    locks, and the actor's permission to do `may` ("place", "edit") to each of them.
+
+    Yields the locked topics, in the order given.
+    """
+    with transaction.atomic():
+        # Lock in a fixed order so that two writes to the same topics cannot deadlock.
+        locked = {topic.pk: _lock(topic) for topic in sorted(topics, key=lambda o: o.pk)}
+        current = [locked[topic.pk] for topic in topics]
+        if len({topic.event_id for topic in current}) > 1:
+            raise BoardError("These topics belong to different events.")
+        access = event_access(event=current[0].event, actor=actor)
+        for topic in current:
+            refusal = access.check(may, topic)
+            if refusal is not None and len(current) > 1:  # a swap: say which topic
+                refusal = replace(refusal, text=f"You may not move “{topic.title}”: {refusal.text}")
+            if refusal is not None:
+                raise NotAllowed(refusal)
+        yield current
 
 
 def open_space_update(
@@ -118,9 +143,7 @@ def open_space_update(
     description = _clean_text(
         description, field_name="description", required=False, max_length=4000
     )
-    with transaction.atomic():
-        current = _locked(open_space)
-        event_access(event=current.event, actor=actor).require("edit", current)
+    with _locked(open_space, actor=actor, may="edit") as [current]:
         if current.host_user_id is None and not host:
             raise ValidationError({"host": "This field is required."})
         current.title, current.host, current.description = title, host or current.host, description
@@ -132,9 +155,7 @@ def open_space_update(
 
 def open_space_withdraw(*, actor: Actor, open_space: OpenSpace) -> OpenSpace:
     """Withdraw a topic (its host until it is held, or an organizer); frees its cell."""
-    with transaction.atomic():
-        current = _locked(open_space)
-        event_access(event=current.event, actor=actor).require("edit", current)
+    with _locked(open_space, actor=actor, may="edit") as [current]:
         before = _cell_of(current)
         current.status = OpenSpace.Status.WITHDRAWN
         current.room = current.slot = None
@@ -164,7 +185,7 @@ def interest_toggle(
     else:
         mine = {"user__isnull": True, "guest_key": actor.guest_key}
     with transaction.atomic():
-        current = _locked(open_space)
+        current = _lock(open_space)
         if current.status == OpenSpace.Status.WITHDRAWN:
             raise BoardError("This topic was withdrawn.")
         existing = Interest.objects.filter(open_space=current, **mine)
@@ -227,10 +248,8 @@ def _warnings(open_space: OpenSpace) -> list[str]:
 
 
 def _put_in_cell(*, actor: Actor, open_space: OpenSpace, room: Room, slot: Slot) -> Placement:
-    with transaction.atomic():
-        current = _locked(open_space)
+    with _locked(open_space, actor=actor, may="place") as [current]:
         event = current.event
-        event_access(event=event, actor=actor).require("place", current)
         _check_cell(event=event, room=room, slot=slot)
         before = _cell_of(current)
         if before == (room.pk, slot.pk):
@@ -272,9 +291,7 @@ def open_space_move(*, actor: Actor, open_space: OpenSpace, room: Room, slot: Sl
 
 def open_space_unplace(*, actor: Actor, open_space: OpenSpace) -> Placement:
     """Take a topic off the grid, back to the unplaced column."""
-    with transaction.atomic():
-        current = _locked(open_space)
-        event_access(event=current.event, actor=actor).require("place", current)
+    with _locked(open_space, actor=actor, may="place") as [current]:
         before = _cell_of(current)
         if before is None:
             return Placement(open_space=current, changed=False)
@@ -298,20 +315,8 @@ def open_space_swap(
     """
     if open_space.pk == other.pk:
         raise BoardError("A topic cannot be swapped with itself.")
-    with transaction.atomic():
-        # Lock in a fixed order so that two opposite swaps cannot deadlock.
-        first, second = sorted([open_space, other], key=lambda o: o.pk)
-        locked = {first.pk: _locked(first), second.pk: _locked(second)}
-        a, b = locked[open_space.pk], locked[other.pk]
-        if a.event_id != b.event_id:
-            raise BoardError("These topics belong to different events.")
+    with _locked(open_space, other, actor=actor, may="place") as [a, b]:
         event = a.event
-        access = event_access(event=event, actor=actor)
-        for topic in (a, b):
-            refusal = access.place(topic)
-            if refusal is not None:
-                text = f"You may not move “{topic.title}”: {refusal.text}"
-                raise NotAllowed(replace(refusal, text=text))
         a_cell, b_cell = _cell_of(a), _cell_of(b)
         if b_cell != tuple(expected_cell):
             raise BoardError(f"“{b.title}” has moved meanwhile; look at the board again.")
@@ -418,8 +423,8 @@ def _validate_slot(slot: Slot) -> None:
     others = Slot.objects.filter(event_id=slot.event_id).exclude(pk=slot.pk)
     overlapping = others.filter(start__lt=slot.end, end__gt=slot.start).first()
     if overlapping is not None:
-        overlapping.event = slot.event
-        raise ValidationError({"start": f"This overlaps the slot {overlapping}."})
+        label = overlapping.label(slot.event.tz)
+        raise ValidationError({"start": f"This overlaps the slot {label}."})
 
 
 def slot_create(*, actor: Actor, event: Event, start: datetime, end: datetime) -> Slot:
@@ -449,7 +454,8 @@ def slot_delete(*, actor: Actor, slot: Slot) -> None:
         used = slot.open_spaces.count()
         if used:
             raise BoardError(
-                f"The slot {slot} still holds {used} session(s); move them elsewhere first."
+                f"The slot {slot.label(slot.event.tz)} still holds {used} session(s); "
+                "move them elsewhere first."
             )
         event_id = slot.event_id
         slot.delete()
