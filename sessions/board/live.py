@@ -12,6 +12,7 @@ are still checked by the services on every write: a control only saves a click.
 
 import logging
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -21,15 +22,13 @@ from django.utils import timezone
 from .. import access
 from ..access import Audience, EventAccess
 from ..models import Event, OpenSpace
+from . import fragments
 from .queries import Board, Card, board_grid, host_identity
 
 logger = logging.getLogger(__name__)
 
 VIEWS = ("board", "market", "display")
 ABSENT = "absent"  # the topic was not on the board before (new) or is no longer (withdrawn)
-BOARD_TEMPLATE = "sessions/board/board.html"
-MARKET_TEMPLATE = "sessions/board/market.html"
-LIVE_TEMPLATE = "sessions/board/_live.html"
 
 
 @dataclass(frozen=True)
@@ -83,140 +82,124 @@ def fragments_for(message: dict, *, view: str, access: EventAccess) -> list[str]
 
 
 # --- Rendering ------------------------------------------------------------------------
+# `render_parts` answers "what changed, for whom": one small step per region of the pages
+# (the unplaced column, the marketplace, the cells of the grid, the display).
 
 
-def _variants(template: str, context: dict, *, card: Card | None, audience: Audience) -> dict:
-    """Render a fragment plainly and, if anyone may control the card, with controls."""
-    if card is not None:
-        card.controls = False
-    part = {"html": render_to_string(template, context)}
-    if card is not None and audience:
-        card.controls = True
-        part["controls_html"] = render_to_string(template, context)
+def _part(view: str, *templates: str, context: dict, audience: Audience | None = None) -> dict:
+    """A fragment for the pages of `view`; rendered a second time with controls
+    (`controls` in the context) when someone is in `audience`."""
+
+    def render(controls: bool) -> str:
+        return "".join(render_to_string(t, {**context, "controls": controls}) for t in templates)
+
+    part = {"view": view, "html": render(False)}
+    if audience:
+        part["controls_html"] = render(True)
         part["audience"] = asdict(audience)
-        card.controls = False
     return part
 
 
-def _after(board: Board, pk: int):
-    card = board.cards.get(pk)
-    if card is None:
-        return ABSENT
-    open_space = card.open_space
-    return (open_space.room_id, open_space.slot_id) if open_space.slot_id else None
+@dataclass
+class _Change:
+    """A committed change as the parts see it: the board after it, and `now` for the rules."""
 
+    event: Event
+    board: Board
+    now: datetime
 
-def render_parts(*, event: Event, touched, refresh: bool = False) -> list[dict]:
-    if refresh:
-        html = render_to_string(f"{LIVE_TEMPLATE}#refresh", {})
-        return [{"view": view, "html": html} for view in VIEWS]
-    touched = list(touched)
-    if not touched:
-        return []
-    now = timezone.now()
-    board = board_grid(event=event)
-    parts: list[dict] = []
-    cells: set[tuple[int, int]] = set()
-    board_moved = False
+    def where(self, pk: int) -> tuple[int, int] | str | None:
+        """Where a topic is now: its (room, slot) cell, None (unplaced) or ABSENT."""
+        card = self.board.cards.get(pk)
+        if card is None:
+            return ABSENT
+        open_space = card.open_space
+        return (open_space.room_id, open_space.slot_id) if open_space.slot_id else None
 
-    # Sessions of the same host may gain or lose a double-booking warning.
-    hosts = {
-        host_identity(o)
-        for o in OpenSpace.objects.filter(pk__in=[t.pk for t in touched]).only(
-            "host", "host_user_id"
+    def audience(self, capability: str, card: Card | None) -> Audience:
+        if card is None:
+            return Audience()
+        return access.audience(
+            capability, event=self.event, open_space=card.open_space, now=self.now
         )
-    } - {""}
 
-    for item in touched:
-        before, after = item.before, _after(board, item.pk)
-        card = board.cards.get(item.pk)
-        for where in (before, after):
-            if isinstance(where, tuple):
-                cells.add(where)
-                board_moved = True
-        # The unplaced column.
-        context = {"event": event, "card": card}
-        if before is None and after is not None:  # left the column: placed or withdrawn
-            parts.append(
-                {
-                    "view": "board",
-                    "html": render_to_string(
-                        f"{BOARD_TEMPLATE}#unplaced-item",
-                        {"event": event, "pk": item.pk, "oob": "delete"},
-                    ),
-                }
-            )
-        elif after is None:
-            audience = access.audience("place", event=event, open_space=card.open_space, now=now)
-            oob = "true" if before is None else "append"
-            parts.append(
-                {
-                    "view": "board",
-                    **_variants(
-                        f"{BOARD_TEMPLATE}#unplaced-item",
-                        {**context, "pk": item.pk, "oob": oob},
-                        card=card,
-                        audience=audience,
-                    ),
-                }
-            )
-        # The marketplace.
-        if after == ABSENT:
-            if before != ABSENT:
-                parts.append(
-                    {
-                        "view": "market",
-                        "html": render_to_string(
-                            f"{MARKET_TEMPLATE}#proposal-gone", {"pk": item.pk}
-                        ),
-                    }
-                )
-        else:
-            open_space = card.open_space
-            audience = access.audience("edit", event=event, open_space=open_space, now=now)
-            if before == ABSENT:
-                context = {"event": event, "p": open_space, "insert": "afterbegin:#proposal-list"}
-                part = {"html": render_to_string(f"{MARKET_TEMPLATE}#proposal-new", context)}
-                if audience:
-                    part["controls_html"] = render_to_string(
-                        f"{MARKET_TEMPLATE}#proposal-new", {**context, "controls": True}
-                    )
-                    part["audience"] = asdict(audience)
-                parts.append({"view": "market", **part})
-            else:
-                context = {"event": event, "p": open_space, "oob": "true"}
-                parts.append(
-                    {
-                        "view": "market",
-                        "html": render_to_string(f"{MARKET_TEMPLATE}#proposal-main", context)
-                        + render_to_string(f"{MARKET_TEMPLATE}#interest-count", context),
-                    }
-                )
 
-    for card in board.cards.values():
+def _column_parts(change: _Change, item: Touched, after) -> list[dict]:
+    """The unplaced column: a topic leaves it, joins it, or changes in it."""
+    if item.before is None and after is not None:  # placed or withdrawn
+        context = {"event": change.event, "pk": item.pk, "oob": "delete"}
+        return [_part("board", fragments.BOARD_UNPLACED_ITEM, context=context)]
+    if after is not None:
+        return []
+    card = change.board.cards[item.pk]
+    oob = "true" if item.before is None else "append"
+    context = {"event": change.event, "card": card, "pk": item.pk, "oob": oob}
+    audience = change.audience("place", card)
+    return [_part("board", fragments.BOARD_UNPLACED_ITEM, context=context, audience=audience)]
+
+
+def _market_parts(change: _Change, item: Touched, after) -> list[dict]:
+    """The marketplace: a topic appears, changes, or goes away."""
+    if after == ABSENT:
+        if item.before == ABSENT:
+            return []
+        return [_part("market", fragments.MARKET_PROPOSAL_GONE, context={"pk": item.pk})]
+    card = change.board.cards[item.pk]
+    if item.before == ABSENT:
+        context = {
+            "event": change.event,
+            "p": card.open_space,
+            "insert": "afterbegin:#proposal-list",
+        }
+        audience = change.audience("edit", card)
+        return [_part("market", fragments.MARKET_PROPOSAL_NEW, context=context, audience=audience)]
+    context = {"event": change.event, "p": card.open_space, "oob": "true"}
+    templates = (fragments.MARKET_PROPOSAL_MAIN, fragments.MARKET_INTEREST_COUNT)
+    return [_part("market", *templates, context=context)]
+
+
+def _cells(change: _Change, touched: list[Touched], moved: set) -> list[tuple[int, int]]:
+    """The cells to render again: where topics were and are, and the cells of the same
+    hosts' other sessions (they may gain or lose a double-booking warning)."""
+    cells = set(moved)
+    changed = OpenSpace.objects.filter(pk__in=[t.pk for t in touched]).only("host", "host_user_id")
+    hosts = {host_identity(o) for o in changed} - {""}
+    for card in change.board.cards.values():
         open_space = card.open_space
         if open_space.slot_id and host_identity(open_space) in hosts:
             cells.add((open_space.room_id, open_space.slot_id))
-    for key in sorted(cells):
-        cell = board.cell(*key)
+    return sorted(cells)
+
+
+def _cell_parts(change: _Change, cells: list[tuple[int, int]]) -> list[dict]:
+    parts = []
+    for key in cells:
+        cell = change.board.cell(*key)
         if cell is None:  # the room or slot is gone: boards refresh on that broadcast
             continue
-        audience = (
-            access.audience("place", event=event, open_space=cell.card.open_space, now=now)
-            if cell.card
-            else Audience()
-        )
-        parts.append(
-            {
-                "view": "board",
-                **_variants(
-                    f"{BOARD_TEMPLATE}#cell",
-                    {"event": event, "cell": cell, "oob": "true"},
-                    card=cell.card,
-                    audience=audience,
-                ),
-            }
-        )
-    if board_moved:
-        parts.append({"view": "display", "html": render_to_string(f"{LIVE_TEMPLATE}#refresh", {})})
+        context = {"event": change.event, "cell": cell, "oob": "true"}
+        audience = change.audience("place", cell.card)
+        parts.append(_part("board", fragments.BOARD_CELL, context=context, audience=audience))
+    return parts
+
+
+def render_parts(*, event: Event, touched, refresh: bool = False) -> list[dict]:
+    """The parts of a broadcast: everything that shows the touched topics, or a refresh
+    of every live page (`refresh`, e.g. after a room or slot changed)."""
+    if refresh:
+        return [_part(view, fragments.LIVE_REFRESH, context={}) for view in VIEWS]
+    touched = list(touched)
+    if not touched:
+        return []
+    change = _Change(event=event, board=board_grid(event=event), now=timezone.now())
+    parts: list[dict] = []
+    moved: set[tuple[int, int]] = set()  # cells a topic left or entered
+    for item in touched:
+        after = change.where(item.pk)
+        moved |= {where for where in (item.before, after) if isinstance(where, tuple)}
+        parts += _column_parts(change, item, after)
+        parts += _market_parts(change, item, after)
+    parts += _cell_parts(change, _cells(change, touched, moved))
+    if moved:
+        parts.append(_part("display", fragments.LIVE_REFRESH, context={}))
     return parts

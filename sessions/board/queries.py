@@ -39,7 +39,8 @@ class Card:
     interest: int
     capacity: int | None = None
     clashes: list[OpenSpace] = field(default_factory=list)
-    # Whether the viewer gets drag-and-drop and the "Move…" link; set per render.
+    # Whether the viewer of a page gets drag-and-drop and the "Move…" link (`apply_access`);
+    # the page hands it to the card's template as `controls`.
     controls: bool = False
     # The topic's page (with its notes) and its "Place…" form; see `_UrlMaker`.
     url: str = ""
