@@ -9,6 +9,8 @@ WORKERS ?= 2
 # per client per frame for little gain (the y-websocket Node server leaves it off too);
 # frames over 2 MiB are refused by uvicorn (the app itself closes at 1 MiB with 4413).
 WS_OPTIONS ?= --ws-per-message-deflate false --ws-max-size 2097152
+UVICORN = $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
+	--ws websockets-sansio $(WS_OPTIONS) --lifespan off --no-access-log
 
 .PHONY: run test fmt lint bench assets serve workers clean
 
@@ -29,16 +31,14 @@ run: .stamp-run
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Confnotes on http://$(HOST):$(PORT)/"
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
-		--ws websockets-sansio $(WS_OPTIONS) --lifespan off --no-access-log
+	$(UVICORN)
 
 # Several worker processes sharing PostgreSQL and Redis (DATABASE_URL and REDIS_URL must be set).
 workers: .stamp-run
 	@test -n "$$REDIS_URL" || (echo "workers need REDIS_URL (and DATABASE_URL)"; exit 2)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
-		--ws websockets-sansio $(WS_OPTIONS) --lifespan off --no-access-log --workers $(WORKERS)
+	$(UVICORN) --workers $(WORKERS)
 
 test: .stamp-test
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -78,7 +78,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from notes import outline
-    from sessions.importing import event_import
+    from sessions.transfer.importing import event_import
 
     call_command("migrate", verbosity=0)
     text = generate()

@@ -17,7 +17,7 @@ from django.utils.module_loading import import_string
 class NoteAccess:
     can_read: bool
     can_write: bool
-    # Why a reader may not write ("archived", "sign-in required", …); shown to them.
+    # Why a reader may not write, in words shown to them ("This event is archived…").
     read_only_reason: str = ""
 
 

@@ -1,27 +1,27 @@
 from django.contrib import admin
 
+from .access import organized
 from .models import Event, Interest, OpenSpace, Room, Slot, Talk
 
 
 class OrganizerScopedAdmin(admin.ModelAdmin):
-    """Staff organizers see and edit only their own events' objects; superusers see all."""
+    """Staff see and edit only the objects of the events they organize (`access.organized`)."""
 
     organizers_lookup = "event__organizers"
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(**{self.organizers_lookup: request.user}).distinct()
+        return organized(queryset, user=request.user, lookup=self.organizers_lookup)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if not request.user.is_superuser:
-            if db_field.name == "event":
-                kwargs["queryset"] = Event.objects.filter(organizers=request.user)
-            elif db_field.name in {"room", "slot"}:
-                kwargs["queryset"] = db_field.related_model.objects.filter(
-                    event__organizers=request.user
-                )
+        if db_field.name == "event":
+            kwargs["queryset"] = organized(Event.objects.all(), user=request.user)
+        elif db_field.name in {"room", "slot"}:
+            kwargs["queryset"] = organized(
+                db_field.related_model.objects.all(),
+                user=request.user,
+                lookup="event__organizers",
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 
 
@@ -98,10 +99,8 @@ class Event(models.Model):
         return self.start_date <= self.local_date(moment) <= self.end_date
 
     def is_organizer(self, user) -> bool:
-        if not user.is_authenticated:
-            return False
-        if user.is_superuser:
-            return True
+        """Whether `user` is listed among the organizers. Who counts as an organizer
+        (superusers too) is decided in `sessions/access.py`."""
         return self.organizers.filter(pk=user.pk).exists()
 
 
@@ -136,7 +135,11 @@ class Slot(models.Model):
         ]
 
     def __str__(self) -> str:
-        tz = self.event.tz
+        # For the admin, which selects each slot's event with it; code calls `label`.
+        return self.label(self.event.tz)
+
+    def label(self, tz: zoneinfo.ZoneInfo) -> str:
+        """The slot as people read it in `tz` (its event's): "Wed 10 Jun 14:00–14:45"."""
         return f"{self.start.astimezone(tz):%a %d %b %H:%M}–{self.end.astimezone(tz):%H:%M}"
 
     def clean(self) -> None:
@@ -320,6 +323,12 @@ class OpenSpace(NoteOwnerMixin):
     @property
     def end(self) -> datetime | None:
         return self.slot.end if self.slot_id else None
+
+    def is_held(self, *, now: datetime | None = None) -> bool:
+        """Marked held, or its slot has started (the session is happening or happened)."""
+        if self.status == self.Status.HELD:
+            return True
+        return self.slot_id is not None and self.slot.start <= (now or timezone.now())
 
     def clean(self) -> None:
         errors = {}

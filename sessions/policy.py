@@ -1,21 +1,23 @@
-"""The notes policy of Confnotes: who may read and write a talk's or open space's notes."""
+"""The notes policy of Confnotes (settings.NOTES_POLICY): notes follow their event's
+rules, which `sessions/access.py` states (`read_notes`, `write_notes`)."""
 
 from notes.policy import NoteAccess
 
 from . import selectors
+from .access import event_access
+from .board.identity import Actor
 
 
 class EventNotePolicy:
-    """Notes follow their event: archived → read-only; guests write only if allowed."""
-
     def access(self, *, user, note_id: int) -> NoteAccess | None:
         event = selectors.event_for_note(note_id=note_id)
         if event is None:
             return None
-        if event.archived:
-            return NoteAccess(can_read=True, can_write=False, read_only_reason="archived")
-        if user is not None and user.is_authenticated:
-            return NoteAccess(can_read=True, can_write=True)
-        if event.allows_guests:
-            return NoteAccess(can_read=True, can_write=True)
-        return NoteAccess(can_read=True, can_write=False, read_only_reason="sign-in required")
+        access = event_access(event=event, actor=Actor(user=user))
+        read = access.read_notes()
+        if read is not None:
+            return NoteAccess(can_read=False, can_write=False, read_only_reason=read.text)
+        write = access.write_notes()
+        return NoteAccess(
+            can_read=True, can_write=write is None, read_only_reason=write.text if write else ""
+        )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import consumers
+from .board import consumers
 
 websocket_urlpatterns: list = [
     path("ws/events/<slug:slug>/board/", consumers.BoardConsumer.as_asgi()),

@@ -53,7 +53,7 @@ def _frab_event(*, event: Event, item: ScheduleItem, base_url: str) -> dict:
 
 
 def schedule_frab_json(*, event: Event, base_url: str) -> dict:
-    """The schedule as pretalx publishes it (frab format), plus our note links."""
+    """The schedule in the frab JSON format (see its `$schema`), plus our note links."""
     scheduled, _ = event_items(event=event)
     days = event_schedule(event=event, scheduled=scheduled)
     all_rooms = []

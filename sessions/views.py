@@ -6,10 +6,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from notes.policy import get_policy
 from notes.selectors import note_contributor_names
 
 from . import selectors
+from .access import refuse, request_access
 from .models import Event, OpenSpace, Talk
 from .schedule_formats import schedule_frab_json, schedule_ical
 
@@ -45,7 +45,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context |= {
         "days": selectors.event_schedule(event=event, scheduled=scheduled),
         "unscheduled": unscheduled,
-        "can_import": request.user.is_staff or event.is_organizer(request.user),
+        "can_import": request_access(request, event).can("import_notes"),
     }
     return render(request, "sessions/event_detail.html", context)
 
@@ -65,14 +65,19 @@ def open_space_or_404(*, slug: str, pk: int) -> OpenSpace:
 
 
 def _item_page(request: HttpRequest, *, event: Event, item: Talk | OpenSpace, template: str):
-    access = get_policy().access(user=request.user, note_id=item.note_id)
+    access = request_access(request, event)
+    refusal = access.read_notes()
+    if refusal is not None:
+        return refuse(request, refusal, event=event)
+    write_refusal = access.write_notes()
     user = request.user
     context = {
         "event": event,
         "item": item,
         "note": item.note,
         "contributors": note_contributor_names(note=item.note),
-        "access": access,
+        "can_write": write_refusal is None,
+        "write_refusal": write_refusal,
         # One click from reading to writing: `?write` swaps the rendered notes
         # for the live editor (read-only for those who may not write).
         "writing": "write" in request.GET,

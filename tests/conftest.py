@@ -60,7 +60,8 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def shared_fixture():
-    """Path of a file under ../shared/fixtures; may skip only outside CI."""
+    """Path of a fixture file kept beside the repository (`SHARED_FIXTURES`); may skip
+    only outside CI."""
 
     def locate(name: str) -> Path:
         path = SHARED_FIXTURES / name

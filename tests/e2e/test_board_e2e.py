@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from sessions.models import OpenSpace
 from tests.factories import make_open_space
-from tests.sessions.board_helpers import make_grid
+from tests.sessions.board.helpers import make_grid
 
 pytestmark = pytest.mark.e2e
 

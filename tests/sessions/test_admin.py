@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client: Client) -> Client:
-    make_user(username="boss", is_staff=True, is_superuser=True)
+    make_user(username="boss", password="pw-confnotes-1", is_staff=True, is_superuser=True)
     client.login(username="boss", password="pw-confnotes-1")
     return client
 
@@ -107,7 +107,7 @@ def test_admin_changelists_search_and_filter(admin_client):
 def test_admin_staff_organizer_sees_only_their_events_and_talks(client: Client):
     from django.contrib.auth.models import Permission
 
-    organizer = make_user(username="orga", is_staff=True)
+    organizer = make_user(username="orga", password="pw-confnotes-1", is_staff=True)
     organizer.user_permissions.set(
         Permission.objects.filter(content_type__app_label="conf_sessions")
     )

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from sessions.models import Event, Talk
 
-from .importing_helpers import database_state, row_counts
+from .transfer.helpers import database_state, row_counts
 
 pytestmark = pytest.mark.django_db
 

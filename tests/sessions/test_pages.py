@@ -14,6 +14,7 @@ from tests.factories import (
     make_room,
     make_slot,
     make_talk,
+    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -407,9 +408,7 @@ def test_talk_page_write_view_is_read_only_for_anonymous_when_guests_may_not_wri
 
 
 def test_talk_page_write_view_uses_the_signed_in_name(client: Client, known_event):
-    from tests.factories import make_user
-
-    make_user(username="ada", first_name="Ada", last_name="Lovelace")
+    make_user(username="ada", password="pw-confnotes-1", first_name="Ada", last_name="Lovelace")
     client.login(username="ada", password="pw-confnotes-1")
     talk = Talk.objects.get(title="Side Story")
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions.exporting import event_export_markdown, event_export_org, event_export_zip
 from sessions.models import Event
+from sessions.transfer.exporting import event_export_markdown, event_export_org, event_export_zip
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from notes.outline import OutlineError
-from sessions.importing import EventImportError, event_import
+from sessions.transfer.importing import EventImportError, event_import
 
 
 def _date(value: str) -> dt.date:

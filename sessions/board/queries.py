@@ -1,7 +1,7 @@
-"""Reads of the open-space board and marketplace, and the rules of who may do what.
+"""Reads of the open-space board, the marketplace and the display.
 
-Everything here is read-only; writes live in `services.py`, which asks the same
-`BoardAccess` before changing anything.
+Everything here is read-only; writes live in `services.py`. Who may do what is
+decided in `sessions/access.py`.
 """
 
 from dataclasses import dataclass, field
@@ -11,101 +11,9 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from ..access import EventAccess
+from ..models import Event, Interest, OpenSpace, Room, Slot, Talk
 from .identity import Actor
-from .models import Event, Interest, OpenSpace, Room, Slot, Talk
-
-# --- Rules ----------------------------------------------------------------------
-
-
-def open_space_is_held(open_space: OpenSpace, *, now: datetime | None = None) -> bool:
-    """Held = marked held, or its slot has started (the session is happening or happened)."""
-    if open_space.status == OpenSpace.Status.HELD:
-        return True
-    if open_space.slot_id is None:
-        return False
-    return open_space.slot.start <= (now or timezone.now())
-
-
-@dataclass
-class BoardAccess:
-    """What one actor may do on one event's board. Build it with `board_access`."""
-
-    event: Event
-    actor: Actor
-    is_organizer: bool
-
-    @property
-    def self_scheduling(self) -> bool:
-        return self.event.open_space_placement == Event.Placement.HOSTS
-
-    @property
-    def can_propose(self) -> bool:
-        if self.event.archived:
-            return False
-        return self.is_organizer or self.event.proposals_open
-
-    @property
-    def can_set_up(self) -> bool:
-        return self.is_organizer
-
-    @property
-    def can_place_any(self) -> bool:
-        """Whether the board should offer drag and drop at all to this actor."""
-        if self.event.archived:
-            return False
-        return self.is_organizer or (self.self_scheduling and self.actor.is_identified)
-
-    def hosts(self, open_space: OpenSpace) -> bool:
-        return self.actor.hosts(open_space)
-
-    def can_place(self, open_space: OpenSpace, *, now: datetime | None = None) -> bool:
-        """May put this topic into a cell, move it, or take it off the grid."""
-        if self.event.archived or open_space.status == OpenSpace.Status.WITHDRAWN:
-            return False
-        if self.is_organizer:
-            return True
-        return (
-            self.self_scheduling
-            and self.hosts(open_space)
-            and not open_space_is_held(open_space, now=now)
-        )
-
-    def can_edit(self, open_space: OpenSpace, *, now: datetime | None = None) -> bool:
-        """May change the title/host/description or withdraw the topic."""
-        if self.event.archived or open_space.status == OpenSpace.Status.WITHDRAWN:
-            return False
-        if open_space_is_held(open_space, now=now):
-            return False
-        return self.is_organizer or self.hosts(open_space)
-
-    def edit_refusal(self, open_space: OpenSpace) -> str:
-        """Why `can_edit` says no, in words for the person who tried."""
-        if self.event.archived:
-            return "This event is archived."
-        if open_space.status == OpenSpace.Status.WITHDRAWN:
-            return "This topic was withdrawn."
-        if open_space_is_held(open_space):
-            return "This session has already started; it can no longer be changed."
-        return "Only the host or an organizer may change this topic."
-
-    def place_refusal(self, open_space: OpenSpace) -> str:
-        """Why `can_place` says no, in words for the person who tried."""
-        if self.event.archived:
-            return "This event is archived."
-        if open_space.status == OpenSpace.Status.WITHDRAWN:
-            return "This topic was withdrawn."
-        if not self.self_scheduling:
-            return "Only the organizers place sessions on this board."
-        if not self.hosts(open_space):
-            return "You may only place the topics you host."
-        return "This session has already started; ask an organizer to move it."
-
-
-def board_access(*, event: Event, actor: Actor) -> BoardAccess:
-    user = actor.user
-    is_organizer = bool(user is not None and event.is_organizer(user))
-    return BoardAccess(event=event, actor=actor, is_organizer=is_organizer)
-
 
 # --- The board ------------------------------------------------------------------
 
@@ -131,7 +39,8 @@ class Card:
     interest: int
     capacity: int | None = None
     clashes: list[OpenSpace] = field(default_factory=list)
-    # Whether the viewer gets drag-and-drop and the "Move…" link; set per render.
+    # Whether the viewer of a page gets drag-and-drop and the "Move…" link (`apply_access`);
+    # the page hands it to the card's template as `controls`.
     controls: bool = False
     # The topic's page (with its notes) and its "Place…" form; see `_UrlMaker`.
     url: str = ""
@@ -201,11 +110,11 @@ class Board:
     def cell(self, room_id: int, slot_id: int) -> Cell | None:
         return self.cells.get((room_id, slot_id))
 
-    def apply_access(self, access: BoardAccess | None, *, now: datetime | None = None) -> None:
-        """Mark which cards the viewer may move (none without access)."""
+    def apply_access(self, access: EventAccess, *, now: datetime | None = None) -> None:
+        """Mark which cards the viewer may move."""
         now = now or timezone.now()
         for card in self.cards.values():
-            card.controls = access is not None and access.can_place(card.open_space, now=now)
+            card.controls = access.can("place", card.open_space, now=now)
 
 
 def _overlaps(a: Slot, b: Slot) -> bool:
@@ -216,8 +125,6 @@ def board_grid(*, event: Event) -> Board:
     """The whole board of an event in four queries, whatever its size."""
     rooms = list(Room.objects.filter(event=event))
     slots = list(Slot.objects.filter(event=event))
-    for slot in slots:
-        slot.event = event  # Slot.__str__ reads the event's time zone
     room_by_pk = {room.pk: room for room in rooms}
     slot_by_pk = {slot.pk: slot for slot in slots}
     open_spaces = list(
@@ -351,8 +258,6 @@ def market_proposals(*, event: Event, sort: str = "interest") -> list[OpenSpace]
     )
     for open_space in proposals:
         open_space.event = event
-        if open_space.slot is not None:
-            open_space.slot.event = event
     return proposals
 
 

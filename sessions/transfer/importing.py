@@ -18,9 +18,9 @@ from django.utils.text import slugify
 from notes import outline
 from notes.services import note_replace_text
 
+from ..models import Event, OpenSpace, Room, Slot, Talk
 from .exporting import item_byline
 from .headings import OPEN_SPACE, Plan, PlannedItem, plan_outline
-from .models import Event, OpenSpace, Room, Slot, Talk
 
 Progress = Callable[[int, int, str], None]
 

@@ -7,10 +7,10 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from config.asgi import application
-from sessions import services
+from sessions.board import services
 from sessions.models import Event
 from tests.factories import make_open_space
-from tests.sessions.board_helpers import hosted_by, make_grid
+from tests.sessions.board.helpers import hosted_by, make_grid
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

@@ -3,12 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from sessions.identity import Actor
+from sessions.board.identity import Actor
 from sessions.models import Event, OpenSpace, Room, Slot
-from tests.factories import make_event, make_open_space, make_room, make_slot
+from tests.factories import make_event, make_open_space, make_room, make_slot, make_user
 
 
 @dataclass
@@ -28,11 +27,6 @@ class Grid:
         if host is not None:
             return hosted_by(host, event=self.event, **where, **extra)
         return make_open_space(event=self.event, **where, **extra)
-
-
-def make_user(*, username: str, **extra):
-    """A user without a password hash (hashing costs ~0.2 s; tests sign in with force_login)."""
-    return get_user_model().objects.create(username=username, **extra)
 
 
 def at(event: Event, day: int, hour: int, minute: int = 0) -> datetime:

@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import RestrictedError
 from django.utils import timezone
 
-from sessions import services
-from sessions.identity import Actor
+from sessions.board import services
+from sessions.board.identity import Actor
 from sessions.models import Event, Interest, OpenSpace, Room, Slot
 from tests.factories import make_open_space, make_talk
-from tests.sessions.board_helpers import at, hosted_by, make_grid
+from tests.sessions.board.helpers import at, hosted_by, make_grid
 
 pytestmark = pytest.mark.django_db
 

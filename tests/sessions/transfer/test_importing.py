@@ -1,4 +1,4 @@
-"""Importing outlines into an event (sessions.importing) — the fixture, edits, bad input."""
+"""Importing outlines into an event (sessions.transfer.importing) — the fixture, edits, bad input."""
 
 import re
 from collections import Counter
@@ -9,12 +9,12 @@ from markdown_it import MarkdownIt
 
 from notes.models import NoteRevision
 from notes.outline import OutlineError
-from sessions.headings import OPEN_SPACE
-from sessions.importing import EventImportError, event_import
 from sessions.models import Event, OpenSpace, Talk
+from sessions.transfer.headings import OPEN_SPACE
+from sessions.transfer.importing import EventImportError, event_import
 from tests.factories import make_event, make_talk
 
-from .importing_helpers import database_state, items_of, row_counts
+from .helpers import database_state, items_of, row_counts
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from sessions.models import Event, OpenSpace, Talk
 from tests.factories import make_event, make_open_space, make_talk, make_user
 
-from .importing_helpers import database_state
+from .helpers import database_state
 
 pytestmark = pytest.mark.django_db
 
@@ -136,10 +136,15 @@ def test_event_page_shows_import_link_to_organizers_only(client: Client, event, 
     assert 'id="import-notes"' in client.get(event.get_absolute_url()).content.decode()
 
 
-def test_staff_may_import(client: Client, event):
-    client.force_login(make_user(username="staff", is_staff=True))
+def test_staff_may_not_import_unless_organizers_superusers_may(client: Client, event):
+    staff = Client()
+    staff.force_login(make_user(username="staff", is_staff=True))
+    client.force_login(make_user(username="root", is_staff=True, is_superuser=True))
 
-    assert client.get(reverse("sessions:event_import", args=[event.slug])).status_code == 200
+    page = reverse("sessions:event_import", args=[event.slug])
+    assert (staff.get(page).status_code, client.get(page).status_code) == (403, 200)
+    assert 'id="import-notes"' not in staff.get(event.get_absolute_url()).content.decode()
+    assert 'id="import-notes"' in client.get(event.get_absolute_url()).content.decode()
 
 
 def test_import_post_without_csrf_token_is_refused(event, organizer):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Event, OpenSpace, Room, Slot
+from ..models import Event, OpenSpace, Room, Slot
 
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:
@@ -93,7 +93,6 @@ class PlaceForm(forms.Form):
         slot = Slot.objects.filter(event=self.event, pk=slot_pk).first()
         if room is None or slot is None:
             raise ValidationError("No such room and slot on this board.")
-        slot.event = self.event
         return room, slot
 
     def clean_swap_with(self) -> OpenSpace | None:

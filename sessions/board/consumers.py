@@ -11,18 +11,22 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
-from . import live
-from .board import board_changed_since
-from .identity import guest_key_from_headers
-from .models import Event
+from ..access import EventAccess, event_access
+from ..models import Event
+from . import fragments, live
+from .identity import Actor, guest_key_from_headers
+from .queries import board_changed_since
 
 
 @database_sync_to_async
-def _viewer(slug: str, user) -> tuple[int, bool] | None:
+def _viewer_access(slug: str, actor: Actor) -> EventAccess | None:
     event = Event.objects.filter(slug=slug).first()
     if event is None:
         return None
-    return event.pk, bool(user is not None and event.is_organizer(user))
+    access = event_access(event=event, actor=actor)
+    # Ask now, in this thread: the answer is cached, and the event loop may not query.
+    access.is_organizer  # noqa: B018
+    return access
 
 
 def _since(query: dict) -> datetime | None:
@@ -37,14 +41,15 @@ class BoardConsumer(AsyncWebsocketConsumer):
     group: str | None = None
 
     async def connect(self) -> None:
-        viewer = await _viewer(self.scope["url_route"]["kwargs"]["slug"], self.scope.get("user"))
-        if viewer is None:
+        actor = Actor(
+            user=self.scope.get("user"),
+            guest_key=guest_key_from_headers(self.scope.get("headers", [])),
+        )
+        self.access = await _viewer_access(self.scope["url_route"]["kwargs"]["slug"], actor)
+        if self.access is None:
             await self.close()  # before accept: the handshake is refused (HTTP 403)
             return
-        event_id, self.is_organizer = viewer
-        user = self.scope.get("user")
-        self.user_id = user.pk if user is not None and user.is_authenticated else None
-        self.guest_key = guest_key_from_headers(self.scope.get("headers", []))
+        event_id = self.access.event.pk
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         view = (query.get("view") or ["board"])[0]
         self.view = view if view in live.VIEWS else "board"
@@ -57,7 +62,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if since is not None and await database_sync_to_async(board_changed_since)(
             event_id=event_id, since=since
         ):
-            await self.send(text_data=render_to_string(f"{live.LIVE_TEMPLATE}#refresh"))
+            await self.send(text_data=render_to_string(fragments.LIVE_REFRESH))
 
     async def disconnect(self, code) -> None:
         if self.group is not None:
@@ -67,11 +72,5 @@ class BoardConsumer(AsyncWebsocketConsumer):
         """Viewers do not send anything meaningful; ignore it (writes go through HTTP)."""
 
     async def board_update(self, message: dict) -> None:
-        for html in live.fragments_for(
-            message,
-            view=self.view,
-            user_id=self.user_id,
-            guest_key=self.guest_key,
-            is_organizer=self.is_organizer,
-        ):
+        for html in live.fragments_for(message, view=self.view, access=self.access):
             await self.send(text_data=html)

@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from notes import markup
 from notes.outline import markdown_properties_comment
 
-from .models import Event, OpenSpace, Talk
+from ..models import Event, OpenSpace, Talk
 
 OPEN_SPACE = "open-space"
 UNDATED_HEADING = "Not on the schedule"

@@ -8,21 +8,21 @@ from pathlib import Path
 import pytest
 
 from notes.rendering import render_markdown
-from sessions.exporting import (
+from sessions.models import Event, OpenSpace, Talk
+from sessions.transfer.exporting import (
     event_export_markdown,
     event_export_org,
     event_export_zip,
     item_export_markdown,
 )
-from sessions.importing import event_import
-from sessions.models import Event, OpenSpace, Talk
+from sessions.transfer.importing import event_import
 from tests.factories import local, make_event, make_open_space, make_room, make_slot, make_talk
 
-from .importing_helpers import items_of
+from .helpers import items_of
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DAY1 = date(2013, 10, 1)
 
 

@@ -10,10 +10,10 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from sessions import services
+from sessions.board import services
 from sessions.models import OpenSpace
 from tests.factories import make_open_space
-from tests.sessions.board_helpers import make_grid
+from tests.sessions.board.helpers import make_grid
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

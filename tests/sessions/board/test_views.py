@@ -9,10 +9,10 @@ import segno
 from django.test import Client
 from django.urls import reverse
 
-from sessions.identity import GUEST_COOKIE, guest_key_from_cookie
+from sessions.board.identity import GUEST_COOKIE, guest_key_from_cookie
 from sessions.models import Event, Interest, OpenSpace, Room, Slot
 from tests.factories import make_open_space
-from tests.sessions.board_helpers import at, hosted_by, make_grid
+from tests.sessions.board.helpers import at, hosted_by, make_grid
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +116,7 @@ def test_propose_when_closed_is_forbidden():
     response = Client().post(url("open_space_propose", grid.event), {"title": "x", "host": "y"})
 
     assert response.status_code == 403
-    assert "Proposals are closed." in response.content.decode()
+    assert "Proposals are closed for this event." in response.content.decode()
     assert OpenSpace.objects.count() == 0
 
 

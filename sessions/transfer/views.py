@@ -4,19 +4,19 @@ import base64
 import secrets
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from notes.outline import OutlineError
 
+from ..access import EventAccess, requires
+from ..models import Event
+from ..views import open_space_or_404, talk_or_404
 from . import exporting
-from .forms_transfer import ImportConfirmForm, NotesUploadForm
+from .forms import ImportConfirmForm, NotesUploadForm
 from .importing import event_import
-from .models import Event
-from .views import open_space_or_404, talk_or_404
 
 _SESSION_KEY = "notes_import"
 MARKDOWN = "text/markdown; charset=utf-8"
@@ -28,38 +28,43 @@ def _download(content: bytes | str, *, filename: str, content_type: str) -> Http
     return response
 
 
-def _event_download(slug: str, export, *, extension: str, content_type: str) -> HttpResponse:
+def _event_download(event: Event, export, *, extension: str, content_type: str) -> HttpResponse:
     """All of an event's notes as one file, `export(event=...)` writing its content."""
-    event = get_object_or_404(Event, slug=slug)
     return _download(
         export(event=event), filename=f"{event.slug}-notes.{extension}", content_type=content_type
     )
 
 
 @require_GET
-def event_notes_md(request: HttpRequest, slug: str) -> HttpResponse:
+@requires("read_notes")
+def event_notes_md(request: HttpRequest, event: Event, access: EventAccess) -> HttpResponse:
     return _event_download(
-        slug, exporting.event_export_markdown, extension="md", content_type=MARKDOWN
+        event, exporting.event_export_markdown, extension="md", content_type=MARKDOWN
     )
 
 
 @require_GET
-def event_notes_org(request: HttpRequest, slug: str) -> HttpResponse:
+@requires("read_notes")
+def event_notes_org(request: HttpRequest, event: Event, access: EventAccess) -> HttpResponse:
     return _event_download(
-        slug, exporting.event_export_org, extension="org", content_type="text/org; charset=utf-8"
+        event, exporting.event_export_org, extension="org", content_type="text/org; charset=utf-8"
     )
 
 
 @require_GET
-def event_notes_zip(request: HttpRequest, slug: str) -> HttpResponse:
+@requires("read_notes")
+def event_notes_zip(request: HttpRequest, event: Event, access: EventAccess) -> HttpResponse:
     return _event_download(
-        slug, exporting.event_export_zip, extension="zip", content_type="application/zip"
+        event, exporting.event_export_zip, extension="zip", content_type="application/zip"
     )
 
 
 @require_GET
-def talk_notes_md(request: HttpRequest, slug: str, talk_slug: str) -> HttpResponse:
-    talk = talk_or_404(slug=slug, talk_slug=talk_slug)
+@requires("read_notes")
+def talk_notes_md(
+    request: HttpRequest, event: Event, access: EventAccess, talk_slug: str
+) -> HttpResponse:
+    talk = talk_or_404(slug=event.slug, talk_slug=talk_slug)
     return _download(
         exporting.item_export_markdown(item=talk),
         filename=f"{talk.slug}.md",
@@ -68,8 +73,11 @@ def talk_notes_md(request: HttpRequest, slug: str, talk_slug: str) -> HttpRespon
 
 
 @require_GET
-def open_space_notes_md(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    open_space = open_space_or_404(slug=slug, pk=pk)
+@requires("read_notes")
+def open_space_notes_md(
+    request: HttpRequest, event: Event, access: EventAccess, pk: int
+) -> HttpResponse:
+    open_space = open_space_or_404(slug=event.slug, pk=pk)
     return _download(
         exporting.item_export_markdown(item=open_space),
         filename=f"open-space-{open_space.pk}.md",
@@ -77,18 +85,10 @@ def open_space_notes_md(request: HttpRequest, slug: str, pk: int) -> HttpRespons
     )
 
 
-def _organized_event(request: HttpRequest, slug: str) -> Event:
-    event = get_object_or_404(Event, slug=slug)
-    if not (request.user.is_staff or event.is_organizer(request.user)):
-        raise PermissionDenied("Only this event's organizers can import notes.")
-    return event
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
-def event_import_notes(request: HttpRequest, slug: str) -> HttpResponse:
+@requires("import_notes")
+def event_import_notes(request: HttpRequest, event: Event, access: EventAccess) -> HttpResponse:
     """Upload → preview (a dry run) → confirm (the same files, kept in the session)."""
-    event = _organized_event(request, slug)
     context = {"event": event, "form": NotesUploadForm(), "error": None, "result": None}
     if request.method == "GET":
         return render(request, "sessions/event_import.html", context)

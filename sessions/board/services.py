@@ -1,20 +1,23 @@
 """Writes of the open-space marketplace and board, and of its set-up (rooms, slots).
 
-Every function checks the actor's permission itself (views are thin adapters),
-changes the database in one transaction, and broadcasts the change to open
-boards and marketplaces only after the transaction commits.
+Every function asks `sessions/access.py` whether the actor may do it (views are
+thin adapters), changes the database in one transaction, and broadcasts the
+change to open boards and marketplaces only after the transaction commits.
 """
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from ..access import NotAllowed, event_access
+from ..models import Event, Interest, OpenSpace, Room, Slot, Talk
 from . import live
-from .board import BoardAccess, board_access, cell_label, host_clashes
 from .identity import Actor
-from .models import Event, Interest, OpenSpace, Room, Slot, Talk
+from .queries import cell_label, host_clashes
 
 
 class BoardError(Exception):
@@ -23,10 +26,6 @@ class BoardError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-class NotAllowed(BoardError):
-    """The actor may not do this (not an organizer, not the host, event archived…)."""
 
 
 class CellOccupied(BoardError):
@@ -45,10 +44,6 @@ class Placement:
     changed: bool
     # Human-readable warnings, e.g. the host is double-booked; the placement stands.
     warnings: list[str] = field(default_factory=list)
-
-
-def _access(*, event: Event, actor: Actor) -> BoardAccess:
-    return board_access(event=event, actor=actor)
 
 
 def _cell_of(open_space: OpenSpace) -> tuple[int, int] | None:
@@ -84,13 +79,7 @@ def open_space_propose(
 ) -> OpenSpace:
     """Propose a topic. Signed-in users host it themselves (their name unless `host` is
     given); guests must give a host name and are remembered by their browser key."""
-    access = _access(event=event, actor=actor)
-    if event.archived:
-        raise NotAllowed("This event is archived.")
-    if not access.can_propose:
-        raise NotAllowed("Proposals are closed for this event.")
-    if not actor.is_identified:
-        raise NotAllowed("Your browser could not be recognised; enable cookies to propose.")
+    event_access(event=event, actor=actor).require("propose")
     title = _clean_text(title, field_name="title", required=True, max_length=300)
     description = _clean_text(
         description, field_name="description", required=False, max_length=4000
@@ -113,13 +102,36 @@ def open_space_propose(
     return open_space
 
 
-def _locked(open_space: OpenSpace) -> OpenSpace:
+def _lock(open_space: OpenSpace) -> OpenSpace:
     """The topic re-read under a row lock (PostgreSQL), so checks see the latest state."""
     return (
         OpenSpace.objects.select_for_update(of=("self",))
         .select_related("event", "room", "slot")
         .get(pk=open_space.pk)
     )
+
+
+@contextmanager
+def _locked(*topics: OpenSpace, actor: Actor, may: str) -> Iterator[list[OpenSpace]]:
+    """The opening of every write to topics: a transaction, the topics re-read under row
+    locks, and the actor's permission to do `may` ("place", "edit") to each of them.
+
+    Yields the locked topics, in the order given.
+    """
+    with transaction.atomic():
+        # Lock in a fixed order so that two writes to the same topics cannot deadlock.
+        locked = {topic.pk: _lock(topic) for topic in sorted(topics, key=lambda o: o.pk)}
+        current = [locked[topic.pk] for topic in topics]
+        if len({topic.event_id for topic in current}) > 1:
+            raise BoardError("These topics belong to different events.")
+        access = event_access(event=current[0].event, actor=actor)
+        for topic in current:
+            refusal = access.check(may, topic)
+            if refusal is not None and len(current) > 1:  # a swap: say which topic
+                refusal = replace(refusal, text=f"You may not move “{topic.title}”: {refusal.text}")
+            if refusal is not None:
+                raise NotAllowed(refusal)
+        yield current
 
 
 def open_space_update(
@@ -131,11 +143,7 @@ def open_space_update(
     description = _clean_text(
         description, field_name="description", required=False, max_length=4000
     )
-    with transaction.atomic():
-        current = _locked(open_space)
-        access = _access(event=current.event, actor=actor)
-        if not access.can_edit(current):
-            raise NotAllowed(access.edit_refusal(current))
+    with _locked(open_space, actor=actor, may="edit") as [current]:
         if current.host_user_id is None and not host:
             raise ValidationError({"host": "This field is required."})
         current.title, current.host, current.description = title, host or current.host, description
@@ -147,11 +155,7 @@ def open_space_update(
 
 def open_space_withdraw(*, actor: Actor, open_space: OpenSpace) -> OpenSpace:
     """Withdraw a topic (its host until it is held, or an organizer); frees its cell."""
-    with transaction.atomic():
-        current = _locked(open_space)
-        access = _access(event=current.event, actor=actor)
-        if not access.can_edit(current):
-            raise NotAllowed(access.edit_refusal(current))
+    with _locked(open_space, actor=actor, may="edit") as [current]:
         before = _cell_of(current)
         current.status = OpenSpace.Status.WITHDRAWN
         current.room = current.slot = None
@@ -175,17 +179,13 @@ def interest_toggle(
     With `interested` given, set that state (a double-submitted form is harmless);
     with None, flip it.
     """
-    if not actor.is_identified:
-        raise NotAllowed("Your browser could not be recognised; enable cookies to vote.")
-    event = open_space.event
-    if event.archived:
-        raise NotAllowed("This event is archived.")
+    event_access(event=open_space.event, actor=actor).require("show_interest")
     if actor.user_id is not None:
         mine = {"user_id": actor.user_id}
     else:
         mine = {"user__isnull": True, "guest_key": actor.guest_key}
     with transaction.atomic():
-        current = _locked(open_space)
+        current = _lock(open_space)
         if current.status == OpenSpace.Status.WITHDRAWN:
             raise BoardError("This topic was withdrawn.")
         existing = Interest.objects.filter(open_space=current, **mine)
@@ -248,12 +248,8 @@ def _warnings(open_space: OpenSpace) -> list[str]:
 
 
 def _put_in_cell(*, actor: Actor, open_space: OpenSpace, room: Room, slot: Slot) -> Placement:
-    with transaction.atomic():
-        current = _locked(open_space)
+    with _locked(open_space, actor=actor, may="place") as [current]:
         event = current.event
-        access = _access(event=event, actor=actor)
-        if not access.can_place(current):
-            raise NotAllowed(access.place_refusal(current))
         _check_cell(event=event, room=room, slot=slot)
         before = _cell_of(current)
         if before == (room.pk, slot.pk):
@@ -295,11 +291,7 @@ def open_space_move(*, actor: Actor, open_space: OpenSpace, room: Room, slot: Sl
 
 def open_space_unplace(*, actor: Actor, open_space: OpenSpace) -> Placement:
     """Take a topic off the grid, back to the unplaced column."""
-    with transaction.atomic():
-        current = _locked(open_space)
-        access = _access(event=current.event, actor=actor)
-        if not access.can_place(current):
-            raise NotAllowed(access.place_refusal(current))
+    with _locked(open_space, actor=actor, may="place") as [current]:
         before = _cell_of(current)
         if before is None:
             return Placement(open_space=current, changed=False)
@@ -323,18 +315,8 @@ def open_space_swap(
     """
     if open_space.pk == other.pk:
         raise BoardError("A topic cannot be swapped with itself.")
-    with transaction.atomic():
-        # Lock in a fixed order so that two opposite swaps cannot deadlock.
-        first, second = sorted([open_space, other], key=lambda o: o.pk)
-        locked = {first.pk: _locked(first), second.pk: _locked(second)}
-        a, b = locked[open_space.pk], locked[other.pk]
-        if a.event_id != b.event_id:
-            raise BoardError("These topics belong to different events.")
+    with _locked(open_space, other, actor=actor, may="place") as [a, b]:
         event = a.event
-        access = _access(event=event, actor=actor)
-        for topic in (a, b):
-            if not access.can_place(topic):
-                raise NotAllowed(f"You may not move “{topic.title}”: {access.place_refusal(topic)}")
         a_cell, b_cell = _cell_of(a), _cell_of(b)
         if b_cell != tuple(expected_cell):
             raise BoardError(f"“{b.title}” has moved meanwhile; look at the board again.")
@@ -371,8 +353,7 @@ def open_space_swap(
 
 
 def _require_organizer(*, event: Event, actor: Actor) -> None:
-    if not _access(event=event, actor=actor).is_organizer:
-        raise NotAllowed("Only the organizers of this event may change its set-up.")
+    event_access(event=event, actor=actor).require("set_up_board")
 
 
 def event_board_settings_update(
@@ -442,8 +423,8 @@ def _validate_slot(slot: Slot) -> None:
     others = Slot.objects.filter(event_id=slot.event_id).exclude(pk=slot.pk)
     overlapping = others.filter(start__lt=slot.end, end__gt=slot.start).first()
     if overlapping is not None:
-        overlapping.event = slot.event
-        raise ValidationError({"start": f"This overlaps the slot {overlapping}."})
+        label = overlapping.label(slot.event.tz)
+        raise ValidationError({"start": f"This overlaps the slot {label}."})
 
 
 def slot_create(*, actor: Actor, event: Event, start: datetime, end: datetime) -> Slot:
@@ -473,7 +454,8 @@ def slot_delete(*, actor: Actor, slot: Slot) -> None:
         used = slot.open_spaces.count()
         if used:
             raise BoardError(
-                f"The slot {slot} still holds {used} session(s); move them elsewhere first."
+                f"The slot {slot.label(slot.event.tz)} still holds {used} session(s); "
+                "move them elsewhere first."
             )
         event_id = slot.event_id
         slot.delete()

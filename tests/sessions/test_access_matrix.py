@@ -1,0 +1,296 @@
+"""Who may do what, as one table: every role × every capability of `sessions/access.py`.
+
+Each cell is checked three ways: the answer of `event_access(...)` itself, the HTTP
+answer of the real view (Django's test client), and — for the notes — the outcome on
+the real notes socket (`config.asgi.application`).
+
+The event of the table lets guests take notes, lets hosts place their own topics
+(self-scheduling), takes proposals, and starts in a month (nothing is held yet). Two
+more columns ask `write_notes` of an event that only lets signed-in users write, and
+of an archived event.
+"""
+
+import re
+
+import pytest
+from channels.db import database_sync_to_async
+from django.contrib.auth.models import AnonymousUser
+from django.test import Client
+from django.urls import reverse
+
+from sessions.access import event_access
+from sessions.board.identity import GUEST_COOKIE, Actor, guest_key_from_cookie
+from sessions.models import Event, OpenSpace
+from tests.factories import make_open_space, make_talk, make_user
+from tests.notes.live import LiveClient, room_flushed, session_cookie, stored_text
+from tests.sessions.board.helpers import make_grid
+
+OK = "ok"  # allowed: the page does it
+NO = "no"  # refused, 403; on the notes socket: read-only
+LOGIN = "login"  # refused until signed in: pages send the visitor to sign in first
+KEY = "key"  # refused for want of a guest key; pages hand one out, so over HTTP: allowed
+
+# "own" topic: hosted by the role's user, or by its guest browser (anonymous: by a name
+# only, so by nobody it can prove to be). "other's" topic: hosted by another user.
+COLUMNS = (
+    "set_up_board",
+    "import_notes",
+    "manage_event",
+    "propose",
+    "show_interest",
+    "place own",
+    "place other's",
+    "edit own",
+    "edit other's",
+    "read_notes",
+    "write_notes",
+    "write_notes, signed-in only event",
+    "write_notes, archived event",
+)
+# fmt: off
+MATRIX = [
+    # role         set_up import manage propose interest place  place    edit  edit     read   write  write      write
+    #              board  notes  event                   own    other's  own   other's  notes  notes  users-only archived
+    ("anonymous",  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,    NO,      NO,   NO,      OK,    OK,    LOGIN,     NO),
+    ("guest",      LOGIN, LOGIN, LOGIN, OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    LOGIN,     NO),
+    ("user",       NO,    NO,    NO,    OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    OK,        NO),
+    ("organizer",  OK,    OK,    OK,    OK,     OK,      OK,    OK,      OK,   OK,      OK,    OK,    OK,        NO),
+    ("staff",      NO,    NO,    NO,    OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    OK,        NO),
+    ("superuser",  OK,    OK,    OK,    OK,     OK,      OK,    OK,      OK,   OK,      OK,    OK,    OK,        NO),
+]
+# fmt: on
+
+CELLS = [
+    pytest.param(role, column, expected, id=f"{role}-{column}")
+    for role, *row in MATRIX
+    for column, expected in zip(COLUMNS, row, strict=True)
+]
+NOTES_COLUMNS = {column for column in COLUMNS if column.startswith(("read_notes", "write_notes"))}
+
+
+def cells(*, only=None, without=()) -> list:
+    return [
+        cell
+        for cell in CELLS
+        if (only is None or cell.values[1] in only) and cell.values[1] not in without
+    ]
+
+
+# --- The world of one cell ------------------------------------------------------------
+
+
+class World:
+    """An event with a room, a slot, a talk, the people of the table and their topics."""
+
+    def __init__(self, role: str, column: str) -> None:
+        event_fields = {
+            "notes_access": Event.NotesAccess.GUESTS,
+            "open_space_placement": Event.Placement.HOSTS,
+        }
+        if column == "write_notes, signed-in only event":
+            event_fields["notes_access"] = Event.NotesAccess.USERS
+        grid = make_grid(rooms=1, slots=1, **event_fields)
+        self.event, self.room, self.slot = grid.event, grid.rooms[0], grid.slots[0]
+        self.talk = make_talk(event=self.event, title="Keynote")
+        self.role = role
+        self.client = Client()
+        self.user = None
+        self.guest_key = ""
+        if role == "organizer":
+            self.user = grid.organizer.user
+        elif role in ("user", "staff", "superuser"):
+            self.user = make_user(
+                username=role, is_staff=role != "user", is_superuser=role == "superuser"
+            )
+        if self.user is not None:
+            self.client.force_login(self.user)
+        if role == "guest":
+            # A guest is a browser the marketplace has given its key.
+            self.client.get(reverse("sessions:open_spaces", args=[self.event.slug]))
+            self.guest_key = guest_key_from_cookie(self.client.cookies[GUEST_COOKIE].value)
+        if self.user is not None:
+            self.own = make_open_space(event=self.event, host="Me", host_user=self.user)
+        else:
+            self.own = make_open_space(event=self.event, host="Me", host_key=self.guest_key)
+        self.others = make_open_space(event=self.event, host="Them", host_user=grid.host.user)
+        if column == "write_notes, archived event":
+            Event.objects.filter(pk=self.event.pk).update(archived=True)
+            self.event.refresh_from_db()
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user=self.user or AnonymousUser(), guest_key=self.guest_key)
+
+    def url(self, name: str, *args) -> str:
+        return reverse(f"sessions:{name}", args=[self.event.slug, *args])
+
+    def topic(self, column: str) -> OpenSpace:
+        return self.own if column.endswith("own") else self.others
+
+
+def _capability(column: str) -> str:
+    return column.split(" ")[0].rstrip(",")
+
+
+# --- 1. The answer of the access module -----------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "column", "expected"), CELLS)
+def test_access_answers(role, column, expected):
+    world = World(role, column)
+    access = event_access(event=world.event, actor=world.actor)
+    capability = _capability(column)
+    args = (world.topic(column),) if capability in ("place", "edit") else ()
+
+    refusal = access.check(capability, *args)
+
+    assert access.can(capability, *args) is (expected == OK)
+    if expected == OK:
+        assert refusal is None
+    else:
+        assert (refusal.status, refusal.close_code, refusal.sign_in) == (
+            403,
+            4403,
+            expected == LOGIN,
+        )
+        assert ("enable cookies" in refusal.text) is (expected == KEY)
+
+
+# --- 2. The real views ------------------------------------------------------------------
+# One probe per capability: it makes the requests of a column and returns what the views
+# answered and what the table's cell expects of them.
+
+FORBIDDEN = (403, "")
+
+
+def _answer(response) -> tuple:
+    """Status, and where a redirect leads."""
+    return (response.status_code, response.get("Location", ""))
+
+
+def _login(path: str) -> tuple:
+    return (302, f"{reverse('login')}?next={path}")
+
+
+def _set_up_board(world: World, column: str, expected: str) -> tuple[list, list]:
+    page, settings = world.url("board_setup"), world.url("board_setup_settings")
+    form = {"open_space_placement": "hosts", "proposals_open": "on"}
+    seen = [_answer(world.client.get(page)), _answer(world.client.post(settings, form))]
+    want = {
+        OK: [(200, ""), (302, page)],  # the set-up page; saved, back to it
+        NO: [FORBIDDEN, FORBIDDEN],
+        LOGIN: [_login(page), _login(settings)],
+    }
+    return seen, want[expected]
+
+
+def _import_notes(world: World, column: str, expected: str) -> tuple[list, list]:
+    page = world.url("event_import")
+    want = {OK: (200, ""), NO: FORBIDDEN, LOGIN: _login(page)}
+    return [_answer(world.client.get(page))], [want[expected]]
+
+
+def _propose(world: World, column: str, expected: str) -> tuple[list, list]:
+    response = world.client.post(world.url("open_space_propose"), {"title": "Idea", "host": "Me"})
+    created = OpenSpace.objects.filter(title="Idea").first()
+    where = f"{world.url('open_spaces')}#proposal-{created.pk}" if created else "(none)"
+    return [_answer(response)], [(302, where) if expected in (OK, KEY) else FORBIDDEN]
+
+
+def _show_interest(world: World, column: str, expected: str) -> tuple[list, list]:
+    topic = world.others
+    response = world.client.post(world.url("open_space_interest", topic.pk), {"interested": "1"})
+    where = f"{world.url('open_spaces')}#proposal-{topic.pk}"
+    return [_answer(response)], [(302, where) if expected in (OK, KEY) else FORBIDDEN]
+
+
+def _place(world: World, column: str, expected: str) -> tuple[list, list]:
+    topic = world.topic(column)
+    cell = f"{world.room.pk}-{world.slot.pk}"
+    response = world.client.post(world.url("board_place"), {"open_space": topic.pk, "cell": cell})
+    topic.refresh_from_db()
+    seen = (*_answer(response), topic.slot_id == world.slot.pk)
+    return [seen], [(302, world.url("board"), True) if expected == OK else (*FORBIDDEN, False)]
+
+
+def _edit(world: World, column: str, expected: str) -> tuple[list, list]:
+    response = world.client.get(world.url("open_space_edit", world.topic(column).pk))
+    return [_answer(response)], [(200, "") if expected == OK else FORBIDDEN]
+
+
+def _read_notes(world: World, column: str, expected: str) -> tuple[list, list]:
+    return [_answer(world.client.get(world.talk.get_absolute_url()))], [(200, "")]
+
+
+def _write_notes(world: World, column: str, expected: str) -> tuple[list, list]:
+    """The page offers the editor, or says why it is read-only."""
+    page = world.talk.get_absolute_url() + "?write"
+    html = world.client.get(page).content.decode()
+    reason = re.search(r'id="notes-read-only-reason">(.*?)</p>', html)
+    seen = (re.search(r'data-can-write="(\w+)"', html).group(1), reason.group(1) if reason else "")
+    sign_in = (
+        f'<a href="{reverse("login")}?next={page.replace("?", "%3F")}">Sign in</a>'
+        " to take notes; you are following them live."
+    )
+    want = {
+        OK: ("true", ""),
+        NO: ("false", "This event is archived: its notes are read-only."),
+        LOGIN: ("false", sign_in),
+    }
+    return [seen], [want[expected]]
+
+
+PROBES = {
+    "set_up_board": _set_up_board,
+    "import_notes": _import_notes,
+    "propose": _propose,
+    "show_interest": _show_interest,
+    "place": _place,
+    "edit": _edit,
+    "read_notes": _read_notes,
+    "write_notes": _write_notes,
+}  # manage_event has no page of its own yet (the admin also needs staff status)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "column", "expected"), cells(without={"manage_event"}))
+def test_views_answer_as_the_table_says(role, column, expected):
+    world = World(role, column)
+
+    seen, want = PROBES[_capability(column)](world, column, expected)
+
+    assert seen == want
+
+
+# --- 3. The notes socket ------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("role", "column", "expected"), cells(only=NOTES_COLUMNS))
+async def test_notes_socket_answers_as_the_table_says(role, column, expected):
+    world = await database_sync_to_async(World)(role, column)
+    if world.user is not None:
+        cookie = await session_cookie(world.user)
+    elif world.guest_key:
+        cookie = f"{GUEST_COOKIE}={world.client.cookies[GUEST_COOKIE].value}".encode()
+    else:
+        cookie = None
+    note_id = world.talk.note_id
+    client = LiveClient(note_id, name="Matrix", cookie=cookie)
+
+    await client.connect()  # reading: accepted and synced (a refusal would close with 4403)
+    if column == "read_notes":
+        assert (client.close_code, client.y.synced) == (None, True)
+        await client.disconnect()
+        return
+    await client.append("Hello")
+    if expected == OK:
+        await room_flushed(note_id)
+        assert (client.y.denied, await stored_text(note_id)) == ([], "Hello")
+    else:
+        await client.until(lambda: client.y.denied)
+        await room_flushed(note_id)
+        assert (client.y.denied, await stored_text(note_id)) == (["read-only"], "")
+    await client.disconnect()
