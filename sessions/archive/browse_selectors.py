@@ -1,0 +1,276 @@
+"""Reads of the browse pages: the events list, series, the home page, speakers and the
+"Read it all" page. Every list is a fixed number of queries, whatever its length."""
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
+
+from notes.models import Note
+
+from ..models import Event, OpenSpace, Series, Speaker, Talk, TalkSpeaker
+from ..selectors import ScheduleItem, event_items
+
+EVENTS_PER_PAGE = 30
+HOME_UPCOMING = 6
+HOME_PAST = 6
+MERGE_CANDIDATES = 20
+
+# Notes "are there" when they hold more than white space (an emptied live document
+# keeps a newline).
+NOTES_WRITTEN = r"\S"
+
+
+def _notes_written(note_field: str = "note") -> Q:
+    return Q(**{f"{note_field}__markdown__regex": NOTES_WRITTEN})
+
+
+def _count_per_event(queryset: QuerySet) -> Coalesce:
+    """The number of rows of `queryset` (talks or open spaces) of each event."""
+    counted = (
+        queryset.filter(event=OuterRef("pk"))
+        .order_by()
+        .values("event")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def with_counts(events: QuerySet[Event]) -> QuerySet[Event]:
+    """Events annotated with `items_count` (talks and open spaces, withdrawn ones aside,
+    as the event page shows them) and `notes_count` (those whose notes are written)."""
+    talks = Talk.objects.all()
+    spaces = OpenSpace.objects.exclude(status=OpenSpace.Status.WITHDRAWN)
+    return events.annotate(
+        items_count=_count_per_event(talks) + _count_per_event(spaces),
+        notes_count=_count_per_event(talks.filter(_notes_written()))
+        + _count_per_event(spaces.filter(_notes_written())),
+    )
+
+
+# --- /events/ and series ------------------------------------------------------------------
+
+
+@dataclass
+class YearOfEvents:
+    year: int
+    events: list[Event]
+
+
+def listed_events(*, series: Series | None = None) -> QuerySet[Event]:
+    """Public events, newest first, with their series and counts."""
+    events = Event.objects.listed().select_related("series")
+    if series is not None:
+        events = events.filter(series=series)
+    return with_counts(events).order_by("-start_date", "name", "pk")
+
+
+def events_page(
+    *, series: Series | None, page: str | int | None
+) -> tuple[Page, list[YearOfEvents]]:
+    """One page of the listed events, and its events grouped by year (newest first). An
+    out-of-range or malformed page number gives the nearest page, as Django's paginator does."""
+    found = Paginator(listed_events(series=series), EVENTS_PER_PAGE).get_page(page)
+    years = [
+        YearOfEvents(year=year, events=list(events))
+        for year, events in itertools.groupby(found.object_list, key=lambda e: e.start_date.year)
+    ]
+    return found, years
+
+
+def all_series() -> list[Series]:
+    return list(Series.objects.all())
+
+
+def series_events(*, series: Series) -> list[Event]:
+    return list(listed_events(series=series))
+
+
+# --- Home -------------------------------------------------------------------------------
+
+
+@dataclass
+class HomeEvents:
+    now: list[Event]
+    upcoming: list[Event]  # soonest first, the first HOME_UPCOMING
+    past: list[Event]  # latest first, the last HOME_PAST, with their counts
+
+    def __bool__(self) -> bool:
+        return bool(self.now or self.upcoming or self.past)
+
+
+def home_events(*, today: date) -> HomeEvents:
+    listed = Event.objects.listed().select_related("series")
+    return HomeEvents(
+        now=list(
+            listed.filter(start_date__lte=today, end_date__gte=today).order_by("start_date", "name")
+        ),
+        upcoming=list(
+            listed.filter(start_date__gt=today).order_by("start_date", "name")[:HOME_UPCOMING]
+        ),
+        past=list(
+            with_counts(listed.filter(end_date__lt=today)).order_by("-start_date", "name")[
+                :HOME_PAST
+            ]
+        ),
+    )
+
+
+# --- Speakers -----------------------------------------------------------------------------
+
+
+def _speaker_links() -> Prefetch:
+    return Prefetch(
+        "speaker_links",
+        queryset=TalkSpeaker.objects.select_related("speaker").order_by("position", "pk"),
+    )
+
+
+def speaker_talks(*, speaker: Speaker, listed_only: bool = True) -> list[Talk]:
+    """The talks `speaker` gave, newest event first, then in the order of each event, with
+    their event, `has_notes` and `co_speakers` (the other speakers, in the talk's order).
+    Unlisted events' talks only with `listed_only=False` (for their organizers)."""
+    talks = Talk.objects.filter(speaker_links__speaker=speaker)
+    if listed_only:
+        talks = talks.filter(event__visibility=Event.Visibility.PUBLIC)
+    written = Note.objects.filter(pk=OuterRef("note_id"), markdown__regex=NOTES_WRITTEN)
+    talks = list(
+        talks.select_related("event")
+        .annotate(has_notes=Exists(written))
+        .prefetch_related(_speaker_links())
+        .order_by("-event__start_date", "event__pk", "start", "day", "position", "pk")
+    )
+    for talk in talks:
+        talk.co_speakers = [
+            link.speaker for link in talk.speaker_links.all() if link.speaker_id != speaker.pk
+        ]
+    return talks
+
+
+def talk_speakers(*, talk: Talk) -> list[Speaker]:
+    """The speakers a talk links to, in the order it names them."""
+    return [
+        link.speaker
+        for link in talk.speaker_links.select_related("speaker").order_by("position", "pk")
+    ]
+
+
+def speaker_events(*, speakers: list[Speaker]) -> QuerySet[Event]:
+    """Every event (listed or not) at which one of `speakers` gave a talk."""
+    return Event.objects.filter(talks__speaker_links__speaker__in=speakers).distinct()
+
+
+def speaker_by_slug(*, slug: str) -> Speaker | None:
+    return Speaker.objects.filter(slug=slug).first()
+
+
+def speaker_merge_candidates(*, speaker: Speaker, among: QuerySet[Speaker]) -> list[Speaker]:
+    """Speakers of `among` who may be the same person as `speaker`: one of their names
+    shares a word (of three letters or more) with one of `speaker`'s. Alphabetical, at most
+    MERGE_CANDIDATES, each with `talks_count`."""
+    words = {w for alias in speaker.aliases.all() for w in alias.key.split() if len(w) >= 3}
+    if not words:
+        return []
+    shares = Q()
+    for word in sorted(words):
+        shares |= Q(aliases__key__contains=word)  # keys are lower case already
+    candidates = among.filter(pk__in=Speaker.objects.filter(shares).values("pk"))
+    return list(
+        candidates.exclude(pk=speaker.pk)
+        .annotate(talks_count=Count("talk_links", distinct=True))
+        .order_by("name", "pk")[:MERGE_CANDIDATES]
+    )
+
+
+# --- Read it all -------------------------------------------------------------------------
+
+
+@dataclass
+class ReadItem:
+    item: ScheduleItem
+
+    @property
+    def anchor(self) -> str:
+        # By primary key: a renamed talk keeps its place in links to this page.
+        return f"{'open-space' if self.item.is_open_space else 'talk'}-{self.item.obj.pk}"
+
+    @property
+    def note(self) -> Note:
+        return self.item.obj.note
+
+    @property
+    def has_notes(self) -> bool:
+        return bool(self.note.markdown.strip())
+
+    @property
+    def description(self) -> str:
+        obj = self.item.obj
+        return obj.description if self.item.is_open_space else obj.abstract
+
+    @property
+    def contributors(self) -> list[str]:
+        return [c.name for c in self.note.contributors.all()]  # prefetched
+
+
+@dataclass
+class ReadSection:
+    day: date | None  # None: the unscheduled items
+    items: list[ReadItem] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return f"day-{self.day:%Y-%m-%d}" if self.day else "unscheduled"
+
+
+@dataclass
+class Proceedings:
+    sections: list[ReadSection]
+
+    @property
+    def items(self) -> list[ReadItem]:
+        return [item for section in self.sections for item in section.items]
+
+    @property
+    def notes_count(self) -> int:
+        return sum(1 for item in self.items if item.has_notes)
+
+
+def event_proceedings(*, event: Event) -> Proceedings:
+    """Every talk and open space of `event` with its notes, in schedule order: one section
+    per day (event time zone), then the unscheduled ones in a last section, in the order
+    of the day they were noted on and of the imported document (`day`, `position`)."""
+    scheduled, unscheduled = event_items(event=event, notes=True)
+    # One query for the contributors of every note.
+    prefetch_related_objects([item.obj.note for item in (*scheduled, *unscheduled)], "contributors")
+    tz = event.tz
+    sections = [
+        ReadSection(day=day, items=[ReadItem(item=i) for i in items])
+        for day, items in itertools.groupby(scheduled, key=lambda i: i.start.astimezone(tz).date())
+    ]
+    if unscheduled:
+        unscheduled.sort(
+            key=lambda i: (
+                i.obj.day is None,
+                i.obj.day or date.min,
+                i.obj.position,
+                i.is_open_space,
+                i.obj.pk,
+            )
+        )
+        sections.append(ReadSection(day=None, items=[ReadItem(item=i) for i in unscheduled]))
+    return Proceedings(sections=sections)
