@@ -36,7 +36,6 @@ def event_list(request: HttpRequest) -> HttpResponse:
     series = form.cleaned_data["series"]
     page, years = selectors.events_page(series=series, page=request.GET.get("page"))
     context = {
-        "form": form,
         "series": series,
         "page": page,
         "years": years,
