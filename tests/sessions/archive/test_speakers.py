@@ -2,13 +2,14 @@
 merging; and the data migration that linked the talks that existed before."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
 from sessions.archive.browse_selectors import talk_speakers
 from sessions.archive.speakers import speaker_for_name, speaker_merge, talk_set_speakers
-from sessions.models import Speaker, SpeakerAlias, SpeakerOldSlug, Talk, TalkSpeaker
+from sessions.models import Series, Speaker, SpeakerAlias, SpeakerOldSlug, Talk, TalkSpeaker
 from sessions.transfer.importing import event_import
 from tests.factories import make_event, make_talk, make_user
 
@@ -237,3 +238,46 @@ def test_data_migration_links_the_talks_that_existed():
         "t2": [],
         "t3": [("@stu", "stu", "stu")],
     }
+
+
+def test_admin_lists_series_and_speakers_and_a_renamed_speaker_keeps_both_names():
+    Series.objects.create(name="DevOpsDays Paris", slug="dod-paris")
+    talk = make_talk(event=make_event())
+    (speaker,) = talk_set_speakers(talk=talk, names=["R Hickey"])
+    client = Client()
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+
+    series_list = client.get("/admin/conf_sessions/series/").content.decode()
+    response = client.post(
+        f"/admin/conf_sessions/speaker/{speaker.pk}/change/",
+        {
+            "name": "Rich Hickey",
+            "slug": "rich-hickey",
+            "handle": "",
+            "talk_links-TOTAL_FORMS": "1",
+            "talk_links-INITIAL_FORMS": "1",
+            "talk_links-0-id": TalkSpeaker.objects.get(speaker=speaker).pk,
+            "talk_links-0-speaker": speaker.pk,
+        },
+    )
+
+    assert "DevOpsDays Paris" in series_list
+    assert response.status_code == 302
+    assert sorted(SpeakerAlias.objects.values_list("key", flat=True)) == ["r hickey", "rich hickey"]
+    assert speaker_for_name(name="rich hickey").pk == speaker.pk
+    assert list(SpeakerOldSlug.objects.values_list("slug", flat=True)) == ["r-hickey"]
+
+
+def test_admin_scopes_speakers_to_the_events_one_organizes():
+    mine, theirs = make_event(slug="mine"), make_event(slug="theirs")
+    talk_set_speakers(talk=make_talk(event=mine), names=["Ada Lovelace"])
+    talk_set_speakers(talk=make_talk(event=theirs), names=["Grace Hopper"])
+    organizer = make_user(is_staff=True)
+    organizer.user_permissions.add(Permission.objects.get(codename="view_speaker"))
+    mine.organizers.add(organizer)
+    client = Client()
+    client.force_login(organizer)
+
+    html = client.get("/admin/conf_sessions/speaker/").content.decode()
+
+    assert ("Ada Lovelace" in html, "Grace Hopper" in html) == (True, False)
