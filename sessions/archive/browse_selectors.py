@@ -252,25 +252,21 @@ class Proceedings:
 
 def event_proceedings(*, event: Event) -> Proceedings:
     """Every talk and open space of `event` with its notes, in schedule order: one section
-    per day (event time zone), then the unscheduled ones in a last section, in the order
-    of the day they were noted on and of the imported document (`day`, `position`)."""
+    per day (event time zone), its timed items first in time order, then those known only
+    by their day (imported notes often say only "day 2") in the order of the imported
+    document; items with neither time nor day come last, in a section of their own."""
     scheduled, unscheduled = event_items(event=event, notes=True)
     # One query for the contributors of every note.
     prefetch_related_objects([item.obj.note for item in (*scheduled, *unscheduled)], "contributors")
     tz = event.tz
-    sections = [
-        ReadSection(day=day, items=[ReadItem(item=i) for i in items])
-        for day, items in itertools.groupby(scheduled, key=lambda i: i.start.astimezone(tz).date())
-    ]
-    if unscheduled:
-        unscheduled.sort(
-            key=lambda i: (
-                i.obj.day is None,
-                i.obj.day or date.min,
-                i.obj.position,
-                i.is_open_space,
-                i.obj.pk,
-            )
-        )
-        sections.append(ReadSection(day=None, items=[ReadItem(item=i) for i in unscheduled]))
-    return Proceedings(sections=sections)
+    by_day: dict[date | None, list[ScheduleItem]] = {}
+    for item in scheduled:  # already in time order
+        by_day.setdefault(item.start.astimezone(tz).date(), []).append(item)
+    for item in sorted(unscheduled, key=lambda i: (i.obj.position, i.is_open_space, i.obj.pk)):
+        by_day.setdefault(item.obj.day, []).append(item)
+    days = sorted(by_day, key=lambda day: (day is None, day or date.min))
+    return Proceedings(
+        sections=[
+            ReadSection(day=day, items=[ReadItem(item=i) for i in by_day[day]]) for day in days
+        ]
+    )

@@ -90,10 +90,10 @@ def test_read_lists_every_item_in_schedule_order_unscheduled_last(client: Client
         "Keynote",  # 10:00, Main before Side
         "Side track",
         "On-call",
+        "Imported day one",  # known only by its day: after the day's timed items
         "Day two opener",
-        "Imported day one",  # unscheduled: by day, then the imported document's order
         "Imported day two",
-        "Undated",
+        "Undated",  # neither time nor day: last
     ]
     assert "Withdrawn" not in html
 
