@@ -2,6 +2,7 @@
 "Read it all" page. Every list is a fixed number of queries, whatever its length."""
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -9,16 +10,15 @@ from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
     Exists,
-    IntegerField,
+    Func,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
+    TextField,
     Value,
     prefetch_related_objects,
 )
-from django.db.models.functions import Coalesce
 
 from notes.models import Note
 
@@ -30,37 +30,48 @@ HOME_UPCOMING = 6
 HOME_PAST = 6
 MERGE_CANDIDATES = 20
 
-# Notes "are there" when they hold more than white space (an emptied live document
-# keeps a newline).
-NOTES_WRITTEN = r"\S"
+
+class Stripped(Func):
+    """Text without its leading and trailing white space, in SQL (a regex would call back
+    into Python on SQLite, for every note of every listed event)."""
+
+    function = "TRIM"  # SQLite's trim(X, Y)
+    output_field = TextField()
+
+    def __init__(self, expression) -> None:
+        super().__init__(expression, Value(" \t\r\n"))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, function="BTRIM", **extra)
 
 
-def _notes_written(note_field: str = "note") -> Q:
-    return Q(**{f"{note_field}__markdown__regex": NOTES_WRITTEN})
+def written(queryset: QuerySet, markdown: str = "note__markdown") -> QuerySet:
+    """Rows of `queryset` whose notes (the `markdown` field) are written: more than white
+    space (an emptied live document keeps a newline)."""
+    return queryset.alias(_written=Stripped(markdown)).exclude(_written="")
 
 
-def _count_per_event(queryset: QuerySet) -> Coalesce:
-    """The number of rows of `queryset` (talks or open spaces) of each event."""
-    counted = (
-        queryset.filter(event=OuterRef("pk"))
-        .order_by()
-        .values("event")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
-def with_counts(events: QuerySet[Event]) -> QuerySet[Event]:
-    """Events annotated with `items_count` (talks and open spaces, withdrawn ones aside,
-    as the event page shows them) and `notes_count` (those whose notes are written)."""
-    talks = Talk.objects.all()
-    spaces = OpenSpace.objects.exclude(status=OpenSpace.Status.WITHDRAWN)
-    return events.annotate(
-        items_count=_count_per_event(talks) + _count_per_event(spaces),
-        notes_count=_count_per_event(talks.filter(_notes_written()))
-        + _count_per_event(spaces.filter(_notes_written())),
-    )
+def with_counts(events: Iterable[Event]) -> list[Event]:
+    """`events` with `items_count` (talks and open spaces, withdrawn ones aside, as the
+    event page shows them) and `notes_count` (those whose notes are written) set, in two
+    queries. Counted for the given events only, after paging: counting in the paged query
+    would count every row before the page's offset too."""
+    events = list(events)
+    counts = {event.pk: [0, 0] for event in events}
+    for items in (Talk.objects.all(), OpenSpace.objects.exclude(status=OpenSpace.Status.WITHDRAWN)):
+        rows = (
+            items.filter(event_id__in=counts)
+            .alias(_written=Stripped("note__markdown"))
+            .order_by()
+            .values("event_id")
+            .annotate(items=Count("pk"), notes=Count("pk", filter=~Q(_written="")))
+        )
+        for row in rows:
+            counts[row["event_id"]][0] += row["items"]
+            counts[row["event_id"]][1] += row["notes"]
+    for event in events:
+        event.items_count, event.notes_count = counts[event.pk]
+    return events
 
 
 # --- /events/ and series ------------------------------------------------------------------
@@ -73,11 +84,11 @@ class YearOfEvents:
 
 
 def listed_events(*, series: Series | None = None) -> QuerySet[Event]:
-    """Public events, newest first, with their series and counts."""
+    """Public events, newest first, with their series."""
     events = Event.objects.listed().select_related("series")
     if series is not None:
         events = events.filter(series=series)
-    return with_counts(events).order_by("-start_date", "name", "pk")
+    return events.order_by("-start_date", "name", "pk")
 
 
 def events_page(
@@ -86,6 +97,7 @@ def events_page(
     """One page of the listed events, and its events grouped by year (newest first). An
     out-of-range or malformed page number gives the nearest page, as Django's paginator does."""
     found = Paginator(listed_events(series=series), EVENTS_PER_PAGE).get_page(page)
+    found.object_list = with_counts(found.object_list)
     years = [
         YearOfEvents(year=year, events=list(events))
         for year, events in itertools.groupby(found.object_list, key=lambda e: e.start_date.year)
@@ -98,7 +110,7 @@ def all_series() -> list[Series]:
 
 
 def series_events(*, series: Series) -> list[Event]:
-    return list(listed_events(series=series))
+    return with_counts(listed_events(series=series))
 
 
 # --- Home -------------------------------------------------------------------------------
@@ -123,10 +135,8 @@ def home_events(*, today: date) -> HomeEvents:
         upcoming=list(
             listed.filter(start_date__gt=today).order_by("start_date", "name")[:HOME_UPCOMING]
         ),
-        past=list(
-            with_counts(listed.filter(end_date__lt=today)).order_by("-start_date", "name")[
-                :HOME_PAST
-            ]
+        past=with_counts(
+            listed.filter(end_date__lt=today).order_by("-start_date", "name")[:HOME_PAST]
         ),
     )
 
@@ -148,10 +158,10 @@ def speaker_talks(*, speaker: Speaker, listed_only: bool = True) -> list[Talk]:
     talks = Talk.objects.filter(speaker_links__speaker=speaker)
     if listed_only:
         talks = talks.filter(event__visibility=Event.Visibility.PUBLIC)
-    written = Note.objects.filter(pk=OuterRef("note_id"), markdown__regex=NOTES_WRITTEN)
+    notes = written(Note.objects.filter(pk=OuterRef("note_id")), markdown="markdown")
     talks = list(
         talks.select_related("event")
-        .annotate(has_notes=Exists(written))
+        .annotate(has_notes=Exists(notes))
         .prefetch_related(_speaker_links())
         .order_by("-event__start_date", "event__pk", "start", "day", "position", "pk")
     )
