@@ -185,10 +185,6 @@ def speaker_events(*, speakers: list[Speaker]) -> QuerySet[Event]:
     return Event.objects.filter(talks__speaker_links__speaker__in=speakers).distinct()
 
 
-def speaker_by_slug(*, slug: str) -> Speaker | None:
-    return Speaker.objects.filter(slug=slug).first()
-
-
 def speaker_merge_candidates(*, speaker: Speaker, among: QuerySet[Speaker]) -> list[Speaker]:
     """Speakers of `among` who may be the same person as `speaker`: one of their names
     shares a word (of three letters or more) with one of `speaker`'s. Alphabetical, at most
