@@ -8,10 +8,10 @@ from datetime import date
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    BooleanField,
     Count,
-    Exists,
+    ExpressionWrapper,
     Func,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -45,10 +45,13 @@ class Stripped(Func):
         return self.as_sql(compiler, connection, function="BTRIM", **extra)
 
 
-def written(queryset: QuerySet, markdown: str = "note__markdown") -> QuerySet:
-    """Rows of `queryset` whose notes (the `markdown` field) are written: more than white
-    space (an emptied live document keeps a newline)."""
-    return queryset.alias(_written=Stripped(markdown)).exclude(_written="")
+def with_has_notes(queryset: QuerySet) -> QuerySet:
+    """Talks or open spaces annotated with `has_notes`: their notes hold more than white
+    space (an emptied live document keeps a newline). Computed on the joined note row, so
+    that the database trims only the notes of the rows it returns."""
+    return queryset.alias(_stripped=Stripped("note__markdown")).annotate(
+        has_notes=ExpressionWrapper(~Q(_stripped=""), output_field=BooleanField())
+    )
 
 
 def with_counts(events: Iterable[Event]) -> list[Event]:
@@ -158,10 +161,8 @@ def speaker_talks(*, speaker: Speaker, listed_only: bool = True) -> list[Talk]:
     talks = Talk.objects.filter(speaker_links__speaker=speaker)
     if listed_only:
         talks = talks.filter(event__visibility=Event.Visibility.PUBLIC)
-    notes = written(Note.objects.filter(pk=OuterRef("note_id")), markdown="markdown")
     talks = list(
-        talks.select_related("event")
-        .annotate(has_notes=Exists(notes))
+        with_has_notes(talks.select_related("event"))
         .prefetch_related(_speaker_links())
         .order_by("-event__start_date", "event__pk", "start", "day", "position", "pk")
     )
