@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "sessions.archive.permalinks.PermalinkMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

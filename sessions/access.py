@@ -33,6 +33,7 @@ CAPABILITIES = (
     "edit",
     "read_notes",
     "write_notes",
+    "merge_speakers",
 )
 
 
@@ -61,6 +62,7 @@ class NotAllowed(Exception):
 
 ARCHIVED = Refusal("This event is archived.")
 WITHDRAWN = Refusal("This topic was withdrawn.")
+MERGE_SPEAKERS = "Only the organizers of every event these speakers spoke at may merge them."
 
 
 def _organizes_every_event(user) -> bool:
@@ -183,6 +185,11 @@ class EventAccess:
         host = self.actor.hosts(open_space)
         return _edit_rule(self.event, open_space, organizer=self.is_organizer, host=host, now=now)
 
+    def merge_speakers(self) -> Refusal | None:
+        """Merge speakers who spoke at this event; a merge asks it of every event involved
+        (`merge_speakers_refusal`)."""
+        return self._organizers_only(MERGE_SPEAKERS)
+
     def read_notes(self) -> Refusal | None:
         # Notes are public: whoever reaches an event (listed or by its link) may read them.
         return None
@@ -230,6 +237,38 @@ class EventAccess:
 
 def event_access(*, event: Event, actor: Actor) -> EventAccess:
     return EventAccess(event=event, actor=actor)
+
+
+def merge_speakers_refusal(*, user, events: QuerySet[Event]) -> Refusal | None:
+    """`merge_speakers` at every one of `events` (the events the speakers spoke at) at
+    once, in one query. Speakers who spoke nowhere belong to no organizer: only superusers
+    may merge them."""
+    if user is None or not user.is_authenticated:
+        return Refusal(MERGE_SPEAKERS, sign_in=True)
+    if _organizes_every_event(user):
+        return None
+    involved = set(events.values_list("pk", flat=True))
+    organizes = set(
+        organized(Event.objects.filter(pk__in=involved), user=user).values_list("pk", flat=True)
+    )
+    if involved and organizes == involved:
+        return None
+    return Refusal(MERGE_SPEAKERS)
+
+
+def mergeable_speakers(speakers: QuerySet, *, user) -> QuerySet:
+    """`speakers` narrowed to those `user` may merge (the rule of `merge_speakers_refusal`):
+    every event they spoke at is one `user` organizes, and there is at least one."""
+    if user is None or not user.is_authenticated:
+        return speakers.none()
+    if _organizes_every_event(user):
+        return speakers
+    elsewhere = Event.objects.exclude(pk__in=organized(Event.objects.all(), user=user).values("pk"))
+    return (
+        speakers.filter(talk_links__isnull=False)
+        .exclude(talk_links__talk__event__in=elsewhere)
+        .distinct()
+    )
 
 
 def audience(

@@ -1,7 +1,8 @@
 from django.contrib import admin
 
 from .access import organized
-from .models import Event, Interest, OpenSpace, Room, Slot, Talk
+from .archive.speakers import speaker_remember_name, talk_set_speakers
+from .models import Event, Interest, OpenSpace, Room, Series, Slot, Speaker, Talk
 
 
 class OrganizerScopedAdmin(admin.ModelAdmin):
@@ -41,15 +42,28 @@ class SlotInline(admin.TabularInline):
 class EventAdmin(OrganizerScopedAdmin):
     organizers_lookup = "organizers"
 
-    list_display = ["name", "slug", "start_date", "end_date", "venue", "visibility", "archived"]
-    list_filter = ["visibility", "archived", "notes_access", "start_date"]
+    list_display = [
+        "name",
+        "slug",
+        "series",
+        "start_date",
+        "end_date",
+        "venue",
+        "visibility",
+        "archived",
+    ]
+    list_filter = ["visibility", "archived", "notes_access", "series", "start_date"]
+    list_select_related = ["series"]
     search_fields = ["name", "slug", "venue", "description"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["organizers"]
     date_hierarchy = "start_date"
     inlines = [RoomInline, SlotInline]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "start_date", "end_date", "timezone", "venue"]}),
+        (
+            None,
+            {"fields": ["name", "slug", "series", "start_date", "end_date", "timezone", "venue"]},
+        ),
         ("Description", {"fields": ["description"]}),
         (
             "Access",
@@ -79,6 +93,11 @@ class TalkAdmin(OrganizerScopedAdmin):
         "end",
         "note",
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The speakers as typed become links to Speaker pages too.
+        talk_set_speakers(talk=obj, names=obj.speaker_list)
 
 
 @admin.register(OpenSpace)
@@ -121,3 +140,38 @@ class InterestAdmin(OrganizerScopedAdmin):
     organizers_lookup = "open_space__event__organizers"
     list_display = ["open_space", "user", "guest_key", "created_at"]
     list_select_related = ["open_space"]
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class TalkSpeakerInline(admin.TabularInline):
+    model = Talk.people.through
+    fields = ["talk", "position"]
+    readonly_fields = ["talk", "position"]
+    extra = 0
+    can_delete = False
+    verbose_name = "talk"
+
+    def has_add_permission(self, request, obj=None):
+        return False  # a talk's speakers are set on the talk (its "speakers" field)
+
+
+@admin.register(Speaker)
+class SpeakerAdmin(OrganizerScopedAdmin):
+    """Speakers of the events one organizes. Merging two is on the speaker's page
+    ("View on site", then "Merge with another speaker")."""
+
+    organizers_lookup = "talks__event__organizers"
+    list_display = ["name", "slug", "handle"]
+    search_fields = ["name", "slug", "handle", "aliases__key"]
+    fields = ["name", "slug", "handle"]
+    inlines = [TalkSpeakerInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        speaker_remember_name(speaker=obj)

@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from .archive.speakers import talk_set_speakers
 from .models import Event, OpenSpace, Room, Slot, Talk
 
 DEMO_SLUG = "harbourside-ops-demo"
@@ -184,6 +185,7 @@ def demo_event_create(*, start_date: date | None = None) -> tuple[Event, bool]:
             start=talk_start,
             end=talk_start + timedelta(minutes=minutes),
         )
+        talk_set_speakers(talk=talk, names=talk.speaker_list)
         if notes:
             talk.note.markdown = notes
             talk.note.save(update_fields=["markdown"])

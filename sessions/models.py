@@ -1,11 +1,12 @@
 """Events and what happens at them: rooms, slots, talks, open spaces."""
 
+import re
 import zoneinfo
 from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -17,12 +18,91 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a known time zone (e.g. Europe/Paris).")
 
 
+class KeepsOldSlugs(models.Model):
+    """A model whose pages are addressed by its slug. A save that changes the address
+    keeps the old one (`keep_old_address`), so that the old URLs answer with a permanent
+    redirect (sessions/archive/permalinks.py). `QuerySet.update()` bypasses this.
+    """
+
+    # The fields (attnames) remembered as loaded; `address_fields` make up the address.
+    remembered_fields: tuple[str, ...] = ("slug",)
+    address_fields: tuple[str, ...] = ("slug",)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._remember()
+        return instance
+
+    def _remember(self) -> None:
+        # A deferred field is absent from __dict__: it is not remembered, and a save then
+        # keeps no old address (it cannot know it).
+        self._remembered = {
+            name: self.__dict__[name] for name in self.remembered_fields if name in self.__dict__
+        }
+
+    def saved_value(self, name: str):
+        return getattr(self, "_remembered", {}).get(name)
+
+    def _saved_address(self) -> tuple | None:
+        saved = getattr(self, "_remembered", {})
+        if not all(name in saved for name in self.address_fields):
+            return None
+        return tuple(saved[name] for name in self.address_fields)
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        old = self._saved_address()
+        new = tuple(getattr(self, name) for name in self.address_fields)
+        moves = (
+            old is not None
+            and old != new
+            and (
+                update_fields is None
+                or {f.removesuffix("_id") for f in update_fields}
+                & {f.removesuffix("_id") for f in self.address_fields}
+            )
+        )
+        if moves:
+            # The new address and the old one's redirect are one change.
+            with transaction.atomic():
+                super().save(*args, **kwargs)
+                self.keep_old_address(old)
+        else:
+            super().save(*args, **kwargs)
+        self._remember()
+
+    def keep_old_address(self, old: tuple) -> None:
+        raise NotImplementedError
+
+
+class Series(models.Model):
+    """Events that recur: "DevOpsDays Paris" 2013, 2014…"""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True, help_text="Markdown.")
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("sessions:series", kwargs={"series_slug": self.slug})
+
+
 class EventQuerySet(models.QuerySet):
     def listed(self) -> "EventQuerySet":
         return self.filter(visibility=Event.Visibility.PUBLIC)
 
 
-class Event(models.Model):
+class Event(KeepsOldSlugs):
     class Visibility(models.TextChoices):
         PUBLIC = "public", "Public (listed on the home page)"
         UNLISTED = "unlisted", "Unlisted (reachable by its link only)"
@@ -59,6 +139,9 @@ class Event(models.Model):
         default=Placement.ORGANIZERS,
     )
     proposals_open = models.BooleanField("open-space proposals are open", default=True)
+    series = models.ForeignKey(
+        Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = EventQuerySet.as_manager()
@@ -102,6 +185,11 @@ class Event(models.Model):
         """Whether `user` is listed among the organizers. Who counts as an organizer
         (superusers too) is decided in `sessions/access.py`."""
         return self.organizers.filter(pk=user.pk).exists()
+
+    def keep_old_address(self, old: tuple) -> None:
+        (slug,) = old
+        EventOldSlug.objects.update_or_create(slug=slug, defaults={"event": self})
+        EventOldSlug.objects.filter(slug=self.slug).delete()  # its address again
 
 
 class Room(models.Model):
@@ -187,7 +275,13 @@ class NoteOwnerMixin(models.Model):
         super().save(*args, **kwargs)
 
 
-class Talk(NoteOwnerMixin):
+def _slug_derived_from(slug: str, title: str) -> bool:
+    """Whether `slug` is what `_unique_slug` makes of `title` ("title" or "title-3")."""
+    root = slugify(title)[:80] or "item"
+    return re.fullmatch(rf"{re.escape(root)}(-\d+)?", slug) is not None
+
+
+class Talk(NoteOwnerMixin, KeepsOldSlugs):
     class Kind(models.TextChoices):
         KEYNOTE = "keynote", "Keynote"
         TALK = "talk", "Talk"
@@ -198,9 +292,19 @@ class Talk(NoteOwnerMixin):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="talks")
     title = models.CharField(max_length=300)
-    slug = models.SlugField(max_length=100, blank=True, help_text="Filled from the title if empty.")
+    slug = models.SlugField(
+        max_length=100,
+        blank=True,
+        help_text="Filled from the title if empty; follows the title when it changes, "
+        "unless set by hand. Old addresses keep working.",
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TALK)
+    # The speakers as written (the display string, what imports read and exports write);
+    # `people` links the same names to Speaker pages (sessions/archive/speakers.py).
     speakers = models.CharField(max_length=300, blank=True, help_text="Names separated by commas.")
+    people = models.ManyToManyField(
+        "Speaker", through="TalkSpeaker", related_name="talks", blank=True
+    )
     abstract = models.TextField(blank=True, help_text="Markdown.")
     room = models.ForeignKey(
         Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="talks"
@@ -249,12 +353,33 @@ class Talk(NoteOwnerMixin):
         if errors:
             raise ValidationError(errors)
 
+    remembered_fields = ("event_id", "slug", "title")
+    address_fields = ("event_id", "slug")
+
+    def _slug_follows_title(self) -> bool:
+        """Renamed, with a slug nobody set by hand: the slug follows the new title."""
+        old_title, old_slug = self.saved_value("title"), self.saved_value("slug")
+        return (
+            old_title is not None
+            and old_title != self.title
+            and self.slug == old_slug
+            and _slug_derived_from(old_slug, old_title)
+        )
+
     def save(self, *args, **kwargs) -> None:
-        if not self.slug:
+        if not self.slug or self._slug_follows_title():
             self.slug = _unique_slug(
                 Talk, event_id=self.event_id, base=self.title, exclude_pk=self.pk
             )
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "slug" not in update_fields:
+                kwargs["update_fields"] = [*update_fields, "slug"]
         super().save(*args, **kwargs)
+
+    def keep_old_address(self, old: tuple) -> None:
+        event_id, slug = old
+        TalkOldSlug.objects.update_or_create(event_id=event_id, slug=slug, defaults={"talk": self})
+        TalkOldSlug.objects.filter(event_id=self.event_id, slug=self.slug).delete()
 
 
 class OpenSpace(NoteOwnerMixin):
@@ -374,3 +499,90 @@ class Interest(models.Model):
 
     def __str__(self) -> str:
         return f"Interest in {self.open_space_id}"
+
+
+class Speaker(KeepsOldSlugs):
+    """A person who gave talks, at any number of events."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    handle = models.CharField(max_length=100, blank=True, help_text="Without the @: “richhickey”.")
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("sessions:speaker", kwargs={"speaker_slug": self.slug})
+
+    def keep_old_address(self, old: tuple) -> None:
+        (slug,) = old
+        SpeakerOldSlug.objects.update_or_create(slug=slug, defaults={"speaker": self})
+        SpeakerOldSlug.objects.filter(slug=self.slug).delete()
+
+
+class SpeakerAlias(models.Model):
+    """A name (its identity key, see sessions/archive/names.py) that means this speaker:
+    the name it was created with, and those of the speakers merged into it."""
+
+    key = models.CharField(max_length=200, unique=True)
+    speaker = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta:
+        verbose_name_plural = "speaker aliases"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class TalkSpeaker(models.Model):
+    """A speaker of a talk, in the order the talk names them."""
+
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="speaker_links")
+    speaker = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="talk_links")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["talk", "speaker"], name="talkspeaker_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.speaker_id} at {self.talk_id}"
+
+
+# --- Addresses that moved: the old slug answers with a permanent redirect ----------------
+
+
+class EventOldSlug(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="old_slugs")
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class TalkOldSlug(models.Model):
+    # The event the old address was under: a talk may also have moved to another event.
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    slug = models.SlugField(max_length=100)
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="old_slugs")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "slug"], name="talkoldslug_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class SpeakerOldSlug(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    speaker = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="old_slugs")
+
+    def __str__(self) -> str:
+        return self.slug

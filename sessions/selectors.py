@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from .models import Event, OpenSpace, Room, Talk
 
@@ -15,19 +14,6 @@ def event_for_note(*, note_id: int) -> Event | None:
         return talk.event
     open_space = OpenSpace.objects.select_related("event").filter(note_id=note_id).first()
     return open_space.event if open_space is not None else None
-
-
-def events_by_period(*, today: date | None = None) -> dict[str, list[Event]]:
-    """Listed events split into happening now, upcoming (soonest first) and past (latest first)."""
-    today = today or timezone.localdate()
-    events = list(Event.objects.listed().order_by("start_date", "name"))
-    return {
-        "now": [e for e in events if e.start_date <= today <= e.end_date],
-        "upcoming": [e for e in events if e.start_date > today],
-        "past": sorted(
-            (e for e in events if e.end_date < today), key=lambda e: e.start_date, reverse=True
-        ),
-    }
 
 
 @dataclass
@@ -117,9 +103,16 @@ def _sort_key(item: ScheduleItem):
     return (item.start, item.room.position if item.room else -1, item.title.lower())
 
 
-def event_items(*, event: Event) -> tuple[list[ScheduleItem], list[ScheduleItem]]:
-    """(scheduled items in time order, unscheduled items) of an event, in three queries."""
-    talks, open_spaces = list(event_talks(event=event)), list(event_open_spaces(event=event))
+def event_items(
+    *, event: Event, notes: bool = False
+) -> tuple[list[ScheduleItem], list[ScheduleItem]]:
+    """(scheduled items in time order, unscheduled items) of an event, in three queries.
+    With `notes`, each item's note comes along (its Markdown, not its CRDT state)."""
+    talks, open_spaces = event_talks(event=event), event_open_spaces(event=event)
+    if notes:
+        talks = talks.select_related("note").defer("note__checkpoint")
+        open_spaces = open_spaces.select_related("note").defer("note__checkpoint")
+    talks, open_spaces = list(talks), list(open_spaces)
     for obj in (*talks, *open_spaces):
         obj.event = event  # their URLs need the event's slug: no query per item
     items = [_talk_item(t) for t in talks] + [_open_space_item(o) for o in open_spaces]

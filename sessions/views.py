@@ -10,17 +10,13 @@ from notes.selectors import note_contributor_names
 
 from . import selectors
 from .access import refuse, request_access
+from .archive.browse_selectors import talk_speakers
 from .models import Event, OpenSpace, Talk
 from .schedule_formats import schedule_frab_json, schedule_ical
 
 
 def _base_url(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}"
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "sessions/home.html", {"periods": selectors.events_by_period()})
 
 
 @require_GET
@@ -64,7 +60,9 @@ def open_space_or_404(*, slug: str, pk: int) -> OpenSpace:
     )
 
 
-def _item_page(request: HttpRequest, *, event: Event, item: Talk | OpenSpace, template: str):
+def _item_page(
+    request: HttpRequest, *, event: Event, item: Talk | OpenSpace, template: str, **extra
+):
     access = request_access(request, event)
     refusal = access.read_notes()
     if refusal is not None:
@@ -83,6 +81,7 @@ def _item_page(request: HttpRequest, *, event: Event, item: Talk | OpenSpace, te
         "writing": "write" in request.GET,
         "user_name": (user.get_full_name() or user.get_username()) if user.is_authenticated else "",
         "is_guest": not user.is_authenticated,
+        **extra,
     }
     return render(request, template, context)
 
@@ -90,7 +89,13 @@ def _item_page(request: HttpRequest, *, event: Event, item: Talk | OpenSpace, te
 @require_GET
 def talk_detail(request: HttpRequest, slug: str, talk_slug: str) -> HttpResponse:
     talk = talk_or_404(slug=slug, talk_slug=talk_slug)
-    return _item_page(request, event=talk.event, item=talk, template="sessions/talk_detail.html")
+    return _item_page(
+        request,
+        event=talk.event,
+        item=talk,
+        template="sessions/talk_detail.html",
+        speakers=talk_speakers(talk=talk),
+    )
 
 
 @require_GET

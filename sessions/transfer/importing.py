@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from notes import outline
 from notes.services import note_replace_text
 
+from ..archive.speakers import talk_set_speakers
 from ..models import Event, OpenSpace, Room, Slot, Talk
 from .exporting import item_byline
 from .headings import OPEN_SPACE, Plan, PlannedItem, plan_outline
@@ -167,6 +168,7 @@ def _apply(*, event: Event, event_created: bool, plans, progress) -> ImportResul
                     event=event, existing=talks, key=key, item=item, day=day,
                     position=position, rooms=rooms,
                 )  # fmt: skip
+                talk_set_speakers(talk=talks[key], names=item.people)
             results.append(
                 ItemResult(
                     action=action,

@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sessions.access import event_access
+from sessions.archive.speakers import talk_set_speakers
 from sessions.board.identity import GUEST_COOKIE, Actor, guest_key_from_cookie
 from sessions.models import Event, OpenSpace
 from tests.factories import make_open_space, make_talk, make_user
@@ -46,17 +47,18 @@ COLUMNS = (
     "write_notes",
     "write_notes, signed-in only event",
     "write_notes, archived event",
+    "merge_speakers",
 )
 # fmt: off
 MATRIX = [
-    # role         set_up import manage propose interest place  place    edit  edit     read   write  write      write
-    #              board  notes  event                   own    other's  own   other's  notes  notes  users-only archived
-    ("anonymous",  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,    NO,      NO,   NO,      OK,    OK,    LOGIN,     NO),
-    ("guest",      LOGIN, LOGIN, LOGIN, OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    LOGIN,     NO),
-    ("user",       NO,    NO,    NO,    OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    OK,        NO),
-    ("organizer",  OK,    OK,    OK,    OK,     OK,      OK,    OK,      OK,   OK,      OK,    OK,    OK,        NO),
-    ("staff",      NO,    NO,    NO,    OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    OK,        NO),
-    ("superuser",  OK,    OK,    OK,    OK,     OK,      OK,    OK,      OK,   OK,      OK,    OK,    OK,        NO),
+    # role         set_up import manage propose interest place  place    edit  edit     read   write  write      write     merge
+    #              board  notes  event                   own    other's  own   other's  notes  notes  users-only archived  speakers
+    ("anonymous",  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,    NO,      NO,   NO,      OK,    OK,    LOGIN,     NO,       LOGIN),
+    ("guest",      LOGIN, LOGIN, LOGIN, OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    LOGIN,     NO,       LOGIN),
+    ("user",       NO,    NO,    NO,    OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    OK,        NO,       NO),
+    ("organizer",  OK,    OK,    OK,    OK,     OK,      OK,    OK,      OK,   OK,      OK,    OK,    OK,        NO,       OK),
+    ("staff",      NO,    NO,    NO,    OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    OK,        NO,       NO),
+    ("superuser",  OK,    OK,    OK,    OK,     OK,      OK,    OK,      OK,   OK,      OK,    OK,    OK,        NO,       OK),
 ]
 # fmt: on
 
@@ -241,6 +243,15 @@ def _write_notes(world: World, column: str, expected: str) -> tuple[list, list]:
     return [seen], [want[expected]]
 
 
+def _merge_speakers(world: World, column: str, expected: str) -> tuple[list, list]:
+    """The merge page of a speaker of the table's event (whose organizers may merge them;
+    several events at once: tests/sessions/archive/test_speaker_pages.py)."""
+    talk_set_speakers(talk=world.talk, names=["Ada Lovelace"])
+    page = reverse("sessions:speaker_merge", args=["ada-lovelace"])
+    want = {OK: (200, ""), NO: FORBIDDEN, LOGIN: _login(page)}
+    return [_answer(world.client.get(page))], [want[expected]]
+
+
 PROBES = {
     "set_up_board": _set_up_board,
     "import_notes": _import_notes,
@@ -250,6 +261,7 @@ PROBES = {
     "edit": _edit,
     "read_notes": _read_notes,
     "write_notes": _write_notes,
+    "merge_speakers": _merge_speakers,
 }  # manage_event has no page of its own yet (the admin also needs staff status)
 
 

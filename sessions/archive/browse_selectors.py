@@ -1,0 +1,279 @@
+"""Reads of the browse pages: the events list, series, the home page, speakers and the
+"Read it all" page. Every list is a fixed number of queries, whatever its length."""
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    prefetch_related_objects,
+)
+
+from notes.models import Note
+
+from ..models import Event, OpenSpace, Series, Speaker, Talk, TalkSpeaker
+from ..selectors import ScheduleItem, event_items
+
+EVENTS_PER_PAGE = 30
+HOME_UPCOMING = 6
+HOME_PAST = 6
+MERGE_CANDIDATES = 20
+
+
+class Stripped(Func):
+    """Text without its leading and trailing white space, in SQL (a regex would call back
+    into Python on SQLite, for every note of every listed event)."""
+
+    function = "TRIM"  # SQLite's trim(X, Y)
+    output_field = TextField()
+
+    def __init__(self, expression) -> None:
+        super().__init__(expression, Value(" \t\r\n"))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, function="BTRIM", **extra)
+
+
+def with_has_notes(queryset: QuerySet) -> QuerySet:
+    """Talks or open spaces annotated with `has_notes`: their notes hold more than white
+    space (an emptied live document keeps a newline). Computed on the joined note row, so
+    that the database trims only the notes of the rows it returns."""
+    return queryset.alias(_stripped=Stripped("note__markdown")).annotate(
+        has_notes=ExpressionWrapper(~Q(_stripped=""), output_field=BooleanField())
+    )
+
+
+def with_counts(events: Iterable[Event]) -> list[Event]:
+    """`events` with `items_count` (talks and open spaces, withdrawn ones aside, as the
+    event page shows them) and `notes_count` (those whose notes are written) set, in two
+    queries. Counted for the given events only, after paging: counting in the paged query
+    would count every row before the page's offset too."""
+    events = list(events)
+    counts = {event.pk: [0, 0] for event in events}
+    for items in (Talk.objects.all(), OpenSpace.objects.exclude(status=OpenSpace.Status.WITHDRAWN)):
+        rows = (
+            items.filter(event_id__in=counts)
+            .alias(_written=Stripped("note__markdown"))
+            .order_by()
+            .values("event_id")
+            .annotate(items=Count("pk"), notes=Count("pk", filter=~Q(_written="")))
+        )
+        for row in rows:
+            counts[row["event_id"]][0] += row["items"]
+            counts[row["event_id"]][1] += row["notes"]
+    for event in events:
+        event.items_count, event.notes_count = counts[event.pk]
+    return events
+
+
+# --- /events/ and series ------------------------------------------------------------------
+
+
+@dataclass
+class YearOfEvents:
+    year: int
+    events: list[Event]
+
+
+def listed_events(*, series: Series | None = None) -> QuerySet[Event]:
+    """Public events, newest first, with their series."""
+    events = Event.objects.listed().select_related("series")
+    if series is not None:
+        events = events.filter(series=series)
+    return events.order_by("-start_date", "name", "pk")
+
+
+def events_page(
+    *, series: Series | None, page: str | int | None
+) -> tuple[Page, list[YearOfEvents]]:
+    """One page of the listed events, and its events grouped by year (newest first). An
+    out-of-range or malformed page number gives the nearest page, as Django's paginator does."""
+    found = Paginator(listed_events(series=series), EVENTS_PER_PAGE).get_page(page)
+    found.object_list = with_counts(found.object_list)
+    years = [
+        YearOfEvents(year=year, events=list(events))
+        for year, events in itertools.groupby(found.object_list, key=lambda e: e.start_date.year)
+    ]
+    return found, years
+
+
+def all_series() -> list[Series]:
+    return list(Series.objects.all())
+
+
+def series_events(*, series: Series) -> list[Event]:
+    return with_counts(listed_events(series=series))
+
+
+# --- Home -------------------------------------------------------------------------------
+
+
+@dataclass
+class HomeEvents:
+    now: list[Event]
+    upcoming: list[Event]  # soonest first, the first HOME_UPCOMING
+    past: list[Event]  # latest first, the last HOME_PAST, with their counts
+
+    def __bool__(self) -> bool:
+        return bool(self.now or self.upcoming or self.past)
+
+
+def home_events(*, today: date) -> HomeEvents:
+    listed = Event.objects.listed().select_related("series")
+    return HomeEvents(
+        now=list(
+            listed.filter(start_date__lte=today, end_date__gte=today).order_by("start_date", "name")
+        ),
+        upcoming=list(
+            listed.filter(start_date__gt=today).order_by("start_date", "name")[:HOME_UPCOMING]
+        ),
+        past=with_counts(
+            listed.filter(end_date__lt=today).order_by("-start_date", "name")[:HOME_PAST]
+        ),
+    )
+
+
+# --- Speakers -----------------------------------------------------------------------------
+
+
+def _speaker_links() -> Prefetch:
+    return Prefetch(
+        "speaker_links",
+        queryset=TalkSpeaker.objects.select_related("speaker").order_by("position", "pk"),
+    )
+
+
+def speaker_talks(*, speaker: Speaker, listed_only: bool = True) -> list[Talk]:
+    """The talks `speaker` gave, newest event first, then in the order of each event, with
+    their event, `has_notes` and `co_speakers` (the other speakers, in the talk's order).
+    Unlisted events' talks only with `listed_only=False` (for their organizers)."""
+    talks = Talk.objects.filter(speaker_links__speaker=speaker)
+    if listed_only:
+        talks = talks.filter(event__visibility=Event.Visibility.PUBLIC)
+    talks = list(
+        with_has_notes(talks.select_related("event"))
+        .prefetch_related(_speaker_links())
+        .order_by("-event__start_date", "event__pk", "start", "day", "position", "pk")
+    )
+    for talk in talks:
+        talk.co_speakers = [
+            link.speaker for link in talk.speaker_links.all() if link.speaker_id != speaker.pk
+        ]
+    return talks
+
+
+def talk_speakers(*, talk: Talk) -> list[Speaker]:
+    """The speakers a talk links to, in the order it names them."""
+    return [
+        link.speaker
+        for link in talk.speaker_links.select_related("speaker").order_by("position", "pk")
+    ]
+
+
+def speaker_events(*, speakers: list[Speaker]) -> QuerySet[Event]:
+    """Every event (listed or not) at which one of `speakers` gave a talk."""
+    return Event.objects.filter(talks__speaker_links__speaker__in=speakers).distinct()
+
+
+def speaker_merge_candidates(*, speaker: Speaker, among: QuerySet[Speaker]) -> list[Speaker]:
+    """Speakers of `among` who may be the same person as `speaker`: one of their names
+    shares a word (of three letters or more) with one of `speaker`'s. Alphabetical, at most
+    MERGE_CANDIDATES, each with `talks_count`."""
+    words = {w for alias in speaker.aliases.all() for w in alias.key.split() if len(w) >= 3}
+    if not words:
+        return []
+    shares = Q()
+    for word in sorted(words):
+        shares |= Q(aliases__key__contains=word)  # keys are lower case already
+    candidates = among.filter(pk__in=Speaker.objects.filter(shares).values("pk"))
+    return list(
+        candidates.exclude(pk=speaker.pk)
+        .annotate(talks_count=Count("talk_links", distinct=True))
+        .order_by("name", "pk")[:MERGE_CANDIDATES]
+    )
+
+
+# --- Read it all -------------------------------------------------------------------------
+
+
+@dataclass
+class ReadItem:
+    item: ScheduleItem
+
+    @property
+    def anchor(self) -> str:
+        # By primary key: a renamed talk keeps its place in links to this page.
+        return f"{'open-space' if self.item.is_open_space else 'talk'}-{self.item.obj.pk}"
+
+    @property
+    def note(self) -> Note:
+        return self.item.obj.note
+
+    @property
+    def has_notes(self) -> bool:
+        return bool(self.note.markdown.strip())
+
+    @property
+    def description(self) -> str:
+        obj = self.item.obj
+        return obj.description if self.item.is_open_space else obj.abstract
+
+    @property
+    def contributors(self) -> list[str]:
+        return [c.name for c in self.note.contributors.all()]  # prefetched
+
+
+@dataclass
+class ReadSection:
+    day: date | None  # None: the unscheduled items
+    items: list[ReadItem] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return f"day-{self.day:%Y-%m-%d}" if self.day else "unscheduled"
+
+
+@dataclass
+class Proceedings:
+    sections: list[ReadSection]
+
+    @property
+    def items(self) -> list[ReadItem]:
+        return [item for section in self.sections for item in section.items]
+
+    @property
+    def notes_count(self) -> int:
+        return sum(1 for item in self.items if item.has_notes)
+
+
+def event_proceedings(*, event: Event) -> Proceedings:
+    """Every talk and open space of `event` with its notes, in schedule order: one section
+    per day (event time zone), its timed items first in time order, then those known only
+    by their day (imported notes often say only "day 2") in the order of the imported
+    document; items with neither time nor day come last, in a section of their own."""
+    scheduled, unscheduled = event_items(event=event, notes=True)
+    # One query for the contributors of every note.
+    prefetch_related_objects([item.obj.note for item in (*scheduled, *unscheduled)], "contributors")
+    tz = event.tz
+    by_day: dict[date | None, list[ScheduleItem]] = {}
+    for item in scheduled:  # already in time order
+        by_day.setdefault(item.start.astimezone(tz).date(), []).append(item)
+    for item in sorted(unscheduled, key=lambda i: (i.obj.position, i.is_open_space, i.obj.pk)):
+        by_day.setdefault(item.obj.day, []).append(item)
+    days = sorted(by_day, key=lambda day: (day is None, day or date.min))
+    return Proceedings(
+        sections=[
+            ReadSection(day=day, items=[ReadItem(item=i) for i in by_day[day]]) for day in days
+        ]
+    )
