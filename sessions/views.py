@@ -1,6 +1,7 @@
 """Pages of events, talks and open spaces: thin adapters over selectors."""
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -120,3 +121,19 @@ def schedule_ics(request: HttpRequest, slug: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'inline; filename="{event.slug}.ics"'
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 400 page (settings' handler400), saying what went wrong where we know it.
+
+    An upload Django cannot read fails before any view runs (the CSRF check reads the
+    form first), e.g. a file name of about a thousand characters.
+    """
+    if isinstance(exception, MultiPartParserError):
+        message = (
+            "The upload could not be read. A file name may be too long (keep it under 200 "
+            "characters), or the upload was cut off: rename the file and try again."
+        )
+    else:
+        message = "The request could not be understood. Go back and try again."
+    return render(request, "400.html", {"message": message}, status=400)

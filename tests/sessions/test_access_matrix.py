@@ -170,7 +170,7 @@ def _answer(response) -> tuple:
 
 
 def _login(path: str) -> tuple:
-    return (302, f"{reverse('login')}?next={path}")
+    return (302, f"{reverse('account_login')}?next={path}")
 
 
 def _set_up_board(world: World, column: str, expected: str) -> tuple[list, list]:
@@ -230,7 +230,7 @@ def _write_notes(world: World, column: str, expected: str) -> tuple[list, list]:
     reason = re.search(r'id="notes-read-only-reason">(.*?)</p>', html)
     seen = (re.search(r'data-can-write="(\w+)"', html).group(1), reason.group(1) if reason else "")
     sign_in = (
-        f'<a href="{reverse("login")}?next={page.replace("?", "%3F")}">Sign in</a>'
+        f'<a href="{reverse("account_login")}?next={page.replace("?", "%3F")}">Sign in</a>'
         " to take notes; you are following them live."
     )
     want = {
