@@ -5,7 +5,8 @@ from allauth.account import app_settings
 from allauth.core.internal.ratelimit import parse_rates
 
 
-def _period(seconds: float) -> str:
+def period_text(seconds: float) -> str:
+    """A period in words: "5 minutes", "an hour"."""
     if seconds % 3600 == 0:
         hours = int(seconds // 3600)
         return "an hour" if hours == 1 else f"{hours} hours"
@@ -24,5 +25,5 @@ def login_limit_text() -> str:
     rate = per_account[0]
     return (
         f"after {rate.amount} wrong passwords for one account, "
-        f"its sign-in pauses for {_period(rate.duration)}."
+        f"its sign-in pauses for {period_text(rate.duration)}."
     )

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from . import limits
 from .board.fragments import LIVE_STATUS, REFUSED_PAGE
 from .board.identity import Actor, request_actor
 from .models import Event, EventRole, OpenSpace
@@ -66,6 +67,7 @@ class NotAllowed(Exception):
 
 ARCHIVED = Refusal("This event is archived.")
 WITHDRAWN = Refusal("This topic was withdrawn.")
+HIDDEN = Refusal("The organizers hid this topic.")
 
 
 def _organizes_every_event(user) -> bool:
@@ -121,6 +123,8 @@ def _place_rule(
         return ARCHIVED
     if open_space.status == OpenSpace.Status.WITHDRAWN:
         return WITHDRAWN
+    if open_space.hidden:  # hiding took it off the board; it comes back when shown again
+        return HIDDEN
     if organizer:
         return None
     if event.open_space_placement != Event.Placement.HOSTS:
@@ -139,6 +143,8 @@ def _edit_rule(
         return ARCHIVED
     if open_space.status == OpenSpace.Status.WITHDRAWN:
         return WITHDRAWN
+    if open_space.hidden and not organizer:
+        return HIDDEN
     if open_space.is_held(now=now):
         return Refusal("This session has already started; it can no longer be changed.")
     if organizer or host:
@@ -304,9 +310,53 @@ def audience(
 
 
 def request_access(request: HttpRequest, event: Event, *, ensure_key: bool = False) -> EventAccess:
-    """The access of a request's actor; with `ensure_key`, a guest gets a browser key."""
-    actor = request_actor(request, ensure_key=ensure_key and not request.user.is_authenticated)
+    """The access of a request's actor; with `ensure_key`, a guest gets a browser key,
+    unless its address started too many new guests lately (`limits`: guest_new_ip)."""
+    mint = ensure_key and not request.user.is_authenticated
+    if mint and not request_actor(request).guest_key:
+        if not hasattr(request, "_confnotes_guest_ceiling"):  # count a request once
+            over = limits.consume(limit="guest_new_ip", who=limits.client_ip(request))
+            request._confnotes_guest_ceiling = over
+        mint = request._confnotes_guest_ceiling is None
+    actor = request_actor(request, ensure_key=mint)
     return event_access(event=event, actor=actor)
+
+
+def _too_many(text: str) -> Refusal:
+    return Refusal(text, status=429, close_code=4429)
+
+
+_LIMITED = {
+    "propose": "You proposed {count} topics within {period}: wait a little before proposing more.",
+    "interest": "That is {count} votes within {period}: wait a moment, then try again.",
+    "import": "That is {count} imports within {period}: wait a few minutes, then try again.",
+    "invite": "You sent {count} invitations within {period}: wait before sending more.",
+}
+# Organizers enter many proposals at once (from post-its, say): they are not limited there.
+_ORGANIZERS_UNLIMITED = {"propose"}
+
+
+def write_refusal(
+    request: HttpRequest, access: EventAccess, capability: str, *args, limit: str = ""
+) -> Refusal | None:
+    """The refusal of a write a stranger can repeat (proposing, voting…), in this order:
+    too many new guests from the request's address (429, see `request_access`), the
+    capability's own refusal, then the actor's rate `limit` (429; counts this write)."""
+    ceiling = getattr(request, "_confnotes_guest_ceiling", None)
+    if ceiling is not None:
+        return _too_many(
+            f"Too many new guests from your network within {ceiling.period}. "
+            "Sign in, or try again in a few minutes."
+        )
+    refusal = access.check(capability, *args)
+    if refusal is not None or not limit:
+        return refusal
+    if limit in _ORGANIZERS_UNLIMITED and access.is_organizer:
+        return None
+    over = limits.consume(limit=limit, who=limits.identity(access.actor))
+    if over is not None:
+        return _too_many(_LIMITED[limit].format(count=over.count, period=over.period))
+    return None
 
 
 def refuse(request: HttpRequest, refusal: Refusal, *, event: Event | None = None) -> HttpResponse:

@@ -343,6 +343,12 @@ class Talk(NoteOwnerMixin):
         super().save(*args, **kwargs)
 
 
+class OpenSpaceQuerySet(models.QuerySet):
+    def shown(self) -> "OpenSpaceQuerySet":
+        """Topics people see: neither withdrawn by their host nor hidden by an organizer."""
+        return self.exclude(status=OpenSpace.Status.WITHDRAWN).filter(hidden=False)
+
+
 class OpenSpace(NoteOwnerMixin):
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
@@ -378,6 +384,8 @@ class OpenSpace(NoteOwnerMixin):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OpenSpaceQuerySet.as_manager()
 
     class Meta:
         ordering = ["slot__start", "room__position", "created_at", "pk"]

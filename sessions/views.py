@@ -1,6 +1,6 @@
 """Pages of events, talks and open spaces: thin adapters over selectors."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 from notes.selectors import note_contributor_names
 
 from . import selectors
-from .access import refuse, request_access
+from .access import event_creation_refusal, refuse, request_access
 from .models import Event, OpenSpace, Talk
 from .schedule_formats import schedule_frab_json, schedule_ical
 
@@ -21,7 +21,13 @@ def _base_url(request: HttpRequest) -> str:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "sessions/home.html", {"periods": selectors.events_by_period()})
+    context = {
+        "periods": selectors.events_by_period(),
+        # Signed-out visitors see the link too: it asks them to sign in first.
+        "can_create": event_creation_refusal(user=request.user) is None
+        or not request.user.is_authenticated,
+    }
+    return render(request, "sessions/home.html", context)
 
 
 @require_GET
@@ -43,10 +49,12 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if request.htmx and request.GET.get("part") == "now-next":
         # The strip refreshes itself every minute while the event runs.
         return render(request, "sessions/event_detail.html#now_next", context)
+    access = request_access(request, event)
     context |= {
         "days": selectors.event_schedule(event=event, scheduled=scheduled),
         "unscheduled": unscheduled,
-        "can_import": request_access(request, event).can("import_notes"),
+        "can_import": access.can("import_notes"),
+        "can_manage": access.can("manage_event"),
     }
     return render(request, "sessions/event_detail.html", context)
 
@@ -58,11 +66,15 @@ def talk_or_404(*, slug: str, talk_slug: str) -> Talk:
     )
 
 
-def open_space_or_404(*, slug: str, pk: int) -> OpenSpace:
-    """An open space of the event `slug`, with what its page and its notes export show."""
-    return get_object_or_404(
+def open_space_or_404(*, slug: str, pk: int, request: HttpRequest) -> OpenSpace:
+    """An open space of the event `slug`, with what its page and its notes export show.
+    A topic the organizers hid is not found, except by them."""
+    open_space = get_object_or_404(
         OpenSpace.objects.select_related("event", "room", "slot", "note"), event__slug=slug, pk=pk
     )
+    if open_space.hidden and not request_access(request, open_space.event).can("moderate"):
+        raise Http404("No such open space.")
+    return open_space
 
 
 def _item_page(request: HttpRequest, *, event: Event, item: Talk | OpenSpace, template: str):
@@ -96,7 +108,7 @@ def talk_detail(request: HttpRequest, slug: str, talk_slug: str) -> HttpResponse
 
 @require_GET
 def open_space_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    open_space = open_space_or_404(slug=slug, pk=pk)
+    open_space = open_space_or_404(slug=slug, pk=pk, request=request)
     return _item_page(
         request,
         event=open_space.event,

@@ -77,7 +77,7 @@ def talk_notes_md(
 def open_space_notes_md(
     request: HttpRequest, event: Event, access: EventAccess, pk: int
 ) -> HttpResponse:
-    open_space = open_space_or_404(slug=event.slug, pk=pk)
+    open_space = open_space_or_404(slug=event.slug, pk=pk, request=request)
     return _download(
         exporting.item_export_markdown(item=open_space),
         filename=f"open-space-{open_space.pk}.md",
