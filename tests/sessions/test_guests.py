@@ -39,7 +39,7 @@ def test_signing_in_merges_votes_without_counting_anyone_twice():
     both, only_guest = (make_open_space(event=grid.event) for _ in range(2))
     ada = verified_user(username="ada", email="ada@example.org", first_name="Ada")
     interest_toggle(actor=Actor(user=ada), open_space=both, interested=True)
-    browser, key = guest_browser(grid.event)
+    browser, _ = guest_browser(grid.event)
     for topic in (both, only_guest):
         url = reverse("sessions:open_space_interest", args=[grid.event.slug, topic.pk])
         assert browser.post(url, {"interested": "1"}).status_code == 302
@@ -54,7 +54,7 @@ def test_signing_in_merges_votes_without_counting_anyone_twice():
 @pytest.mark.django_db
 def test_signing_in_makes_the_guests_proposals_the_accounts():
     grid = make_grid()
-    browser, key = guest_browser(grid.event)
+    browser, _ = guest_browser(grid.event)
     browser.post(
         reverse("sessions:open_space_propose", args=[grid.event.slug]),
         {"title": "Pairing", "host": "Ada"},
