@@ -416,20 +416,36 @@ def _qr_svg(url: str) -> str:
     return mark_safe(segno.make(url, error="m").svg_inline(scale=4, border=2))  # noqa: S308
 
 
+def _preview_moment(text: str, *, event: Event) -> datetime:
+    """The moment `?at=` asks the display to preview (event time zone if none given).
+
+    Only moments within a year of the event: they are what a preview is for, and far
+    dates (year 1) overflow when converted between time zones.
+    """
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=event.tz)
+    if abs((moment.date() - event.start_date).days) > 366:
+        raise ValueError(text)
+    return moment
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def display(request: HttpRequest, slug: str) -> HttpResponse:
     """Projector mode. `?at=2026-06-10T11:15` previews another moment (event time zone)."""
     event = get_object_or_404(Event, slug=slug)
     now = timezone.now()
-    at = request.GET.get("at")
-    if at:
+    if request.GET.get("at"):
         try:
-            moment = datetime.fromisoformat(at)
+            now = _preview_moment(request.GET["at"], event=event)
         except ValueError:
-            moment = None
-        if moment is not None:
-            now = moment if moment.tzinfo else moment.replace(tzinfo=event.tz)
+            refusal = Refusal(
+                "“at” must be a date and time within a year of the event, such as "
+                f"{event.start_date:%Y-%m-%d}T14:20.",
+                status=400,
+            )
+            return refuse(request, refusal, event=event)
     read_at = timezone.now()
     view = board_display(event=event, now=now)
     for row in view.rows:
