@@ -38,7 +38,8 @@ class EventForm(forms.Form):
                 fields=names,
                 labels={"slug": "Address", "start_date": "First day", "end_date": "Last day"},
                 help_texts={
-                    "slug": "The event's address: /events/<address>/. Letters, digits, dashes.",
+                    "slug": "Its address on this site, as in /events/ops-days-2026/: letters, "
+                    "digits and dashes.",
                     "archived": "Archived events' notes are read-only; nothing can be imported.",
                 },
                 widgets={
