@@ -169,7 +169,6 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Confnotes] "
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # Counted in the cache above. "login_failed" is also what the sign-in form states
 # (accounts/forms.py reads it): 5 wrong passwords for one account, 20 per minute per IP.
 ACCOUNT_RATE_LIMITS = {
@@ -237,6 +236,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 # serve plain HTTP on the loopback address.
 HTTPS = env_bool("HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"  # links in allauth's emails
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000) if HTTPS else 0

@@ -183,6 +183,7 @@ class SlotGenerateForm(forms.Form):
     gap = forms.IntegerField(label="Break (minutes)", min_value=0, max_value=240, initial=15)
 
     def __init__(self, *args, event: Event, **kwargs):
+        kwargs.setdefault("auto_id", "generate_%s")  # the one-slot form has the same fields
         super().__init__(*args, **kwargs)
         self.event = event
         self.fields["day"].widget.attrs.update(
@@ -226,6 +227,8 @@ class TalkForm(forms.Form):
     )
 
     def __init__(self, *args, event: Event, **kwargs):
+        # Ids of their own: the set-up page also holds the slot forms' day, start and end.
+        kwargs.setdefault("auto_id", "talk_%s")
         super().__init__(*args, **kwargs)
         self.event = event
         self.fields["room"].queryset = Room.objects.filter(event=event)

@@ -263,7 +263,7 @@ def test_talk_editor_shows_errors_on_the_fields():
     assert fragment.status_code == 422
     assert fragment.content.decode().lstrip().startswith('<section id="setup-talks"')
     assert (
-        '<ul class="errorlist" id="id_end_error"><li>Give a day, a start and an end, or none'
+        '<ul class="errorlist" id="talk_end_error"><li>Give a day, a start and an end, or none'
         in (fragment.content.decode())
     )
     assert Talk.objects.count() == 0
