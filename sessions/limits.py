@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from accounts.limits import period_text
@@ -60,7 +61,10 @@ def identity(actor: Actor) -> str:
 def client_ip(request: HttpRequest) -> str:
     """The client's address; behind a proxy, as settings.ALLAUTH_TRUSTED_PROXY_COUNT says
     (the same rule as allauth's own sign-in limits)."""
-    return "ip:" + get_adapter().get_client_ip(request)
+    try:
+        return "ip:" + get_adapter().get_client_ip(request)
+    except PermissionDenied:  # no usable address: all such requests share one counter
+        return "ip:unknown"
 
 
 def consume(*, limit: str, who: str) -> Rate | None:
