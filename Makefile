@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
+# `make run`, `workers` and `bench` serve plain HTTP on this machine with a secret key of
+# this checkout (made once, never committed); a deployment sets its own SECRET_KEY.
+SECRET_KEY_FILE := .secret-key
+LOCAL_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat $(SECRET_KEY_FILE))}" HTTPS="$${HTTPS:-false}"
 # Live notes: CRDT updates are small binary frames, so per-message deflate costs CPU
 # per client per frame for little gain (the y-websocket Node server leaves it off too);
 # frames over 2 MiB are refused by uvicorn (the app itself closes at 1 MiB with 4413).
@@ -27,21 +31,24 @@ $(BIN)/python:
 	$(BIN)/pip install -q ".[test]"
 	@touch $@
 
-run: .stamp-run
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+run: .stamp-run $(SECRET_KEY_FILE)
+	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
+	$(LOCAL_ENV) $(BIN)/python manage.py seed_demo
 	@echo "Confnotes on http://$(HOST):$(PORT)/"
-	$(UVICORN)
+	$(LOCAL_ENV) $(UVICORN)
 
 # Several worker processes sharing PostgreSQL and Redis (DATABASE_URL and REDIS_URL must be set).
-workers: .stamp-run
+workers: .stamp-run $(SECRET_KEY_FILE)
 	@test -n "$$REDIS_URL" || (echo "workers need REDIS_URL (and DATABASE_URL)"; exit 2)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	$(UVICORN) --workers $(WORKERS)
+	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
+	$(LOCAL_ENV) $(BIN)/python manage.py seed_demo
+	$(LOCAL_ENV) $(UVICORN) --workers $(WORKERS)
 
-test: .stamp-test
-	$(BIN)/python manage.py makemigrations --check --dry-run
+$(SECRET_KEY_FILE):
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+test: .stamp-test $(SECRET_KEY_FILE)
+	$(LOCAL_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
 fmt: .stamp-test
@@ -52,8 +59,8 @@ lint: .stamp-test
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
-bench: .stamp-test
-	$(BIN)/python bench/run_all.py
+bench: .stamp-test $(SECRET_KEY_FILE)
+	$(LOCAL_ENV) $(BIN)/python bench/run_all.py
 
 # Rebuild the committed browser bundle (static/build/editor.js, static/build/sw.js)
 # from package.json / package-lock.json. Needs Node >= 18; `make run` does not.

@@ -43,6 +43,9 @@ TMP = Path(tempfile.mkdtemp(prefix="board-bench-"))
 if not os.environ.get("DATABASE_URL"):
     os.environ["DATABASE_URL"] = f"sqlite:///{TMP / 'bench.sqlite3'}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Loopback only: plain HTTP, and a secret key of this run (servers it starts inherit it).
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("HTTPS", "false")
 
 import django  # noqa: E402
 

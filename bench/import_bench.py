@@ -10,6 +10,7 @@ of several runs for: parsing, a first import (everything created), a re-import
 import argparse
 import os
 import random
+import secrets
 import statistics
 import sys
 import tempfile
@@ -72,6 +73,9 @@ def main() -> None:
     tmp = tempfile.TemporaryDirectory()
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp.name}/bench.sqlite3")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Loopback only: plain HTTP, and a secret key of this run (servers it starts inherit it).
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("HTTPS", "false")
     import django
 
     django.setup()

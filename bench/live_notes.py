@@ -356,6 +356,9 @@ def main() -> None:
     args.edits = max(1, int(args.duration * args.rate))
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Loopback only: plain HTTP, and a secret key of this run (servers it starts inherit it).
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("HTTPS", "false")
     server = None
     if args.start_server:
         server, args.url = start_server(args)

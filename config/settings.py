@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,10 +28,23 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
 DEBUG = env_bool("DEBUG", False)
-# The fallback key only exists so that `make run` works out of the box; any real
-# deployment sets SECRET_KEY (and the key below is public).
-SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-set-SECRET_KEY-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        # A public fallback key would let anyone sign guest cookies and sessions.
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Confnotes refuses to start without it when DEBUG is off: "
+            "set SECRET_KEY to a long random value (python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'), or DEBUG=true for local development. "
+            "`make run` makes a local key for you."
+        )
+    SECRET_KEY = "django-insecure-debug-only-key"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -43,11 +57,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
     "channels",
     "django_htmx",
     "template_partials",
     "csp",
     "notes",
+    "accounts",
     "sessions.apps.ConfSessionsConfig",
 ]
 
@@ -59,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -119,10 +137,66 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# --- Auth -------------------------------------------------------------------
-LOGIN_URL = "login"
+# --- Caches (rate-limit counters) ----------------------------------------------
+# Counters must be shared by every worker process: Redis when there is one.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "confnotes"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Accounts (django-allauth) --------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",  # the admin's username sign-in
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "sessions:home"
 LOGOUT_REDIRECT_URL = "sessions:home"
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+# No username to choose: allauth derives one from the email address; accounts made in
+# the admin still sign in with theirs.
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.signup.SignupForm"  # imported by allauth.account.forms
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Confnotes] "
+# Counted in the cache above. "login_failed" is also what the sign-in form states
+# (accounts/forms.py reads it): 5 wrong passwords for one account, 20 per minute per IP.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "20/m/ip,5/5m/key",
+    "login": "30/m/ip",
+    "signup": os.environ.get("SIGNUP_RATE", "30/10m/ip"),
+    "reset_password": "20/m/ip,5/m/key",
+    "change_password": "5/m/user",
+}
+# Behind a proxy, the client's address is the Nth address from the right of
+# X-Forwarded-For (per-IP limits would otherwise count every visitor as the proxy).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# --- Email ----------------------------------------------------------------------
+# Printed on the console unless an SMTP server is named.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Confnotes <confnotes@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -159,8 +233,25 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from <body hx-headers>, not
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Served over HTTPS: on by default whenever DEBUG is off. `make run` turns it off to
+# serve plain HTTP on the loopback address.
+HTTPS = env_bool("HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"  # links in allauth's emails
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
+# Behind a TLS-terminating proxy (nginx), the proxy says which scheme the client used,
+# e.g. PROXY_SSL_HEADER=X-Forwarded-Proto. Set it only when the proxy always sets or
+# overwrites that header: otherwise a client could claim HTTPS.
+_proxy_ssl_header = os.environ.get("PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _proxy_ssl_header.upper().replace("-", "_"),
+        "https",
+    )
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -184,6 +275,26 @@ CONTENT_SECURITY_POLICY = {
 # `notes` is a generic live-document engine; it asks this policy (provided by
 # `sessions`) who may read or write a note, and what the note belongs to.
 NOTES_POLICY = "sessions.policy.EventNotePolicy"
+
+# Who may create events in the app: "users" (any signed-in user, who becomes its
+# organizer) or "staff".
+EVENT_CREATION = os.environ.get("EVENT_CREATION", "users")
+
+# Limits per identity (a user, or a guest's browser key) and per IP address, counted in
+# the cache: "<count>/<period>" with periods s, m, h, d (e.g. "10/m" or "30/10m").
+# Override some as JSON: LIMITS='{"propose": "5/h"}'.
+LIMITS = {
+    "propose": "10/10m",
+    "interest": "60/m",
+    # New guest identities (browsers without a guest cookie) per IP address: coarse,
+    # because a whole conference may share one address.
+    "guest_new_ip": "300/10m",
+    "import": "20/10m",
+    "invite": "30/h",
+    **json.loads(os.environ.get("LIMITS") or "{}"),
+}
+# The most an import may upload at once (all files together), in bytes.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 
 # Tunables of the live notes engine (defaults in notes/conf.py), as JSON, e.g.
 # NOTES_LIVE='{"MAX_QUEUED_BYTES": 1048576}'.

@@ -350,6 +350,12 @@ class _Open:
 _ORG_HEADING_LINE = re.compile(r"^(?P<stars>\*+)[ \t]+(?P<text>.*?)[ \t]*$")
 
 
+# Org lists nest at most this deep (markdown-it stops Markdown at 20 too): deeper bullets
+# join the deepest list. The blocks are walked recursively, and a hostile file with a
+# thousand nested bullets would otherwise exhaust Python's stack.
+MAX_LIST_DEPTH = 20
+
+
 def org_blocks(lines: list[str], *, heading_offset: int = 0) -> list:
     """Blocks from an Org body; a heading line of n stars becomes level n - offset."""
     root: list = []
@@ -403,6 +409,8 @@ def org_blocks(lines: list[str], *, heading_offset: int = 0) -> list:
             para = None
             continue
         if item:
+            if len(stack) >= MAX_LIST_DEPTH and indent > stack[-1].indent:
+                indent = stack[-1].indent  # too deep: a sibling of the deepest bullet
             target = container(indent)
             ordered = item.group("num") is not None
             delimiter = item.group("delim") or "."

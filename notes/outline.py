@@ -22,6 +22,11 @@ EXTENSIONS = {".org": ORG, ".md": MARKDOWN, ".markdown": MARKDOWN, ".mdown": MAR
 
 PROPERTIES_COMMENT = "confnotes"
 
+# Sections nest at most this deep; deeper headings become siblings at the deepest level.
+# Real notes nest a handful of levels, and the tree is walked recursively: a hostile
+# file with a thousand nested headings would otherwise exhaust Python's stack.
+MAX_SECTION_DEPTH = 30
+
 
 class OutlineError(ValueError):
     """A document that cannot be read as an outline, with where it went wrong."""
@@ -179,10 +184,7 @@ def parse_org(text: str, *, name: str) -> Outline:
                 level=len(heading.group("stars")),
                 line=number,
             )
-            while stack and stack[-1].level >= section.level:
-                stack.pop()
-            (stack[-1].children if stack else roots).append(section)
-            stack.append(section)
+            _nest(section, stack=stack, roots=roots)
             body = []
             pending.append((section, body))
             continue
@@ -205,6 +207,16 @@ def parse_org(text: str, *, name: str) -> Outline:
         sections=roots,
         keywords=keywords,
     )
+
+
+def _nest(section: Section, *, stack: list[Section], roots: list[Section]) -> None:
+    """Put `section` under the open section of a lower level (`stack`, innermost last)."""
+    while stack and stack[-1].level >= section.level:
+        stack.pop()
+    if len(stack) >= MAX_SECTION_DEPTH:
+        stack.pop()  # too deep: a sibling of the deepest section instead of its child
+    (stack[-1].children if stack else roots).append(section)
+    stack.append(section)
 
 
 def _org_take_properties(section: Section, body: list[str]) -> list[str]:
@@ -249,10 +261,7 @@ def parse_markdown(text: str, *, name: str) -> Outline:
                 section.properties = properties
                 blocks = blocks[1:]
         section.blocks = blocks
-        while stack and stack[-1].level >= section.level:
-            stack.pop()
-        (stack[-1].children if stack else roots).append(section)
-        stack.append(section)
+        _nest(section, stack=stack, roots=roots)
 
     title = ""
     # One lone "# Title" over everything else is the document's title, as

@@ -10,7 +10,7 @@ from django.utils import timezone
 from pycrdt import Doc, Text
 
 from . import peers, persistence
-from .models import Note, NoteRevision, NoteUpdate
+from .models import Note, NoteContributor, NoteRevision, NoteUpdate
 from .protocol import EMPTY_UPDATE
 from .room import all_registries
 
@@ -115,3 +115,20 @@ def note_text(*, note: Note) -> str:
     """The current text of a note as stored (checkpoint + log), without a room."""
     doc = persistence.load_note_doc(note_id=note.pk) or Doc()
     return str(doc.get(persistence.CONTENT, type=Text))
+
+
+def contributor_claim(*, user, claims) -> int:
+    """Credit `user` with contributions made under other names: `claims` is an iterable of
+    (note id, name). Only contributions credited to nobody yet are claimed. Returns how
+    many were.
+
+    For a guest who signs in: the app that knows which names the guest wrote under, and
+    where, says so; `notes` itself knows guests by name only.
+    """
+    claimed = 0
+    with transaction.atomic():
+        for note_id, name in set(claims):
+            claimed += NoteContributor.objects.filter(
+                note_id=note_id, name=name, user__isnull=True
+            ).update(user=user)
+    return claimed

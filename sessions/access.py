@@ -5,28 +5,34 @@ returns None (allowed) or a `Refusal`: the words the person sees and the HTTP st
 WebSocket close code they map to, so the yes/no and the reason cannot drift apart.
 Views, services, consumers and the notes policy ask here and nowhere else.
 
-Organizers are the people listed in an event's organizers, plus Django superusers, who
-organize every event. Staff status alone does not make an organizer: the admin scopes
-staff to the events that list them, and so does every other page.
+An event's team is its `EventRole` rows: organizers and note-takers. Organizers are the
+users with the organizer role, plus Django superusers, who organize every event. Staff
+status alone does not make an organizer: the admin scopes staff to the events they
+organize, and so does every other page. Who may create events at all is
+`event_creation_refusal` (settings.EVENT_CREATION).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, wraps
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from . import limits
 from .board.fragments import LIVE_STATUS, REFUSED_PAGE
 from .board.identity import Actor, request_actor
-from .models import Event, OpenSpace
+from .models import Event, EventRole, OpenSpace
 
 CAPABILITIES = (
     "set_up_board",
     "import_notes",
     "manage_event",
+    "manage_team",
+    "moderate",
     "propose",
     "show_interest",
     "place",
@@ -63,6 +69,7 @@ class NotAllowed(Exception):
 ARCHIVED = Refusal("This event is archived.")
 WITHDRAWN = Refusal("This topic was withdrawn.")
 MERGE_SPEAKERS = "Only the organizers of every event these speakers spoke at may merge them."
+HIDDEN = Refusal("The organizers hid this topic.")
 
 
 def _organizes_every_event(user) -> bool:
@@ -76,12 +83,26 @@ def counts_as_organizer(*, event: Event, user) -> bool:
     return _organizes_every_event(user) or event.is_organizer(user)
 
 
-def organized(queryset: QuerySet, *, user, lookup: str = "organizers") -> QuerySet:
+def organized(queryset: QuerySet, *, user, event_lookup: str = "") -> QuerySet:
     """`queryset` narrowed to what `user` organizes: events, or objects of events when
-    `lookup` leads from them to the organizers (e.g. "event__organizers")."""
+    `event_lookup` leads from them to their event (e.g. "event", "open_space__event")."""
     if _organizes_every_event(user):
         return queryset
-    return queryset.filter(**{lookup: user}).distinct()
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    prefix = f"{event_lookup}__" if event_lookup else ""
+    return queryset.filter(
+        **{f"{prefix}roles__user": user, f"{prefix}roles__role": EventRole.Role.ORGANIZER}
+    ).distinct()
+
+
+def event_creation_refusal(*, user) -> Refusal | None:
+    """Whether `user` may create an event (and so become its organizer)."""
+    if user is None or not user.is_authenticated:
+        return Refusal("Sign in to create an event.", sign_in=True)
+    if settings.EVENT_CREATION == "staff" and not (user.is_staff or user.is_superuser):
+        return Refusal("Only staff may create events on this site.")
+    return None
 
 
 @dataclass(frozen=True)
@@ -104,6 +125,8 @@ def _place_rule(
         return ARCHIVED
     if open_space.status == OpenSpace.Status.WITHDRAWN:
         return WITHDRAWN
+    if open_space.hidden:  # hiding took it off the board; it comes back when shown again
+        return HIDDEN
     if organizer:
         return None
     if event.open_space_placement != Event.Placement.HOSTS:
@@ -122,6 +145,8 @@ def _edit_rule(
         return ARCHIVED
     if open_space.status == OpenSpace.Status.WITHDRAWN:
         return WITHDRAWN
+    if open_space.hidden and not organizer:
+        return HIDDEN
     if open_space.is_held(now=now):
         return Refusal("This session has already started; it can no longer be changed.")
     if organizer or host:
@@ -140,8 +165,20 @@ class EventAccess:
     actor: Actor
 
     @cached_property
+    def role(self) -> str | None:
+        """The actor's role in the event's team (an EventRole.Role value), or None."""
+        return self.event.role_of(self.actor.user) if self.actor.user_id is not None else None
+
+    @cached_property
     def is_organizer(self) -> bool:
-        return counts_as_organizer(event=self.event, user=self.actor.user)
+        if self.actor.user_id is None:
+            return False
+        return _organizes_every_event(self.actor.user) or self.role == EventRole.Role.ORGANIZER
+
+    @property
+    def is_team(self) -> bool:
+        """An organizer or a note-taker of the event."""
+        return self.is_organizer or self.role == EventRole.Role.NOTE_TAKER
 
     def _organizers_only(self, text: str) -> Refusal | None:
         if self.is_organizer:
@@ -154,10 +191,26 @@ class EventAccess:
         return self._organizers_only("Only the organizers of this event may set up its board.")
 
     def import_notes(self) -> Refusal | None:
-        return self._organizers_only("Only this event's organizers can import notes.")
+        refusal = self._organizers_only("Only this event's organizers can import notes.")
+        if refusal is None and self.event.archived:
+            # An import rewrites notes; archived notes are read-only.
+            return Refusal(
+                "This event is archived: its notes are read-only. "
+                "Un-archive it in the event settings to import notes."
+            )
+        return refusal
 
     def manage_event(self) -> Refusal | None:
+        """The event's settings: name, dates, visibility, who may write, archived…"""
         return self._organizers_only("Only the organizers of this event may change it.")
+
+    def manage_team(self) -> Refusal | None:
+        """Invite people to the team, and remove them."""
+        return self._organizers_only("Only the organizers of this event manage its team.")
+
+    def moderate(self) -> Refusal | None:
+        """Hide a proposal (and show it again)."""
+        return self._organizers_only("Only the organizers of this event may hide proposals.")
 
     def propose(self) -> Refusal | None:
         if self.event.archived:
@@ -197,6 +250,13 @@ class EventAccess:
     def write_notes(self) -> Refusal | None:
         if self.event.archived:
             return Refusal("This event is archived: its notes are read-only.")
+        if self.event.notes_access == Event.NotesAccess.TEAM:
+            if self.is_team:
+                return None
+            return Refusal(
+                "Only this event's organizers and note-takers take notes.",
+                sign_in=self.actor.user_id is None,
+            )
         if self.actor.user_id is not None or self.event.allows_guests:
             return None
         return Refusal("Sign in to take notes.", sign_in=True)
@@ -289,9 +349,53 @@ def audience(
 
 
 def request_access(request: HttpRequest, event: Event, *, ensure_key: bool = False) -> EventAccess:
-    """The access of a request's actor; with `ensure_key`, a guest gets a browser key."""
-    actor = request_actor(request, ensure_key=ensure_key and not request.user.is_authenticated)
+    """The access of a request's actor; with `ensure_key`, a guest gets a browser key,
+    unless its address started too many new guests lately (`limits`: guest_new_ip)."""
+    mint = ensure_key and not request.user.is_authenticated
+    if mint and not request_actor(request).guest_key:
+        if not hasattr(request, "_confnotes_guest_ceiling"):  # count a request once
+            over = limits.consume(limit="guest_new_ip", who=limits.client_ip(request))
+            request._confnotes_guest_ceiling = over
+        mint = request._confnotes_guest_ceiling is None
+    actor = request_actor(request, ensure_key=mint)
     return event_access(event=event, actor=actor)
+
+
+def _too_many(text: str) -> Refusal:
+    return Refusal(text, status=429, close_code=4429)
+
+
+_LIMITED = {
+    "propose": "You proposed {count} topics within {period}: wait a little before proposing more.",
+    "interest": "That is {count} votes within {period}: wait a moment, then try again.",
+    "import": "That is {count} imports within {period}: wait a few minutes, then try again.",
+    "invite": "You sent {count} invitations within {period}: wait before sending more.",
+}
+# Organizers enter many proposals at once (from post-its, say): they are not limited there.
+_ORGANIZERS_UNLIMITED = {"propose"}
+
+
+def write_refusal(
+    request: HttpRequest, access: EventAccess, capability: str, *args, limit: str = ""
+) -> Refusal | None:
+    """The refusal of a write a stranger can repeat (proposing, voting…), in this order:
+    too many new guests from the request's address (429, see `request_access`), the
+    capability's own refusal, then the actor's rate `limit` (429; counts this write)."""
+    ceiling = getattr(request, "_confnotes_guest_ceiling", None)
+    if ceiling is not None:
+        return _too_many(
+            f"Too many new guests from your network within {ceiling.period}. "
+            "Sign in, or try again in a few minutes."
+        )
+    refusal = access.check(capability, *args)
+    if refusal is not None or not limit:
+        return refusal
+    if limit in _ORGANIZERS_UNLIMITED and access.is_organizer:
+        return None
+    over = limits.consume(limit=limit, who=limits.identity(access.actor))
+    if over is not None:
+        return _too_many(_LIMITED[limit].format(count=over.count, period=over.period))
+    return None
 
 
 def refuse(request: HttpRequest, refusal: Refusal, *, event: Event | None = None) -> HttpResponse:

@@ -2,26 +2,35 @@ from django.contrib import admin
 
 from .access import organized
 from .archive.speakers import speaker_remember_name, talk_set_speakers
-from .models import Event, Interest, OpenSpace, Room, Series, Slot, Speaker, Talk
+from .models import (
+    Event,
+    EventInvite,
+    EventRole,
+    Interest,
+    OpenSpace,
+    Room,
+    Series,
+    Slot,
+    Speaker,
+    Talk,
+)
 
 
 class OrganizerScopedAdmin(admin.ModelAdmin):
     """Staff see and edit only the objects of the events they organize (`access.organized`)."""
 
-    organizers_lookup = "event__organizers"
+    event_lookup = "event"  # from the model to its event
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        return organized(queryset, user=request.user, lookup=self.organizers_lookup)
+        return organized(queryset, user=request.user, event_lookup=self.event_lookup)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "event":
             kwargs["queryset"] = organized(Event.objects.all(), user=request.user)
         elif db_field.name in {"room", "slot"}:
             kwargs["queryset"] = organized(
-                db_field.related_model.objects.all(),
-                user=request.user,
-                lookup="event__organizers",
+                db_field.related_model.objects.all(), user=request.user, event_lookup="event"
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -40,7 +49,7 @@ class SlotInline(admin.TabularInline):
 
 @admin.register(Event)
 class EventAdmin(OrganizerScopedAdmin):
-    organizers_lookup = "organizers"
+    event_lookup = ""
 
     list_display = [
         "name",
@@ -56,7 +65,6 @@ class EventAdmin(OrganizerScopedAdmin):
     list_select_related = ["series"]
     search_fields = ["name", "slug", "venue", "description"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["organizers"]
     date_hierarchy = "start_date"
     inlines = [RoomInline, SlotInline]
     fieldsets = [
@@ -67,7 +75,7 @@ class EventAdmin(OrganizerScopedAdmin):
         ("Description", {"fields": ["description"]}),
         (
             "Access",
-            {"fields": ["visibility", "notes_access", "organizers", "archived"]},
+            {"fields": ["visibility", "notes_access", "archived"]},
         ),
         ("Open space", {"fields": ["proposals_open", "open_space_placement"]}),
     ]
@@ -115,6 +123,7 @@ class OpenSpaceAdmin(OrganizerScopedAdmin):
         "host_user",
         "description",
         "status",
+        "hidden",
         "room",
         "slot",
         "note",
@@ -137,7 +146,7 @@ class SlotAdmin(OrganizerScopedAdmin):
 
 @admin.register(Interest)
 class InterestAdmin(OrganizerScopedAdmin):
-    organizers_lookup = "open_space__event__organizers"
+    event_lookup = "open_space__event"
     list_display = ["open_space", "user", "guest_key", "created_at"]
     list_select_related = ["open_space"]
 
@@ -166,7 +175,7 @@ class SpeakerAdmin(OrganizerScopedAdmin):
     """Speakers of the events one organizes. Merging two is on the speaker's page
     ("View on site", then "Merge with another speaker")."""
 
-    organizers_lookup = "talks__event__organizers"
+    event_lookup = "talks__event"
     list_display = ["name", "slug", "handle"]
     search_fields = ["name", "slug", "handle", "aliases__key"]
     fields = ["name", "slug", "handle"]
@@ -175,3 +184,21 @@ class SpeakerAdmin(OrganizerScopedAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         speaker_remember_name(speaker=obj)
+
+
+@admin.register(EventRole)
+class EventRoleAdmin(OrganizerScopedAdmin):
+    """The teams; organizers manage theirs in the app (the event's Team page)."""
+
+    list_display = ["user", "event", "role", "created_at"]
+    list_filter = ["role"]
+    list_select_related = ["event", "user"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(EventInvite)
+class EventInviteAdmin(OrganizerScopedAdmin):
+    list_display = ["email", "event", "role", "created_at", "accepted_at"]
+    list_filter = ["role"]
+    list_select_related = ["event"]
+    readonly_fields = ["invited_by", "accepted_at", "accepted_by"]

@@ -5,6 +5,7 @@ import zoneinfo
 from datetime import date, datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
@@ -108,6 +109,7 @@ class Event(KeepsOldSlugs):
         UNLISTED = "unlisted", "Unlisted (reachable by its link only)"
 
     class NotesAccess(models.TextChoices):
+        TEAM = "team", "The event's team only (organizers and note-takers)"
         USERS = "users", "Signed-in users"
         GUESTS = "guests", "Signed-in users and guests with a display name"
 
@@ -124,9 +126,6 @@ class Event(KeepsOldSlugs):
     description = models.TextField(blank=True, help_text="Markdown.")
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
-    )
-    organizers = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="organized_events"
     )
     notes_access = models.CharField(
         "who may take notes", max_length=10, choices=NotesAccess.choices, default=NotesAccess.USERS
@@ -181,15 +180,102 @@ class Event(KeepsOldSlugs):
         """Whether an aware datetime falls on one of the event's days (its own time zone)."""
         return self.start_date <= self.local_date(moment) <= self.end_date
 
+    def role_of(self, user) -> str | None:
+        """`user`'s role in this event's team (an EventRole.Role value), or None."""
+        if user is None or not user.is_authenticated:
+            return None
+        return self.roles.filter(user=user).values_list("role", flat=True).first()
+
     def is_organizer(self, user) -> bool:
-        """Whether `user` is listed among the organizers. Who counts as an organizer
+        """Whether `user` has the organizer role here. Who counts as an organizer
         (superusers too) is decided in `sessions/access.py`."""
-        return self.organizers.filter(pk=user.pk).exists()
+        return self.role_of(user) == EventRole.Role.ORGANIZER
+
+    @property
+    def organizers(self) -> "TeamMembers":
+        """The users with the organizer role, as a small manager: `.all()`, `.add(user)`,
+        `.remove(user)`. Organizers used to be a many-to-many field; code written
+        against it keeps working, and every write goes to `EventRole`."""
+        return TeamMembers(event=self, role=EventRole.Role.ORGANIZER)
 
     def keep_old_address(self, old: tuple) -> None:
         (slug,) = old
         EventOldSlug.objects.update_or_create(slug=slug, defaults={"event": self})
         EventOldSlug.objects.filter(slug=self.slug).delete()  # its address again
+
+
+class EventRole(models.Model):
+    """A person's role in an event's team. One role per person and event."""
+
+    class Role(models.TextChoices):
+        ORGANIZER = "organizer", "Organizer"
+        NOTE_TAKER = "note_taker", "Note-taker"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_roles"
+    )
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.ORGANIZER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["event", "role", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "user"], name="eventrole_one_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} of {self.event}"
+
+
+class TeamMembers:
+    """The users of one role in an event's team (see `Event.organizers`)."""
+
+    def __init__(self, *, event: Event, role: str) -> None:
+        self.event, self.role = event, role
+
+    def all(self):
+        return get_user_model().objects.filter(
+            event_roles__event=self.event, event_roles__role=self.role
+        )
+
+    def filter(self, *args, **kwargs):
+        return self.all().filter(*args, **kwargs)
+
+    def add(self, *users) -> None:
+        for user in users:
+            EventRole.objects.update_or_create(
+                event=self.event, user=user, defaults={"role": self.role}
+            )
+
+    def remove(self, *users) -> None:
+        EventRole.objects.filter(event=self.event, user__in=users, role=self.role).delete()
+
+
+class EventInvite(models.Model):
+    """An invitation by email to join an event's team with a role.
+
+    The link carries a signed token naming this row (sessions/team.py); it expires, and
+    is used once. Deleting the row revokes it.
+    """
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="invites")
+    email = models.EmailField()
+    role = models.CharField(max_length=12, choices=EventRole.Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Invite of {self.email} to {self.event} as {self.get_role_display()}"
 
 
 class Room(models.Model):
@@ -382,6 +468,12 @@ class Talk(NoteOwnerMixin, KeepsOldSlugs):
         TalkOldSlug.objects.filter(event_id=self.event_id, slug=self.slug).delete()
 
 
+class OpenSpaceQuerySet(models.QuerySet):
+    def shown(self) -> "OpenSpaceQuerySet":
+        """Topics people see: neither withdrawn by their host nor hidden by an organizer."""
+        return self.exclude(status=OpenSpace.Status.WITHDRAWN).filter(hidden=False)
+
+
 class OpenSpace(NoteOwnerMixin):
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
@@ -404,6 +496,9 @@ class OpenSpace(NoteOwnerMixin):
     host_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     description = models.TextField(blank=True, help_text="Markdown.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    # Moderation: a hidden topic is off the marketplace, the board, the schedule and the
+    # exports for everyone but the organizers (who can show it again).
+    hidden = models.BooleanField(default=False)
     # RESTRICT, not PROTECT: a placed session keeps its room and slot from being deleted
     # on their own, yet deleting the whole event (which cascades to all three) works.
     room = models.ForeignKey(
@@ -414,6 +509,8 @@ class OpenSpace(NoteOwnerMixin):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OpenSpaceQuerySet.as_manager()
 
     class Meta:
         ordering = ["slot__start", "room__position", "created_at", "pk"]
@@ -586,3 +683,27 @@ class SpeakerOldSlug(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+
+class GuestNoteName(models.Model):
+    """A name a guest's browser (its key, see board/identity.py) wrote under in a note.
+
+    Notes credit guests by name only; this remembers which browser used which name
+    where, so that when the guest signs in, exactly those contributions are credited to
+    the account (sessions/guests.py).
+    """
+
+    guest_key = models.CharField(max_length=64, db_index=True)
+    note = models.ForeignKey("notes.Note", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["guest_key", "note", "name"], name="guestnotename_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} in note {self.note_id}"

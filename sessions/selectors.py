@@ -92,11 +92,7 @@ def event_talks(*, event: Event) -> QuerySet[Talk]:
 
 
 def event_open_spaces(*, event: Event) -> QuerySet[OpenSpace]:
-    return (
-        OpenSpace.objects.filter(event=event)
-        .exclude(status=OpenSpace.Status.WITHDRAWN)
-        .select_related("room", "slot")
-    )
+    return OpenSpace.objects.filter(event=event).shown().select_related("room", "slot")
 
 
 def _sort_key(item: ScheduleItem):

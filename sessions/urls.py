@@ -1,12 +1,25 @@
 from django.urls import include, path
 
-from . import views
+from . import views, views_organize
 
 app_name = "sessions"
 
 urlpatterns = [
     path("", include("sessions.archive.urls_browse")),
+    path("events/new/", views_organize.event_create, name="event_create"),
     path("events/<slug:slug>/", views.event_detail, name="event"),
+    path("events/<slug:slug>/settings/", views_organize.event_settings, name="event_settings"),
+    path("events/<slug:slug>/team/", views_organize.team_page, name="team"),
+    path("events/<slug:slug>/team/invite/", views_organize.team_invite, name="team_invite"),
+    path(
+        "events/<slug:slug>/team/<int:pk>/remove/", views_organize.team_remove, name="team_remove"
+    ),
+    path(
+        "events/<slug:slug>/team/invites/<int:pk>/revoke/",
+        views_organize.invite_revoke,
+        name="team_invite_revoke",
+    ),
+    path("invites/<str:token>/", views_organize.invite, name="invite"),
     path("events/<slug:slug>/schedule.json", views.schedule_json, name="schedule_json"),
     path("events/<slug:slug>/schedule.ics", views.schedule_ics, name="schedule_ics"),
     path("events/<slug:slug>/talks/<slug:talk_slug>/", views.talk_detail, name="talk"),

@@ -1,6 +1,7 @@
 """Pages of events, talks and open spaces: thin adapters over selectors."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -38,10 +39,12 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if request.htmx and request.GET.get("part") == "now-next":
         # The strip refreshes itself every minute while the event runs.
         return render(request, "sessions/event_detail.html#now_next", context)
+    access = request_access(request, event)
     context |= {
         "days": selectors.event_schedule(event=event, scheduled=scheduled),
         "unscheduled": unscheduled,
-        "can_import": request_access(request, event).can("import_notes"),
+        "can_import": access.can("import_notes"),
+        "can_manage": access.can("manage_event"),
     }
     return render(request, "sessions/event_detail.html", context)
 
@@ -53,11 +56,15 @@ def talk_or_404(*, slug: str, talk_slug: str) -> Talk:
     )
 
 
-def open_space_or_404(*, slug: str, pk: int) -> OpenSpace:
-    """An open space of the event `slug`, with what its page and its notes export show."""
-    return get_object_or_404(
+def open_space_or_404(*, slug: str, pk: int, request: HttpRequest) -> OpenSpace:
+    """An open space of the event `slug`, with what its page and its notes export show.
+    A topic the organizers hid is not found, except by them."""
+    open_space = get_object_or_404(
         OpenSpace.objects.select_related("event", "room", "slot", "note"), event__slug=slug, pk=pk
     )
+    if open_space.hidden and not request_access(request, open_space.event).can("moderate"):
+        raise Http404("No such open space.")
+    return open_space
 
 
 def _item_page(
@@ -100,7 +107,7 @@ def talk_detail(request: HttpRequest, slug: str, talk_slug: str) -> HttpResponse
 
 @require_GET
 def open_space_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    open_space = open_space_or_404(slug=slug, pk=pk)
+    open_space = open_space_or_404(slug=slug, pk=pk, request=request)
     return _item_page(
         request,
         event=open_space.event,
@@ -125,3 +132,19 @@ def schedule_ics(request: HttpRequest, slug: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'inline; filename="{event.slug}.ics"'
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 400 page (settings' handler400), saying what went wrong where we know it.
+
+    An upload Django cannot read fails before any view runs (the CSRF check reads the
+    form first), e.g. a file name of about a thousand characters.
+    """
+    if isinstance(exception, MultiPartParserError):
+        message = (
+            "The upload could not be read. A file name may be too long (keep it under 200 "
+            "characters), or the upload was cut off: rename the file and try again."
+        )
+    else:
+        message = "The request could not be understood. Go back and try again."
+    return render(request, "400.html", {"message": message}, status=400)

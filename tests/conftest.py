@@ -3,6 +3,7 @@ import shutil
 import socket
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "e2e" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limit_counters(settings):
+    """Every test counts its rate limits (ours and allauth's) from zero: the cache gets a
+    key prefix of the test's own. (Redis may be shared: it is never flushed.)"""
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"{config.get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:12]}"}
+        for name, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from ..access import (
     EventAccess,
     Refusal,
+    event_creation_refusal,
     merge_speakers_refusal,
     mergeable_speakers,
     refuse,
@@ -25,7 +26,13 @@ from .speakers import speaker_merge
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     events = selectors.home_events(today=timezone.localdate())
-    return render(request, "sessions/home.html", {"events": events})
+    context = {
+        "events": events,
+        # Signed-out visitors see the link too: it asks them to sign in first.
+        "can_create": event_creation_refusal(user=request.user) is None
+        or not request.user.is_authenticated,
+    }
+    return render(request, "sessions/home.html", context)
 
 
 @require_GET

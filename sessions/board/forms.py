@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 
-from ..models import Event, OpenSpace, Room, Slot
+from ..models import Event, OpenSpace, Room, Slot, Talk
 
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:
@@ -183,6 +183,7 @@ class SlotGenerateForm(forms.Form):
     gap = forms.IntegerField(label="Break (minutes)", min_value=0, max_value=240, initial=15)
 
     def __init__(self, *args, event: Event, **kwargs):
+        kwargs.setdefault("auto_id", "generate_%s")  # the one-slot form has the same fields
         super().__init__(*args, **kwargs)
         self.event = event
         self.fields["day"].widget.attrs.update(
@@ -201,4 +202,71 @@ class SlotGenerateForm(forms.Form):
             cleaned["length_delta"] = timedelta(minutes=cleaned["length"])
         if "gap" in cleaned:
             cleaned["gap_delta"] = timedelta(minutes=cleaned["gap"])
+        return cleaned
+
+
+class TalkForm(forms.Form):
+    """A talk as organizers enter it: who, what kind, where, and a day and two times in
+    the event's time zone (all three empty: not scheduled yet)."""
+
+    title = forms.CharField(max_length=300)
+    speakers = forms.CharField(
+        max_length=300, required=False, help_text="Names separated by commas."
+    )
+    kind = forms.ChoiceField(choices=Talk.Kind.choices, initial=Talk.Kind.TALK)
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False)
+    day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.TimeField(
+        required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    end = forms.TimeField(
+        required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    abstract = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Optional; Markdown."
+    )
+
+    def __init__(self, *args, event: Event, **kwargs):
+        # Ids of their own: the set-up page also holds the slot forms' day, start and end.
+        kwargs.setdefault("auto_id", "talk_%s")
+        super().__init__(*args, **kwargs)
+        self.event = event
+        self.fields["room"].queryset = Room.objects.filter(event=event)
+        self.fields["room"].empty_label = "No room yet"
+        self.fields["day"].widget.attrs.update(
+            {"min": event.start_date.isoformat(), "max": event.end_date.isoformat()}
+        )
+
+    @classmethod
+    def initial_for(cls, talk: Talk) -> dict:
+        initial = {
+            "title": talk.title,
+            "speakers": talk.speakers,
+            "kind": talk.kind,
+            "room": talk.room_id,
+            "abstract": talk.abstract,
+        }
+        if talk.start and talk.end:
+            tz = talk.event.tz
+            start, end = talk.start.astimezone(tz), talk.end.astimezone(tz)
+            initial |= {"day": start.date(), "start": start.time(), "end": end.time()}
+        return initial
+
+    def clean(self):
+        cleaned = super().clean()
+        day, start, end = cleaned.get("day"), cleaned.get("start"), cleaned.get("end")
+        given = [value is not None for value in (day, start, end)]
+        cleaned["start_at"] = cleaned["end_at"] = None
+        if any(given) and not all(given):
+            for name, value in (("day", day), ("start", start), ("end", end)):
+                if value is None and name not in self.errors:
+                    self.add_error(name, "Give a day, a start and an end, or none of them.")
+        elif all(given):
+            if not self.event.start_date <= day <= self.event.end_date:
+                self.add_error("day", "Choose a day of the event.")
+            elif end <= start:
+                self.add_error("end", "The talk must end after it starts.")
+            else:
+                cleaned["start_at"] = datetime.combine(day, start, tzinfo=self.event.tz)
+                cleaned["end_at"] = datetime.combine(day, end, tzinfo=self.event.tz)
         return cleaned

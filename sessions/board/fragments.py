@@ -40,9 +40,18 @@ MARKET_PROPOSAL_GONE = f"{_MARKET}#proposal-gone"
 LIVE_STATUS = f"{_LIVE}#status"
 LIVE_REFRESH = f"{_LIVE}#refresh"
 
-# The set-up page: its sections, and a room's or slot's row and inline edit form
+# The set-up page: its sections, and a room's, slot's or talk's row and inline edit form
 SETUP_SETTINGS = f"{_SETUP}#settings"
 SETUP_ROOMS = f"{_SETUP}#rooms"
 SETUP_SLOTS = f"{_SETUP}#slots"
-SETUP_ROW = {"room": f"{_SETUP}#room-row", "slot": f"{_SETUP}#slot-row"}
-SETUP_EDIT = {"room": f"{_SETUP}#room-edit", "slot": f"{_SETUP}#slot-edit"}
+SETUP_TALKS = f"{_SETUP}#talks"
+SETUP_ROW = {
+    "room": f"{_SETUP}#room-row",
+    "slot": f"{_SETUP}#slot-row",
+    "talk": f"{_SETUP}#talk-row",
+}
+SETUP_EDIT = {
+    "room": f"{_SETUP}#room-edit",
+    "slot": f"{_SETUP}#slot-edit",
+    "talk": f"{_SETUP}#talk-edit",
+}

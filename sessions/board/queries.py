@@ -129,7 +129,7 @@ def board_grid(*, event: Event) -> Board:
     slot_by_pk = {slot.pk: slot for slot in slots}
     open_spaces = list(
         OpenSpace.objects.filter(event=event)
-        .exclude(status=OpenSpace.Status.WITHDRAWN)
+        .shown()
         .annotate(interest_count=Count("interests"))
         .order_by("-interest_count", "created_at", "pk")
     )
@@ -245,13 +245,14 @@ MARKET_SORTS = {"interest": "Most interest", "newest": "Newest"}
 
 
 def market_proposals(*, event: Event, sort: str = "interest") -> list[OpenSpace]:
-    """Topics that are not withdrawn, with `interest_count`, in the requested order."""
+    """Topics that are shown (not withdrawn, not hidden), with `interest_count`, in the
+    requested order."""
     order = (
         ["-created_at", "-pk"] if sort == "newest" else ["-interest_count", "-created_at", "-pk"]
     )
     proposals = list(
         OpenSpace.objects.filter(event=event)
-        .exclude(status=OpenSpace.Status.WITHDRAWN)
+        .shown()
         .select_related("room", "slot")
         .annotate(interest_count=Count("interests"))
         .order_by(*order)
@@ -328,4 +329,13 @@ def board_display(*, event: Event, now: datetime) -> Display:
         rooms=board.rooms,
         rows=rows,
         now=now,
+    )
+
+
+def hidden_proposals(*, event: Event) -> list[OpenSpace]:
+    """Topics the organizers hid, newest first (only organizers see them)."""
+    return list(
+        OpenSpace.objects.filter(event=event, hidden=True)
+        .exclude(status=OpenSpace.Status.WITHDRAWN)
+        .order_by("-updated_at", "-pk")
     )

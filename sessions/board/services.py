@@ -52,6 +52,12 @@ def _cell_of(open_space: OpenSpace) -> tuple[int, int] | None:
     return (open_space.room_id, open_space.slot_id)
 
 
+def board_refresh(*, event_id: int) -> None:
+    """After commit, tell every open board of the event to load itself again (a change
+    of its rooms, slots, talks or settings)."""
+    _publish(event_id=event_id, refresh=True)
+
+
 def _publish(*, event_id: int, touched=(), refresh: bool = False) -> None:
     touched = list(touched)
     transaction.on_commit(
@@ -164,6 +170,30 @@ def open_space_withdraw(*, actor: Actor, open_space: OpenSpace) -> OpenSpace:
     return current
 
 
+def open_space_hide(*, actor: Actor, open_space: OpenSpace, hidden: bool = True) -> OpenSpace:
+    """Hide a topic from everyone but the organizers (moderation), or show it again.
+
+    Hiding takes it off the board (its cell is freed); shown again, it is back in the
+    list of unplaced topics. Its interests and notes are kept.
+    """
+    event_access(event=open_space.event, actor=actor).require("moderate")
+    with transaction.atomic():
+        current = _lock(open_space)
+        if current.hidden == hidden:
+            return current
+        before = live.ABSENT if current.hidden else _cell_of(current)
+        current.hidden = hidden
+        fields = ["hidden", "updated_at"]
+        if hidden and current.slot_id is not None:
+            current.room = current.slot = None
+            if current.status == OpenSpace.Status.SCHEDULED:
+                current.status = OpenSpace.Status.PROPOSED
+            fields += ["room", "slot", "status"]
+        current.save(update_fields=fields)
+        _publish(event_id=current.event_id, touched=[live.Touched(current.pk, before)])
+    return current
+
+
 @dataclass
 class InterestState:
     interested: bool
@@ -188,6 +218,8 @@ def interest_toggle(
         current = _lock(open_space)
         if current.status == OpenSpace.Status.WITHDRAWN:
             raise BoardError("This topic was withdrawn.")
+        if current.hidden:
+            raise BoardError("The organizers hid this topic.")
         existing = Interest.objects.filter(open_space=current, **mine)
         has = existing.exists()
         want = (not has) if interested is None else interested
@@ -212,6 +244,50 @@ def interest_toggle(
                 touched=[live.Touched(current.pk, _cell_of(current))],
             )
     return InterestState(interested=want, count=count, changed=changed)
+
+
+@dataclass
+class GuestMerged:
+    interests: int  # votes now the user's
+    duplicates: int  # votes dropped: the user had already voted for the same topic
+    hosted: int  # topics the user now hosts
+
+
+def guest_board_merge(*, guest_key: str, user) -> GuestMerged:
+    """Make a guest browser's votes and proposals a signed-in user's own.
+
+    A vote for a topic the user already voted for is dropped, so one person never
+    counts twice; the others become the user's. Topics the browser proposed become
+    hosted by the user (the host name shown stays as it was written).
+    """
+    if not guest_key:
+        return GuestMerged(interests=0, duplicates=0, hosted=0)
+    moved = dropped = 0
+    touched: dict[int, set[int]] = {}  # event → topics whose vote count changed
+    with transaction.atomic():
+        votes = Interest.objects.select_related("open_space").filter(
+            guest_key=guest_key, user__isnull=True
+        )
+        for vote in votes:
+            try:
+                # A savepoint: the user may have voted for it already (or does so now).
+                with transaction.atomic():
+                    Interest.objects.filter(pk=vote.pk).update(user=user, guest_key="")
+                moved += 1
+            except IntegrityError:
+                vote.delete()
+                dropped += 1
+                touched.setdefault(vote.open_space.event_id, set()).add(vote.open_space_id)
+        hosted = OpenSpace.objects.filter(host_key=guest_key, host_user__isnull=True).update(
+            host_user=user, host_key=""
+        )
+        for event_id, pks in touched.items():
+            topics = OpenSpace.objects.filter(pk__in=pks).only("room", "slot")
+            _publish(
+                event_id=event_id,
+                touched=[live.Touched(topic.pk, _cell_of(topic)) for topic in topics],
+            )
+    return GuestMerged(interests=moved, duplicates=dropped, hosted=hosted)
 
 
 # --- Placement ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ urlpatterns = [
     path("open-spaces/<int:pk>/edit/", views.edit, name="open_space_edit"),
     path("open-spaces/<int:pk>/withdraw/", views.withdraw, name="open_space_withdraw"),
     path("open-spaces/<int:pk>/interest/", views.interest, name="open_space_interest"),
+    path("open-spaces/<int:pk>/hide/", views.hide, name="open_space_hide"),
     path("board/", views.board, name="board"),
     path("board/place/", views.place, name="board_place"),
     path("board/<int:pk>/place/", views.place_form, name="board_place_form"),
@@ -25,4 +26,8 @@ urlpatterns = [
     path("board/setup/slots/<int:pk>/", views_setup.slot_row, name="board_slot"),
     path("board/setup/slots/<int:pk>/edit/", views_setup.slot_edit, name="board_slot_edit"),
     path("board/setup/slots/<int:pk>/delete/", views_setup.slot_delete, name="board_slot_delete"),
+    path("board/setup/talks/", views_setup.talk_create, name="board_talk_create"),
+    path("board/setup/talks/<int:pk>/", views_setup.talk_row, name="board_talk"),
+    path("board/setup/talks/<int:pk>/edit/", views_setup.talk_edit, name="board_talk_edit"),
+    path("board/setup/talks/<int:pk>/delete/", views_setup.talk_delete, name="board_talk_delete"),
 ]

@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from ..access import EventAccess, NotAllowed, Refusal, refuse, request_access
+from ..access import EventAccess, NotAllowed, Refusal, refuse, request_access, write_refusal
 from ..models import Event, OpenSpace
 from . import fragments, services
 from .forms import InterestForm, PlaceForm, ProposalForm, apply_errors
@@ -30,6 +30,7 @@ from .queries import (
     board_display,
     board_grid,
     cell_label,
+    hidden_proposals,
     interested_ids,
     market_proposals,
 )
@@ -60,15 +61,18 @@ def _market_context(request, *, event: Event, access: EventAccess, sort: str, fo
     proposals = market_proposals(event=event, sort=sort)
     mine = interested_ids(event=event, actor=access.actor)
     now = timezone.now()
+    moderate = access.can("moderate")
     for p in proposals:
         p.viewer_interested = p.pk in mine
         p.viewer_controls = access.can("edit", p, now=now)
+        p.viewer_moderate = moderate
     if form is None and access.can("propose"):
         form = _proposal_form(request, access=access)
     return {
         "event": event,
         "access": access,
         "proposals": proposals,
+        "hidden_proposals": hidden_proposals(event=event) if moderate else [],
         "sort": sort,
         "sorts": MARKET_SORTS,
         "form": form,
@@ -106,7 +110,7 @@ def market(request: HttpRequest, slug: str) -> HttpResponse:
 def propose(request: HttpRequest, slug: str) -> HttpResponse:
     event = get_object_or_404(Event, slug=slug)
     access = request_access(request, event, ensure_key=True)
-    refusal = access.propose()
+    refusal = write_refusal(request, access, "propose", limit="propose")
     if refusal is not None:
         return refuse(request, refusal, event=event)
     form = _proposal_form(request, access=access, data=request.POST)
@@ -204,10 +208,33 @@ def withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @require_POST
+def hide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Moderation: hide a topic from everyone but the organizers, or show it again."""
+    open_space = _open_space(slug, pk)
+    access = request_access(request, open_space.event)
+    hidden = request.POST.get("hidden", "1") == "1"
+    try:
+        services.open_space_hide(actor=access.actor, open_space=open_space, hidden=hidden)
+    except NotAllowed as error:
+        return refuse(request, error.refusal, event=open_space.event)
+    if hidden:
+        notice = f"Hid “{open_space.title}”: only organizers see it now."
+    else:
+        notice = f"“{open_space.title}” is shown again."
+    if request.htmx:
+        return render(request, fragments.LIVE_STATUS, {"message": notice, "level": "success"})
+    messages.success(request, notice)
+    return redirect("sessions:open_spaces", slug=slug)
+
+
+@require_POST
 @guest_cookie
 def interest(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     open_space = _open_space(slug, pk)
     access = request_access(request, open_space.event, ensure_key=True)
+    refusal = write_refusal(request, access, "show_interest", limit="interest")
+    if refusal is not None:
+        return refuse(request, refusal, event=open_space.event)
     form = InterestForm(request.POST)
     if not form.is_valid():
         return refuse(request, Refusal("Say yes or no.", status=400), event=open_space.event)
@@ -389,20 +416,36 @@ def _qr_svg(url: str) -> str:
     return mark_safe(segno.make(url, error="m").svg_inline(scale=4, border=2))  # noqa: S308
 
 
+def _preview_moment(text: str, *, event: Event) -> datetime:
+    """The moment `?at=` asks the display to preview (event time zone if none given).
+
+    Only moments within a year of the event: they are what a preview is for, and far
+    dates (year 1) overflow when converted between time zones.
+    """
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=event.tz)
+    if abs((moment.date() - event.start_date).days) > 366:
+        raise ValueError(text)
+    return moment
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def display(request: HttpRequest, slug: str) -> HttpResponse:
     """Projector mode. `?at=2026-06-10T11:15` previews another moment (event time zone)."""
     event = get_object_or_404(Event, slug=slug)
     now = timezone.now()
-    at = request.GET.get("at")
-    if at:
+    if request.GET.get("at"):
         try:
-            moment = datetime.fromisoformat(at)
+            now = _preview_moment(request.GET["at"], event=event)
         except ValueError:
-            moment = None
-        if moment is not None:
-            now = moment if moment.tzinfo else moment.replace(tzinfo=event.tz)
+            refusal = Refusal(
+                "“at” must be a date and time within a year of the event, such as "
+                f"{event.start_date:%Y-%m-%d}T14:20.",
+                status=400,
+            )
+            return refuse(request, refusal, event=event)
     read_at = timezone.now()
     view = board_display(event=event, now=now)
     for row in view.rows:

@@ -1,4 +1,5 @@
-"""Pages where organizers set up an event's board: its settings, rooms and slots.
+"""Pages where organizers set up an event's programme: the board's settings, its rooms
+and slots, and the talks (which take rooms and times on the board too).
 
 Thin adapters like the other board views: each page works without JavaScript and,
 with htmx, the same URLs answer with the fragment of the set-up page that changed.
@@ -14,13 +15,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from .. import services as event_services
 from ..access import EventAccess, requires
-from ..models import Event, Room, Slot
+from ..models import Event, Room, Slot, Talk
 from . import fragments, services
-from .forms import BoardSettingsForm, RoomForm, SlotForm, SlotGenerateForm, apply_errors
+from .forms import BoardSettingsForm, RoomForm, SlotForm, SlotGenerateForm, TalkForm, apply_errors
 
-# The sections of the set-up page; the other fragments are a room's or slot's row or form.
-_SECTIONS = {fragments.SETUP_SETTINGS, fragments.SETUP_ROOMS, fragments.SETUP_SLOTS}
+# The sections of the set-up page; the other fragments are a room's, slot's or talk's row
+# or form.
+_SECTIONS = {
+    fragments.SETUP_SETTINGS,
+    fragments.SETUP_ROOMS,
+    fragments.SETUP_SLOTS,
+    fragments.SETUP_TALKS,
+}
 
 
 def _setup_context(event: Event, **extra) -> dict:
@@ -33,6 +41,8 @@ def _setup_context(event: Event, **extra) -> dict:
         "event": event,
         "rooms": rooms,
         "slot_days": sorted(days.items()),
+        "talks": list(Talk.objects.filter(event=event).select_related("room")),
+        "talk_form": TalkForm(event=event),
         "settings_form": BoardSettingsForm(instance=event),
         "room_form": RoomForm(),
         "slot_form": SlotForm(event=event, initial={"day": event.start_date}),
@@ -313,4 +323,90 @@ def slots_generate(request: HttpRequest, event: Event, access: EventAccess) -> H
         },
         fragment=fragments.SETUP_SLOTS,
         form_as="generate_form",
+    )
+
+
+# --- Talks ------------------------------------------------------------------------------
+
+
+def _talk(event: Event, pk: int) -> Talk:
+    return get_object_or_404(
+        Talk.objects.select_related("event", "room", "note"), event=event, pk=pk
+    )
+
+
+def _talk_fields(data: dict) -> dict:
+    return {
+        "title": data["title"],
+        "speakers": data["speakers"],
+        "kind": data["kind"],
+        "room": data["room"],
+        "start": data["start_at"],
+        "end": data["end_at"],
+        "abstract": data["abstract"],
+    }
+
+
+@require_POST
+@requires("set_up_board")
+def talk_create(request: HttpRequest, event: Event, access: EventAccess) -> HttpResponse:
+    return _submit(
+        request,
+        event,
+        TalkForm(request.POST, event=event),
+        write=lambda data: event_services.talk_save(
+            actor=access.actor, event=event, **_talk_fields(data)
+        ),
+        saved=lambda talk: {"fragment": fragments.SETUP_TALKS, "notice": f"Added “{talk.title}”."},
+        fragment=fragments.SETUP_TALKS,
+        form_as="talk_form",
+    )
+
+
+@require_GET
+@requires("set_up_board")
+def talk_row(request: HttpRequest, event: Event, access: EventAccess, pk: int) -> HttpResponse:
+    talk = _talk(event, pk)
+    if not request.htmx:
+        return redirect(f"{reverse('sessions:board_setup', args=[event.slug])}#talk-{pk}")
+    return _answer(request, event, fragment=fragments.SETUP_ROW["talk"], talk=talk)
+
+
+@require_http_methods(["GET", "POST"])
+@requires("set_up_board")
+def talk_edit(request: HttpRequest, event: Event, access: EventAccess, pk: int) -> HttpResponse:
+    talk = _talk(event, pk)
+    if request.method == "GET":
+        form = TalkForm(initial=TalkForm.initial_for(talk), event=event)
+        return _answer(request, event, fragment=fragments.SETUP_EDIT["talk"], talk=talk, form=form)
+    return _submit(
+        request,
+        event,
+        TalkForm(request.POST, event=event),
+        # A copy, as for slots: a refused edit shows the talk as it still is.
+        write=lambda data: event_services.talk_save(
+            actor=access.actor, event=event, talk=_talk(event, pk), **_talk_fields(data)
+        ),
+        saved=lambda talk: {
+            "fragment": fragments.SETUP_ROW["talk"],
+            "notice": f"Saved “{talk.title}”.",
+            "talk": talk,
+        },
+        fragment=fragments.SETUP_EDIT["talk"],
+        talk=talk,
+    )
+
+
+@require_POST
+@requires("set_up_board")
+def talk_delete(request: HttpRequest, event: Event, access: EventAccess, pk: int) -> HttpResponse:
+    talk = _talk(event, pk)
+    try:
+        event_services.talk_delete(actor=access.actor, talk=talk)
+    except services.BoardError as refusal:
+        return _answer(
+            request, event, fragment=fragments.SETUP_TALKS, status=409, error=refusal.message
+        )
+    return _answer(
+        request, event, fragment=fragments.SETUP_TALKS, notice=f"Deleted “{talk.title}”."
     )

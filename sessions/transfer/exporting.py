@@ -98,7 +98,10 @@ def event_export_items(*, event: Event) -> list[ExportItem]:
     """Talks and open spaces in the order of the day, then of the source document."""
     tz = event.tz
     talks = Talk.objects.filter(event=event).select_related("room", "note")
-    spaces = OpenSpace.objects.filter(event=event).select_related("room", "slot", "note")
+    # Hidden topics were hidden by the organizers (moderation): not published anywhere.
+    spaces = OpenSpace.objects.filter(event=event, hidden=False).select_related(
+        "room", "slot", "note"
+    )
     items = []
     for obj in [*talks, *spaces]:
         start = obj.start

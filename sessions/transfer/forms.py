@@ -1,8 +1,8 @@
 """Forms of the notes import page."""
 
 from django import forms
-
-MAX_FILE_BYTES = 10 * 1024 * 1024
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -32,14 +32,18 @@ class NotesUploadForm(forms.Form):
     )
 
     def clean_files(self) -> list[tuple[str, bytes]]:
-        files = []
-        for upload in self.cleaned_data["files"]:
-            if upload.size > MAX_FILE_BYTES:
-                raise forms.ValidationError(
-                    f"{upload.name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB."
-                )
-            files.append((upload.name, upload.read()))
-        return files
+        """The files' names and contents, if they add up to at most IMPORT_MAX_BYTES
+        (checked before anything is read or stored)."""
+        uploads = self.cleaned_data["files"]
+        limit = settings.IMPORT_MAX_BYTES
+        total = sum(upload.size for upload in uploads)
+        if total > limit:
+            raise forms.ValidationError(
+                f"These files add up to {filesizeformat(total)}; at most "
+                f"{filesizeformat(limit)} can be imported at once. Nothing was imported.",
+                code="too_large",
+            )
+        return [(upload.name, upload.read()) for upload in uploads]
 
 
 class ImportConfirmForm(forms.Form):

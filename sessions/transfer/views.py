@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from notes.outline import OutlineError
 
-from ..access import EventAccess, requires
+from ..access import EventAccess, refuse, requires, write_refusal
 from ..models import Event
 from ..views import open_space_or_404, talk_or_404
 from . import exporting
@@ -77,7 +77,7 @@ def talk_notes_md(
 def open_space_notes_md(
     request: HttpRequest, event: Event, access: EventAccess, pk: int
 ) -> HttpResponse:
-    open_space = open_space_or_404(slug=event.slug, pk=pk)
+    open_space = open_space_or_404(slug=event.slug, pk=pk, request=request)
     return _download(
         exporting.item_export_markdown(item=open_space),
         filename=f"open-space-{open_space.pk}.md",
@@ -111,10 +111,14 @@ def event_import_notes(request: HttpRequest, event: Event, access: EventAccess) 
         messages.success(request, result.summary())
         return redirect(event.get_absolute_url())
 
+    refusal = write_refusal(request, access, "import_notes", limit="import")
+    if refusal is not None:
+        return refuse(request, refusal, event=event)
     form = NotesUploadForm(request.POST, request.FILES)
     context["form"] = form
     if not form.is_valid():
-        return render(request, "sessions/event_import.html", context, status=400)
+        status = 413 if form.has_error("files", code="too_large") else 400
+        return render(request, "sessions/event_import.html", context, status=status)
     files = form.cleaned_data["files"]
     try:
         result = event_import(event=event, files=files, dry_run=True)

@@ -6,7 +6,7 @@
  *   - drag and drop on the board (a drop POSTs the same form the "Move…" page posts);
  *   - a live indicator, and a refresh of the page's live region when the WebSocket
  *     comes back after a drop (or the tab wakes up), so a board is never stale;
- *   - showing refusals (403/409/422 answers) that htmx would otherwise ignore;
+ *   - showing refusals (403/409/422/429 answers) that htmx would otherwise ignore;
  *   - the clock and the "now" line of the display mode.
  * No inline scripts or styles (CSP): element.style is set through the CSSOM.
  */
@@ -14,7 +14,7 @@
   "use strict";
 
   var RETRIED_BY_EXTENSION = [1006, 1011, 1012, 1013];
-  var SHOWN_ERRORS = [400, 403, 409, 422];
+  var SHOWN_ERRORS = [400, 403, 409, 422, 429];
 
   function liveRoot() {
     return document.getElementById("board-live");

@@ -5,9 +5,14 @@ answer of the real view (Django's test client), and — for the notes — the ou
 the real notes socket (`config.asgi.application`).
 
 The event of the table lets guests take notes, lets hosts place their own topics
-(self-scheduling), takes proposals, and starts in a month (nothing is held yet). Two
-more columns ask `write_notes` of an event that only lets signed-in users write, and
-of an archived event.
+(self-scheduling), takes proposals, and starts in a month (nothing is held yet). More
+columns ask `write_notes` of an event that only lets signed-in users write, of one where
+only its team writes, and of an archived event; `import_notes` of an archived event; and
+who may create events, with the default setting and with EVENT_CREATION = "staff".
+
+The roles: a visitor without any cookie (anonymous), a guest browser, a signed-in user,
+this event's note-taker and organizer, the organizer of another event, staff (not in this
+event's team) and a superuser.
 """
 
 import re
@@ -18,11 +23,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.urls import reverse
 
-from sessions.access import event_access
+from sessions.access import event_access, event_creation_refusal
 from sessions.archive.speakers import talk_set_speakers
 from sessions.board.identity import GUEST_COOKIE, Actor, guest_key_from_cookie
-from sessions.models import Event, OpenSpace
-from tests.factories import make_open_space, make_talk, make_user
+from sessions.models import Event, EventRole, OpenSpace
+from tests.factories import make_event, make_open_space, make_talk, make_user
 from tests.notes.live import LiveClient, room_flushed, session_cookie, stored_text
 from tests.sessions.board.helpers import make_grid
 
@@ -36,7 +41,10 @@ KEY = "key"  # refused for want of a guest key; pages hand one out, so over HTTP
 COLUMNS = (
     "set_up_board",
     "import_notes",
+    "import_notes, archived event",
     "manage_event",
+    "manage_team",
+    "moderate",
     "propose",
     "show_interest",
     "place own",
@@ -46,19 +54,25 @@ COLUMNS = (
     "read_notes",
     "write_notes",
     "write_notes, signed-in only event",
+    "write_notes, team-only event",
     "write_notes, archived event",
+    "create_event",
+    "create_event, staff only",
     "merge_speakers",
 )
 # fmt: off
 MATRIX = [
-    # role         set_up import manage propose interest place  place    edit  edit     read   write  write      write     merge
-    #              board  notes  event                   own    other's  own   other's  notes  notes  users-only archived  speakers
-    ("anonymous",  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,    NO,      NO,   NO,      OK,    OK,    LOGIN,     NO,       LOGIN),
-    ("guest",      LOGIN, LOGIN, LOGIN, OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    LOGIN,     NO,       LOGIN),
-    ("user",       NO,    NO,    NO,    OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    OK,        NO,       NO),
-    ("organizer",  OK,    OK,    OK,    OK,     OK,      OK,    OK,      OK,   OK,      OK,    OK,    OK,        NO,       OK),
-    ("staff",      NO,    NO,    NO,    OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    OK,        NO,       NO),
-    ("superuser",  OK,    OK,    OK,    OK,     OK,      OK,    OK,      OK,   OK,      OK,    OK,    OK,        NO,       OK),
+    # role            set_up import import  manage manage moder- propose interest place place   edit edit    read  write write  write write    create create  merge
+    #                 board  notes  archiv. event  team   ate                     own   other's own  other's notes notes users- team-  archived event  event,  speakers
+    #                                                                                                                   only   only           staff only
+    ("anonymous",     LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,   NO,     NO,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      LOGIN, LOGIN, LOGIN),
+    ("guest",         LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      LOGIN, LOGIN, LOGIN),
+    ("user",          NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    NO,     NO),
+    ("note-taker",    NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    OK,    NO,      OK,    NO,     NO),
+    ("organizer",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,    NO,     OK),
+    ("other organizer", NO,  NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    NO,     NO),
+    ("staff",         NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    OK,     NO),
+    ("superuser",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,    OK,     OK),
 ]
 # fmt: on
 
@@ -91,6 +105,8 @@ class World:
         }
         if column == "write_notes, signed-in only event":
             event_fields["notes_access"] = Event.NotesAccess.USERS
+        if column == "write_notes, team-only event":
+            event_fields["notes_access"] = Event.NotesAccess.TEAM
         grid = make_grid(rooms=1, slots=1, **event_fields)
         self.event, self.room, self.slot = grid.event, grid.rooms[0], grid.slots[0]
         self.talk = make_talk(event=self.event, title="Keynote")
@@ -100,10 +116,18 @@ class World:
         self.guest_key = ""
         if role == "organizer":
             self.user = grid.organizer.user
-        elif role in ("user", "staff", "superuser"):
+        elif role in ("user", "note-taker", "other organizer", "staff", "superuser"):
             self.user = make_user(
-                username=role, is_staff=role != "user", is_superuser=role == "superuser"
+                username=role.replace(" ", "-"),
+                is_staff=role in ("staff", "superuser"),
+                is_superuser=role == "superuser",
             )
+        if role == "note-taker":
+            EventRole.objects.create(
+                event=self.event, user=self.user, role=EventRole.Role.NOTE_TAKER
+            )
+        elif role == "other organizer":
+            make_event(slug="another-event").organizers.add(self.user)
         if self.user is not None:
             self.client.force_login(self.user)
         if role == "guest":
@@ -115,7 +139,7 @@ class World:
         else:
             self.own = make_open_space(event=self.event, host="Me", host_key=self.guest_key)
         self.others = make_open_space(event=self.event, host="Them", host_user=grid.host.user)
-        if column == "write_notes, archived event":
+        if column.endswith("archived event"):
             Event.objects.filter(pk=self.event.pk).update(archived=True)
             self.event.refresh_from_db()
 
@@ -134,10 +158,18 @@ def _capability(column: str) -> str:
     return column.split(" ")[0].rstrip(",")
 
 
+@pytest.fixture
+def staff_only_creation(settings, request):
+    """The column "create_event, staff only" runs with EVENT_CREATION = "staff"."""
+    if request.node.callspec.params["column"] == "create_event, staff only":
+        settings.EVENT_CREATION = "staff"
+
+
 # --- 1. The answer of the access module -----------------------------------------------
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("staff_only_creation")
 @pytest.mark.parametrize(("role", "column", "expected"), CELLS)
 def test_access_answers(role, column, expected):
     world = World(role, column)
@@ -145,9 +177,12 @@ def test_access_answers(role, column, expected):
     capability = _capability(column)
     args = (world.topic(column),) if capability in ("place", "edit") else ()
 
-    refusal = access.check(capability, *args)
+    if capability == "create_event":  # not a capability of one event
+        refusal = event_creation_refusal(user=world.actor.user)
+    else:
+        refusal = access.check(capability, *args)
+        assert access.can(capability, *args) is (expected == OK)
 
-    assert access.can(capability, *args) is (expected == OK)
     if expected == OK:
         assert refusal is None
     else:
@@ -172,7 +207,7 @@ def _answer(response) -> tuple:
 
 
 def _login(path: str) -> tuple:
-    return (302, f"{reverse('login')}?next={path}")
+    return (302, f"{reverse('account_login')}?next={path}")
 
 
 def _set_up_board(world: World, column: str, expected: str) -> tuple[list, list]:
@@ -189,6 +224,55 @@ def _set_up_board(world: World, column: str, expected: str) -> tuple[list, list]
 
 def _import_notes(world: World, column: str, expected: str) -> tuple[list, list]:
     page = world.url("event_import")
+    want = {OK: (200, ""), NO: FORBIDDEN, LOGIN: _login(page)}
+    return [_answer(world.client.get(page))], [want[expected]]
+
+
+def _manage_event(world: World, column: str, expected: str) -> tuple[list, list]:
+    page = world.url("event_settings")
+    form = {
+        "name": "Renamed",
+        "slug": world.event.slug,
+        "start_date": world.event.start_date.isoformat(),
+        "end_date": world.event.end_date.isoformat(),
+        "timezone": world.event.timezone,
+        "visibility": "public",
+        "notes_access": world.event.notes_access,
+        "open_space_placement": world.event.open_space_placement,
+    }
+    seen = [_answer(world.client.get(page)), _answer(world.client.post(page, form))]
+    renamed = Event.objects.get(pk=world.event.pk).name == "Renamed"
+    want = {
+        OK: [(200, ""), (302, page)],
+        NO: [FORBIDDEN, FORBIDDEN],
+        LOGIN: [_login(page), _login(page)],
+    }
+    return [*seen, renamed], [*want[expected], expected == OK]
+
+
+def _manage_team(world: World, column: str, expected: str) -> tuple[list, list]:
+    page, invite = world.url("team"), world.url("team_invite")
+    form = {"email": "new@example.org", "role": "note_taker"}
+    seen = [_answer(world.client.get(page)), _answer(world.client.post(invite, form))]
+    want = {
+        OK: [(200, ""), (302, page)],
+        NO: [FORBIDDEN, FORBIDDEN],
+        LOGIN: [_login(page), _login(invite)],
+    }
+    return seen, want[expected]
+
+
+def _moderate(world: World, column: str, expected: str) -> tuple[list, list]:
+    topic = world.others
+    response = world.client.post(world.url("open_space_hide", topic.pk), {"hidden": "1"})
+    topic.refresh_from_db()
+    # A POST cannot send anyone to sign in and come back: signed out, it is refused too.
+    want = (302, world.url("open_spaces"), True) if expected == OK else (*FORBIDDEN, False)
+    return [(*_answer(response), topic.hidden)], [want]
+
+
+def _create_event(world: World, column: str, expected: str) -> tuple[list, list]:
+    page = reverse("sessions:event_create")
     want = {OK: (200, ""), NO: FORBIDDEN, LOGIN: _login(page)}
     return [_answer(world.client.get(page))], [want[expected]]
 
@@ -232,14 +316,16 @@ def _write_notes(world: World, column: str, expected: str) -> tuple[list, list]:
     reason = re.search(r'id="notes-read-only-reason">(.*?)</p>', html)
     seen = (re.search(r'data-can-write="(\w+)"', html).group(1), reason.group(1) if reason else "")
     sign_in = (
-        f'<a href="{reverse("login")}?next={page.replace("?", "%3F")}">Sign in</a>'
+        f'<a href="{reverse("account_login")}?next={page.replace("?", "%3F")}">Sign in</a>'
         " to take notes; you are following them live."
     )
-    want = {
-        OK: ("true", ""),
-        NO: ("false", "This event is archived: its notes are read-only."),
-        LOGIN: ("false", sign_in),
+    why = {
+        "write_notes, archived event": "This event is archived: its notes are read-only.",
+        "write_notes, team-only event": (
+            "Only this event&#x27;s organizers and note-takers take notes."
+        ),
     }
+    want = {OK: ("true", ""), NO: ("false", why.get(column, "")), LOGIN: ("false", sign_in)}
     return [seen], [want[expected]]
 
 
@@ -255,6 +341,10 @@ def _merge_speakers(world: World, column: str, expected: str) -> tuple[list, lis
 PROBES = {
     "set_up_board": _set_up_board,
     "import_notes": _import_notes,
+    "manage_event": _manage_event,
+    "manage_team": _manage_team,
+    "moderate": _moderate,
+    "create_event": _create_event,
     "propose": _propose,
     "show_interest": _show_interest,
     "place": _place,
@@ -262,11 +352,12 @@ PROBES = {
     "read_notes": _read_notes,
     "write_notes": _write_notes,
     "merge_speakers": _merge_speakers,
-}  # manage_event has no page of its own yet (the admin also needs staff status)
+}
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("role", "column", "expected"), cells(without={"manage_event"}))
+@pytest.mark.usefixtures("staff_only_creation")
+@pytest.mark.parametrize(("role", "column", "expected"), CELLS)
 def test_views_answer_as_the_table_says(role, column, expected):
     world = World(role, column)
 

@@ -469,7 +469,7 @@ def test_setup_sends_visitors_to_sign_in_and_refuses_non_organizers():
     organizer = signed_in(grid.organizer.user).get(url("board_setup", grid.event))
 
     assert anonymous.status_code == 302
-    assert anonymous["Location"].startswith(reverse("login") + "?next=")
+    assert anonymous["Location"].startswith(reverse("account_login") + "?next=")
     assert other.status_code == 403
     assert organizer.status_code == 200
 
