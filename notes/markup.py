@@ -1,19 +1,25 @@
 """Org-mode ↔ Markdown conversion of note bodies, through one small block model.
 
 Both directions go through the same blocks (paragraph, heading, list, code,
-quote, table, rule, raw HTML) so that a note survives Markdown → Org → Markdown
-unchanged once it is in canonical form (the form `org_to_markdown` and
-`markdown_canonical` write):
+quote, table, rule, raw HTML). Markdown → Org → Markdown gives back the very
+same bytes for a note in canonical form (the form `render_markdown` writes):
 
-- bullets are ``-``, nested two spaces per level (an ordered item's children
-  are indented by its marker's width, as CommonMark requires);
+- bullets are ``-`` (``*`` for a list right after another bullet list, which
+  CommonMark would otherwise merge), nested two spaces per level (an ordered
+  item's children are indented by its marker's width, as CommonMark requires);
 - a list item's wrapped lines are joined into one line;
 - blocks are separated by one blank line; code is fenced.
 
+Inline Markdown is kept as written on the Markdown side. On the Org side, the
+writer checks every paragraph, item, heading and table cell by reading it back:
+what Org cannot say exactly (intraword emphasis, ``_emphasis_``, link titles,
+entities) is written as an Org export snippet ``@@markdown:…@@``, which the
+reader returns untouched. Everything else is plain Org that Org users can read.
+
 Markdown is read with markdown-it-py tokens (CommonMark + GFM tables and
-strikethrough); inline Markdown is kept as written. Org is read by a small line
-parser: Org's structure is line-based and we need every source line's number
-and raw text, which orgparse's node API does not give for list items.
+strikethrough). Org is read by a small line parser: Org's structure is
+line-based and we need every source line's number and raw text, which
+orgparse's node API does not give for list items.
 """
 
 from __future__ import annotations
@@ -98,18 +104,31 @@ def _text(lines: list[str]) -> str:
 def _blocks_lines(blocks: list, write_block, offset: int) -> list[str]:
     """The blocks' lines, one blank line between two blocks."""
     out: list[str] = []
+    previous = None
     for block in blocks:
         if out:
             out.append("")
-        out.extend(write_block(block, offset))
+        out.extend(write_block(block, offset, previous))
+        previous = block
     return out
 
 
-def _list_lines(block: ListBlock, write_item, offset: int) -> list[str]:
+def _marker(block: ListBlock, item: ListItem, previous) -> str:
+    """An item's marker. Two lists in a row need different markers, or CommonMark
+    reads them as one: the second bullet list uses "*", the second ordered ")"."""
+    after_twin = isinstance(previous, ListBlock) and previous.ordered == block.ordered
+    if block.ordered:
+        delimiter = block.delimiter
+        if after_twin and previous.delimiter == delimiter:
+            delimiter = ")" if delimiter == "." else "."
+        return f"{item.number}{delimiter} "
+    return "* " if after_twin else "- "
+
+
+def _list_lines(block: ListBlock, write_item, offset: int, previous) -> list[str]:
     out = []
     for item in block.items:
-        marker = f"{item.number}{block.delimiter} " if block.ordered else "- "
-        out.extend(write_item(item, marker, offset))
+        out.extend(write_item(item, _marker(block, item, previous), offset))
     return out
 
 
@@ -120,14 +139,26 @@ def _item_lines(marker: str, first: list[str], blocks: list, write_block, offset
     out = [(marker + first[0]).rstrip()] if first else [marker.rstrip()]
     out.extend(pad + line if line else "" for line in first[1:])
     previous_tight = True
+    previous = None
     for block in blocks:
         # A list right under the item's text stays tight; anything else gets a
         # blank line, exactly as `_blocks_lines` separates blocks.
         if not (previous_tight and isinstance(block, ListBlock) and first):
             out.append("")
-        out.extend(pad + line if line else "" for line in write_block(block, offset))
+        out.extend(pad + line if line else "" for line in write_block(block, offset, previous))
         previous_tight = False
+        previous = block
     return out
+
+
+def _closing(tokens: list[Token], i: int) -> int:
+    """Index of the token closing the one opened at `i` (block or inline tokens)."""
+    depth = 0
+    for j in range(i, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
 
 
 # ------------------------------------------------------------ Markdown output
@@ -138,13 +169,13 @@ def render_markdown(blocks: list, *, heading_offset: int = 0) -> str:
     return _text(_blocks_lines(blocks, _md_block, heading_offset))
 
 
-def _md_block(block, offset: int) -> list[str]:
+def _md_block(block, offset: int, previous=None) -> list[str]:
     if isinstance(block, Paragraph):
         return block.text.split("\n")
     if isinstance(block, Heading):
         return ["#" * min(block.level + offset, 6) + " " + block.text]
     if isinstance(block, ListBlock):
-        return _list_lines(block, _md_item, offset)
+        return _list_lines(block, _md_item, offset, previous)
     if isinstance(block, Code):
         fence = "```"
         while fence in block.text:
@@ -253,15 +284,6 @@ def _md_read(tokens, i, end, base, *, in_item):
     return blocks, i
 
 
-def _closing(tokens, i) -> int:
-    depth = 0
-    for j in range(i, len(tokens)):
-        depth += tokens[j].nesting
-        if depth == 0:
-            return j
-    return len(tokens) - 1
-
-
 def _md_list(tokens, i, close, base) -> ListBlock:
     opening = tokens[i]
     ordered = opening.type == "ordered_list_open"
@@ -332,8 +354,13 @@ _ORG_BLOCK_BEGIN = re.compile(r"^[ \t]*#\+begin_(?P<kind>\w+)(?:[ \t]+(?P<args>.
 _ORG_RULE = re.compile(r"^[ \t]*-{5,}[ \t]*$")
 _ORG_COMMENT = re.compile(r"^[ \t]*#(?:[ \t](?P<text>.*))?$")
 _ORG_FIXED = re.compile(r"^[ \t]*:(?:[ \t](?P<text>.*))?$")
+_ORG_HEADING_LINE = re.compile(r"^(?P<stars>\*+)[ \t]+(?P<text>.*?)[ \t]*$")
 _TABLE_RULE = re.compile(r"^\|[-+:| ]*\|?$")
 _TABLE_COOKIE = re.compile(r"^<[lcr]?\d*>$")
+# Org escapes a block line starting with "*" or "#+" with a comma (and one
+# that already starts with commas before those, with one more).
+_ORG_COMMA_ESCAPED = re.compile(r"^(\s*),(,*(?:\*|#\+))")
+_ORG_NEEDS_COMMA = re.compile(r"^(\s*)(,*(?:\*|#\+))")
 
 
 def _indent(line: str) -> int:
@@ -347,113 +374,160 @@ class _Open:
     item: ListItem
 
 
-_ORG_HEADING_LINE = re.compile(r"^(?P<stars>\*+)[ \t]+(?P<text>.*?)[ \t]*$")
+class _OrgReader:
+    """Reads the lines of an Org body into blocks, one kind of line per step.
+
+    Paragraphs are collected as lists of lines while reading (so that a wrapped
+    bullet line can join its item's text) and become `Paragraph`s in `_finish`.
+    """
+
+    def __init__(self, lines: list[str], heading_offset: int) -> None:
+        self.lines = lines
+        self.heading_offset = heading_offset
+        self.root: list = []
+        self.stack: list[_Open] = []  # open list items, innermost last
+        self.para: list[str] | None = None  # lines of the paragraph being read
+        self.blanks = 0
+        self.closed_list: ListBlock | None = None  # ended by two blank lines
+        self.i = 0
+
+    def read(self) -> list:
+        steps = (
+            self._heading,
+            self._special_block,
+            self._table,
+            self._list_item,
+            self._rule,
+            self._comment,
+            self._fixed_width,
+        )
+        while self.i < len(self.lines):
+            line = self.lines[self.i].rstrip()
+            if not line.strip():
+                self._blank()
+                continue
+            self.blanks = 0
+            if not any(step(line) for step in steps):
+                self._text(line)
+        return _finish(self.root, in_item=False)
+
+    def container(self, indent: int) -> list:
+        while self.stack and self.stack[-1].indent >= indent:
+            self.stack.pop()
+        return self.stack[-1].item.blocks if self.stack else self.root
+
+    def _add(self, indent: int, block) -> None:
+        self.container(indent).append(block)
+        self.para = None
+
+    def _blank(self) -> None:
+        self.para = None
+        self.blanks += 1
+        if self.blanks >= 2 and self.stack:
+            # Two blank lines end every list, as in Org: what follows starts anew.
+            self.closed_list = self._outermost_list()
+            self.stack.clear()
+        self.i += 1
+
+    def _outermost_list(self) -> ListBlock | None:
+        return next((b for b in reversed(self.root) if isinstance(b, ListBlock)), None)
+
+    def _heading(self, line: str) -> bool:
+        heading = _ORG_HEADING_LINE.match(line)
+        if not heading:
+            return False
+        self.stack.clear()
+        level = max(len(heading.group("stars")) - self.heading_offset, 1)
+        self.root.append(Heading(level, org_inline_to_markdown(heading.group("text"))))
+        self.para = None
+        self.i += 1
+        return True
+
+    def _special_block(self, line: str) -> bool:
+        begin = _ORG_BLOCK_BEGIN.match(line)
+        if not begin:
+            return False
+        indent = _indent(line)
+        body, self.i = _org_block_body(self.lines, self.i + 1, begin.group("kind"), indent)
+        self._add(indent, _org_special_block(begin.group("kind"), begin.group("args") or "", body))
+        return True
+
+    def _table(self, line: str) -> bool:
+        if not line.strip().startswith("|"):
+            return False
+        indent = _indent(line)
+        rows = []
+        while self.i < len(self.lines) and self.lines[self.i].strip().startswith("|"):
+            rows.append(self.lines[self.i].strip())
+            self.i += 1
+        self._add(indent, _org_table(rows))
+        return True
+
+    def _list_item(self, line: str) -> bool:
+        item = _ORG_ITEM.match(line)
+        if not item:
+            return False
+        indent = _indent(line)
+        target = self.container(indent)
+        ordered = item.group("num") is not None
+        last = target[-1] if target else None
+        if isinstance(last, ListBlock) and last.ordered == ordered and last is not self.closed_list:
+            lst = last
+        else:
+            lst = ListBlock(ordered=ordered, delimiter=item.group("delim") or ".")
+            target.append(lst)
+        new = ListItem(number=int(item.group("num")) if ordered else None)
+        lst.items.append(new)
+        self.stack.append(_Open(indent, new))
+        text = (item.group("text") or "").strip()
+        self.para = [text] if text else None
+        if self.para:
+            new.blocks.append(self.para)
+        self.i += 1
+        return True
+
+    def _rule(self, line: str) -> bool:
+        if not _ORG_RULE.match(line):
+            return False
+        self._add(_indent(line), Rule())
+        self.i += 1
+        return True
+
+    def _comment(self, line: str) -> bool:
+        comment = _ORG_COMMENT.match(line)
+        if not comment or line.strip().startswith("#+"):
+            return False
+        self._add(_indent(line), Html(f"<!-- {(comment.group('text') or '').strip()} -->"))
+        self.i += 1
+        return True
+
+    def _fixed_width(self, line: str) -> bool:
+        if not _ORG_FIXED.match(line):
+            return False
+        indent = _indent(line)
+        text_lines = []
+        while self.i < len(self.lines) and (m := _ORG_FIXED.match(self.lines[self.i].rstrip())):
+            text_lines.append((m.group("text") or "") + "\n")
+            self.i += 1
+        self._add(indent, Code("", "".join(text_lines)))
+        return True
+
+    def _text(self, line: str) -> None:
+        # Plain text continues the open paragraph when it belongs to the same
+        # container (a wrapped bullet line is indented past its bullet).
+        target = self.container(_indent(line))
+        stripped = line.strip()
+        if self.para is not None and target and target[-1] is self.para:
+            self.para.append(stripped)
+        else:
+            self.para = [stripped]
+            target.append(self.para)
+        self.i += 1
 
 
 def org_blocks(lines: list[str], *, heading_offset: int = 0) -> list:
     """Blocks from an Org body; a heading line of n stars becomes level n - offset."""
-    root: list = []
-    stack: list[_Open] = []  # open list items, innermost last
-    para: list[str] | None = None  # lines of the paragraph being read
-    blanks = 0
-    i = 0
-    n = len(lines)
-
-    def container(indent: int) -> list:
-        while stack and stack[-1].indent >= indent:
-            stack.pop()
-        return stack[-1].item.blocks if stack else root
-
-    while i < n:
-        line = lines[i].rstrip()
-        if not line.strip():
-            para = None
-            blanks += 1
-            if blanks >= 2:
-                stack.clear()  # two blank lines end every list, as in Org
-            i += 1
-            continue
-        blanks = 0
-        indent = _indent(line)
-        stripped = line.strip()
-
-        heading = _ORG_HEADING_LINE.match(line)
-        if heading:
-            stack.clear()
-            level = max(len(heading.group("stars")) - heading_offset, 1)
-            root.append(Heading(level, org_inline_to_markdown(heading.group("text"))))
-            para = None
-            i += 1
-            continue
-        begin = _ORG_BLOCK_BEGIN.match(line)
-        item = None if begin else _ORG_ITEM.match(line)
-        if begin:
-            body, i = _org_block_body(lines, i + 1, begin.group("kind"), indent)
-            container(indent).append(
-                _org_special_block(begin.group("kind"), begin.group("args") or "", body)
-            )
-            para = None
-            continue
-        if stripped.startswith("|"):
-            rows = []
-            while i < n and lines[i].strip().startswith("|"):
-                rows.append(lines[i].strip())
-                i += 1
-            container(indent).append(_org_table(rows))
-            para = None
-            continue
-        if item:
-            target = container(indent)
-            ordered = item.group("num") is not None
-            delimiter = item.group("delim") or "."
-            if target and isinstance(target[-1], ListBlock) and target[-1].ordered == ordered:
-                lst = target[-1]
-            else:
-                lst = ListBlock(ordered=ordered, delimiter=delimiter)
-                target.append(lst)
-            number = int(item.group("num")) if ordered else None
-            new = ListItem(number=number)
-            lst.items.append(new)
-            stack.append(_Open(indent, new))
-            text = (item.group("text") or "").strip()
-            if text:
-                para = [text]
-                new.blocks.append(para)
-            else:
-                para = None
-            i += 1
-            continue
-        if _ORG_RULE.match(line):
-            container(indent).append(Rule())
-            para = None
-            i += 1
-            continue
-        comment = _ORG_COMMENT.match(line)
-        if comment and not stripped.startswith("#+"):
-            container(indent).append(Html(f"<!-- {(comment.group('text') or '').strip()} -->"))
-            para = None
-            i += 1
-            continue
-        fixed = _ORG_FIXED.match(line)
-        if fixed:
-            text_lines = []
-            while i < n and (m := _ORG_FIXED.match(lines[i].rstrip())):
-                text_lines.append((m.group("text") or "") + "\n")
-                i += 1
-            container(indent).append(Code("", "".join(text_lines)))
-            para = None
-            continue
-        # Plain text: continues the open paragraph when it belongs to the same
-        # container (a wrapped bullet line is indented past its bullet).
-        target = container(indent)
-        if para is not None and target and target[-1] is para:
-            para.append(stripped)
-        else:
-            para = [stripped]
-            target.append(para)
-        i += 1
-
-    return _finish(root, in_item=False)
+    return _OrgReader(lines, heading_offset).read()
 
 
 def _finish(blocks: list, *, in_item: bool) -> list:
@@ -513,9 +587,9 @@ def _org_special_block(kind: str, args: str, body: list[str]):
         return Quote(org_blocks(body))
     if kind == "export" and args.strip().lower() in ("html", "markdown", "md"):
         return Html("\n".join(body))
-    # Org escapes a body line starting with "*" or "#+" with a comma.
-    text = "".join(re.sub(r"^(\s*),(\*|#\+)", r"\1\2", line) + "\n" for line in body)
-    info = args.split()[0] if kind == "src" and args.split() else ""
+    text = "".join(_ORG_COMMA_ESCAPED.sub(r"\1\2", line) + "\n" for line in body)
+    # The language and what follows it, up to Org's own ":header arguments".
+    info = re.split(r"\s+:", args.strip(), maxsplit=1)[0].strip() if kind == "src" else ""
     return Code(info, text)
 
 
@@ -543,13 +617,17 @@ def _cell_to_markdown(cell: str) -> str:
 
 # ------------------------------------------------------ Org inline → Markdown
 
-_PRE = r"""(?<![^\s\-('"{])"""
-_POST = r"""(?=[\s\-.,:!?;'")}\[]|$)"""
+# Org's emphasis needs these around its markers (Org's default
+# `org-emphasis-regexp-components`), and takes a zero-width space as a border.
+_PRE_CHARS = "-('\"{" + ZWSP
+_POST_CHARS = "-.,:!?;'\")}[\\" + ZWSP
+_PRE = rf"(?<![^\s{re.escape(_PRE_CHARS)}])"
+_POST = rf"(?=[\s{re.escape(_POST_CHARS)}]|$)"
 _ORG_INLINE = re.compile(
-    r"\[\[(?P<url>[^\]\n]+)\](?:\[(?P<desc>[^\]\n]+)\])?\]"
+    r"\[\[(?P<url>[^\]\n]+)\](?:\[(?P<desc>[^\]]+)\])?\]"
+    r"|@@(?P<backend>[\w-]+):(?P<snippet>.*?)@@"
     rf"|{_PRE}(?P<cm>[=~])(?P<code>\S|\S[^\n]*?\S)(?P=cm){_POST}"
     rf"|{_PRE}(?P<em>[*/+])(?P<body>[^\s*/+]|[^\s][^\n]*?[^\s])(?P=em){_POST}"
-    r"|@@(?P<backend>[\w-]+):(?P<snippet>.*?)@@"
     r"|(?P<brk>\\\\)$",
     re.M,
 )
@@ -558,28 +636,48 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
 
 
 def org_inline_to_markdown(text: str) -> str:
-    """Org inline markup → Markdown (links, emphasis, code, snippets, line breaks)."""
+    """Org inline markup → Markdown (links, emphasis, code, snippets, line breaks).
+
+    Plain text is escaped only as far as Markdown needs: a "*" or "_" that
+    CommonMark would not read as emphasis anyway stays as written.
+    """
+    full = _org_inline(text, minimal=False)
+    if not re.search(r"\\[*_~]", full):
+        return full
+    minimal = _org_inline(text, minimal=True)
+    if minimal == full or _render_inline(minimal) == _render_inline(full):
+        return minimal
+    return full
+
+
+def _render_inline(markdown: str) -> str:
+    return _md_parser().renderInline(markdown)
+
+
+def _org_inline(text: str, *, minimal: bool) -> str:
     out = []
     pos = 0
     for m in _ORG_INLINE.finditer(text):
-        out.append(_md_escape(text[pos : m.start()], line_start=pos == 0 or text[pos - 1] == "\n"))
+        at_line_start = pos == 0 or text[pos - 1] == "\n"
+        out.append(_md_escape(text[pos : m.start()], line_start=at_line_start, minimal=minimal))
         pos = m.end()
         if m.group("url"):
             url, desc = m.group("url"), m.group("desc")
             if desc is None:
                 out.append(f"<{url}>" if _SCHEME.match(url) else f"[{url}]({_md_url(url)})")
             else:
-                out.append(f"[{org_inline_to_markdown(desc)}]({_md_url(url)})")
+                out.append(f"[{_org_inline(desc, minimal=minimal)}]({_md_url(url)})")
+        elif m.group("backend"):
+            out.append(m.group("snippet"))
         elif m.group("cm"):
             out.append(_md_code(m.group("code")))
         elif m.group("em"):
             mark = _EMPH_MD[m.group("em")]
-            out.append(mark + org_inline_to_markdown(m.group("body")) + mark)
-        elif m.group("backend"):
-            out.append(m.group("snippet"))
+            out.append(mark + _org_inline(m.group("body"), minimal=minimal) + mark)
         else:
             out.append("\\")
-    out.append(_md_escape(text[pos:], line_start=pos == 0 or text[pos - 1] == "\n"))
+    at_line_start = pos == 0 or text[pos - 1] == "\n"
+    out.append(_md_escape(text[pos:], line_start=at_line_start, minimal=minimal))
     return "".join(out)
 
 
@@ -602,24 +700,30 @@ _MD_LINE_START = re.compile(
 
 def markdown_escape(text: str) -> str:
     """Plain text as Markdown inline source that renders as that text."""
-    return _md_escape(text, line_start=True)
+    return _md_escape(text, line_start=True, minimal=False)
 
 
-def _md_escape(text: str, *, line_start: bool) -> str:
-    """Escape what Markdown would read as markup in Org plain text (and no more)."""
+def _md_escape(text: str, *, line_start: bool, minimal: bool) -> str:
+    """Escape what Markdown would read as markup in Org plain text (and no more).
+
+    With `minimal`, "*", "_" and "~~" are left alone: the caller checks that
+    the result still renders as plain text.
+    """
     if not text:
         return text
     text = text.replace(ZWSP, "")
     text = re.sub(r"\\(?=[!-/:-@\[-`{-~])", r"\\\\", text)
     text = text.replace("`", "\\`")
-    text = re.sub(r"(?<!\s)\*|\*(?!\s|$)", r"\\*", text)
-    text = re.sub(
-        r"(?<![\w\\])_|_(?!\w)", lambda m: m.group(0) if _lonely(text, m) else r"\_", text
-    )
+    if not minimal:
+        text = re.sub(r"(?<!\s)\*|\*(?!\s|$)", r"\\*", text)
+        text = re.sub(
+            r"(?<![\w\\])_|_(?!\w)", lambda m: m.group(0) if _lonely(text, m) else r"\_", text
+        )
     text = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)
     text = re.sub(r"&(?=#?\w+;)", r"\\&", text)
     text = re.sub(r"\](?=[(\[])", r"\\]", text)
-    text = text.replace("~~", "\\~\\~")
+    if not minimal:
+        text = text.replace("~~", "\\~\\~")
     lines = text.split("\n")
     for index, line in enumerate(lines):
         if index == 0 and not line_start:
@@ -652,15 +756,17 @@ def org_to_markdown(text: str, *, heading_offset: int = 0) -> str:
     return render_markdown(org_blocks(text.split("\n"), heading_offset=heading_offset))
 
 
-def _org_block(block, offset: int) -> list[str]:
+def _org_block(block, offset: int, previous=None) -> list[str]:
     if isinstance(block, Paragraph):
-        return _org_protect_lines(markdown_inline_to_org(block.text).split("\n"))
+        return _org_protect_lines(org_inline_exact(block.text).split("\n"))
     if isinstance(block, Heading):
-        return ["*" * (block.level + offset) + " " + markdown_inline_to_org(block.text)]
+        return ["*" * (block.level + offset) + " " + org_inline_exact(block.text)]
     if isinstance(block, ListBlock):
-        return _list_lines(block, _org_item, offset)
+        lines = _list_lines(block, _org_item, offset, None)
+        # One blank line does not end an Org list: two do.
+        return ["", *lines] if isinstance(previous, ListBlock) else lines
     if isinstance(block, Code):
-        body = [re.sub(r"^(\s*)(\*|#\+)", r"\1,\2", line) for line in block.text.splitlines()]
+        body = [_ORG_NEEDS_COMMA.sub(r"\1,\2", line) for line in block.text.splitlines()]
         if block.info:
             return [f"#+BEGIN_SRC {block.info}", *body, "#+END_SRC"]
         return ["#+BEGIN_EXAMPLE", *body, "#+END_EXAMPLE"]
@@ -671,9 +777,9 @@ def _org_block(block, offset: int) -> list[str]:
     if isinstance(block, Rule):
         return ["-----"]
     if isinstance(block, Html):
-        comment = re.fullmatch(r"<!--[ \t]*(.*?)[ \t]*-->", block.text)
-        if comment and "\n" not in block.text:
-            return [f"# {comment.group(1)}".rstrip()]
+        comment = re.fullmatch(r"<!-- (.*?) -->", block.text)
+        if comment and "\n" not in block.text and comment.group(1).strip() == comment.group(1):
+            return [f"# {comment.group(1)}"]
         return ["#+BEGIN_EXPORT html", *block.text.split("\n"), "#+END_EXPORT"]
     raise TypeError(block)
 
@@ -682,12 +788,13 @@ def _org_item(item: ListItem, marker: str, offset: int) -> list[str]:
     blocks = item.blocks
     first: list[str] = []
     if blocks and isinstance(blocks[0], Paragraph):
-        first = markdown_inline_to_org(blocks[0].text).split("\n")
+        first = org_inline_exact(blocks[0].text, in_item=True).split("\n")
         first = [first[0], *_org_protect_lines(first[1:])]
         blocks = blocks[1:]
     if first and _ORG_ITEM_TEXT_NEEDS_GUARD.match(first[0]):
         first[0] = ZWSP + first[0]
-    return _item_lines(marker, first, blocks, _org_block, offset)
+    # Org has no "*" bullets for a second list in a row: "-" it is.
+    return _item_lines(marker.replace("*", "-"), first, blocks, _org_block, offset)
 
 
 # An item whose text starts like a block or table would be misread by Org.
@@ -704,19 +811,29 @@ def _org_protect_lines(lines: list[str]) -> list[str]:
 _ALIGN_ORG = {"left": "<l>", "center": "<c>", "right": "<r>"}
 
 
-def _org_table_out(table: Table) -> list[str]:
-    def cells(row):
-        return [markdown_inline_to_org(c.replace("\\|", "|")).replace("|", "\\vert{}") for c in row]
+def _org_cell(markdown: str) -> str:
+    """A Markdown table cell as an Org cell that reads back as the same Markdown."""
 
+    def to_org(md: str) -> str:
+        return markdown_inline_to_org(md.replace("\\|", "|")).replace("|", "\\vert{}")
+
+    org = to_org(markdown)
+    if _cell_to_markdown(org) == markdown:
+        return org
+    snippet = "@@markdown:" + markdown.replace("\\|", "\\vert{}") + "@@"
+    return snippet if _cell_to_markdown(snippet) == markdown else org
+
+
+def _org_table_out(table: Table) -> list[str]:
     def line(row):
         row = list(row)
         row += [""] * (len(table.aligns) - len(row))
         return "| " + " | ".join(row) + " |"
 
-    out = [line(cells(table.header)), "|" + "+".join("---" for _ in table.aligns) + "|"]
+    out = [line(map(_org_cell, table.header)), "|" + "+".join("---" for _ in table.aligns) + "|"]
     if any(table.aligns):
         out.append(line(_ALIGN_ORG.get(a, "") for a in table.aligns))
-    out.extend(line(cells(row)) for row in table.rows)
+    out.extend(line(map(_org_cell, row)) for row in table.rows)
     return out
 
 
@@ -728,62 +845,114 @@ _ORG_MARKUP_RISK = re.compile(
 )
 
 
+def org_inline_exact(markdown: str, *, in_item: bool = False) -> str:
+    """Org for inline Markdown that `org_inline_to_markdown` turns back into the
+    same Markdown: plain Org where Org can say it, else one
+    ``@@markdown:…@@`` snippet per line (a hard break stays an Org break)."""
+    org = markdown_inline_to_org(markdown)
+    if _org_reads_back(org, in_item=in_item) == markdown:
+        return org
+    lines = markdown.split("\n")
+    snippets = []
+    for index, line in enumerate(lines):
+        last = index == len(lines) - 1
+        if not last and line.endswith("\\") and in_item:
+            snippets.append(f"@@markdown:{line[:-1]}@@\\\\")
+        else:
+            snippets.append(f"@@markdown:{line}@@" if line else "")
+    org_snippets = "\n".join(snippets)
+    if "@@" in markdown.replace("\n", ""):
+        return org  # a snippet cannot hold "@@": the closest Org will do
+    return org_snippets
+
+
+def _org_reads_back(org: str, *, in_item: bool) -> str:
+    if in_item:
+        return org_inline_to_markdown(_join_lines(org.split("\n"), in_item=True))
+    return org_inline_to_markdown(org)
+
+
 def markdown_inline_to_org(text: str) -> str:
     tokens = _md_parser().parseInline(text)[0].children or []
-    return _org_inline(tokens, 0, len(tokens))
+    return _join_org_pieces(_org_pieces(tokens, 0, len(tokens)))
 
 
-def _org_inline(tokens, i, end) -> str:
-    out = []
+@dataclass
+class _Piece:
+    text: str
+    marked: bool = False  # starts and ends with an Org emphasis or verbatim marker
+
+
+def _org_pieces(tokens, i, end) -> list[_Piece]:
+    out: list[_Piece] = []
     while i < end:
         tok = tokens[i]
         kind = tok.type
         if kind == "text":
-            out.append(_org_text(tok.content))
+            out.append(_Piece(_ORG_MARKUP_RISK.sub(ZWSP, tok.content)))
         elif kind == "softbreak":
-            out.append("\n")
+            out.append(_Piece("\n"))
         elif kind == "hardbreak":
-            out.append("\\\\\n")
+            out.append(_Piece("\\\\\n"))
         elif kind == "code_inline":
-            out.append(_org_code(tok.content, tok.markup))
+            out.append(_org_code(tok.content))
         elif kind.endswith("_open") and kind[:-5] in _EMPH_ORG:
-            close = _inline_closing(tokens, i)
-            mark = _EMPH_ORG[kind[:-5]]
-            out.append(mark + _org_inline(tokens, i + 1, close) + mark)
+            close = _closing(tokens, i)
+            inner = _join_org_pieces(_org_pieces(tokens, i + 1, close))
+            if tok.markup.startswith("_"):
+                # Org has one way to write emphasis: keep "_em_" as Markdown.
+                markdown = tok.markup + org_inline_to_markdown(inner) + tok.markup
+                out.append(_Piece(f"@@markdown:{markdown}@@"))
+            else:
+                mark = _EMPH_ORG[kind[:-5]]
+                out.append(_Piece(mark + inner + mark, marked=True))
             i = close
         elif kind == "link_open":
-            close = _inline_closing(tokens, i)
-            href = tok.attrs.get("href", "")
-            if tok.markup == "autolink":
-                out.append(f"[[{href}]]")
-            else:
-                out.append(f"[[{href}][{_org_inline(tokens, i + 1, close)}]]")
+            close = _closing(tokens, i)
+            out.append(_org_link(tok, _join_org_pieces(_org_pieces(tokens, i + 1, close))))
             i = close
         elif kind == "image":
             title = tok.attrs.get("title")
             suffix = f' "{title}"' if title else ""
-            out.append(f"@@markdown:![{tok.content}]({tok.attrs.get('src', '')}{suffix})@@")
+            out.append(_Piece(f"@@markdown:![{tok.content}]({tok.attrs.get('src', '')}{suffix})@@"))
         elif kind == "html_inline":
-            out.append(f"@@html:{tok.content}@@")
+            out.append(_Piece(f"@@html:{tok.content}@@"))
         i += 1
-    return "".join(out)
+    return out
 
 
-def _inline_closing(tokens, i) -> int:
-    depth = 0
-    for j in range(i, len(tokens)):
-        depth += tokens[j].nesting
-        if depth == 0:
-            return j
-    return len(tokens) - 1
+def _org_link(tok: Token, description: str) -> _Piece:
+    href = tok.attrs.get("href", "")
+    if tok.markup == "autolink":
+        return _Piece(f"[[{href}]]")
+    if tok.attrs.get("title") is not None:
+        # Org links have no title: keep the whole link as Markdown.
+        title = str(tok.attrs["title"]).replace('"', '\\"')
+        desc = org_inline_to_markdown(description)
+        return _Piece(f'@@markdown:[{desc}]({_md_url(str(href))} "{title}")@@')
+    return _Piece(f"[[{href}][{description}]]")
 
 
-def _org_text(text: str) -> str:
-    return _ORG_MARKUP_RISK.sub(ZWSP, text)
+def _join_org_pieces(pieces: list[_Piece]) -> str:
+    """Concatenate, with a zero-width space where an Org marker would otherwise
+    touch a character that keeps Org from reading it ("=a=/=b=", "b/b-4/a")."""
+    out = ""
+    for index, piece in enumerate(pieces):
+        if piece.marked and out and not _org_border(out[-1], before=True):
+            out += ZWSP
+        out += piece.text
+        following = pieces[index + 1].text[:1] if index + 1 < len(pieces) else ""
+        if piece.marked and following and not _org_border(following, before=False):
+            out += ZWSP
+    return out
 
 
-def _org_code(code: str, ticks: str) -> str:
+def _org_border(char: str, *, before: bool) -> bool:
+    return char.isspace() or char in (_PRE_CHARS if before else _POST_CHARS)
+
+
+def _org_code(code: str) -> _Piece:
     for mark in "=~":
-        if mark not in code and code == code.strip() and code:
-            return f"{mark}{code}{mark}"
-    return f"@@markdown:{_md_code(code)}@@"
+        if code and mark not in code and code == code.strip():
+            return _Piece(f"{mark}{code}{mark}", marked=True)
+    return _Piece(f"@@markdown:{_md_code(code)}@@")

@@ -189,6 +189,7 @@ class Talk(NoteOwnerMixin):
         TALK = "talk", "Talk"
         IGNITE = "ignite", "Ignite"
         DEMO = "demo", "Demo"
+        WORKSHOP = "workshop", "Workshop"
         SPONSOR = "sponsor", "Sponsor"
         OTHER = "other", "Other"
 
