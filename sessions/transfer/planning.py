@@ -41,7 +41,7 @@ from notes.outline import Outline, OutlineError, Section, tidy
 
 from . import headings
 from .headings import OPEN_SPACE, day_of_heading, group_of_heading, read_heading
-from .paths import NameMeaning, humanize, is_index_name, path_meaning
+from .paths import NameMeaning, humanize, is_index_name, natural_key, path_meaning
 from .sources import FileProblem, Repository, SourceFile
 from .words import META_SECTION_PHRASES, META_SECTIONS, NOTE_SECTIONS
 
@@ -131,6 +131,7 @@ def plan_repository(repository: Repository, *, kind: str | None = None, byline=N
             reader.repository_readme()
         else:
             reader.notes_file()
+    plan.skipped.sort(key=lambda part: (natural_key(part.file), part.line))
     if kind:
         for item in plan.items:
             item.kind = kind
