@@ -47,8 +47,10 @@ class NotesUploadForm(forms.Form):
     )
     kind = forms.ChoiceField(
         label="Kind of every item",
-        choices=[("", "As the notes say (talk unless a heading or folder says otherwise)")]
-        + KIND_CHOICES,
+        choices=[
+            ("", "As the notes say (talk unless a heading or folder says otherwise)"),
+            *KIND_CHOICES,
+        ],
         required=False,
         help_text="For example “Open space” for a repository with one folder per open space.",
     )

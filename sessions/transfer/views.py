@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-
 from ..access import EventAccess, requires
 from ..models import Event
 from ..views import open_space_or_404, talk_or_404

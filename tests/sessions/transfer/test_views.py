@@ -239,10 +239,12 @@ def test_preview_changes_of_kind_and_speakers_are_imported(client: Client, event
     confirmed = _submit(client, event, updated)
 
     assert updated.status_code == 200
-    assert [(i.kind, i.people) for i in updated.context["result"].items][0] == (
-        "keynote",
-        ["Ada Lovelace", "Charles Babbage"],
-    )
+    assert [(i.kind, i.people) for i in updated.context["result"].items][:1] == [
+        (
+            "keynote",
+            ["Ada Lovelace", "Charles Babbage"],
+        )
+    ]
     assert confirmed.status_code == 302
     talk = Talk.objects.get(event=event, title="Engines")
     assert (talk.kind, talk.speakers) == ("keynote", "Ada Lovelace, Charles Babbage")
@@ -513,7 +515,8 @@ def test_import_page_has_no_inline_script_or_style(client: Client, event, organi
     ]
 
     for page in pages:
-        assert "<script>" not in page and "<style" not in page and " style=" not in page
+        assert "<style" not in page
+        assert " style=" not in page
         assert re.findall(r"<script[^>]*>", page) == [
             '<script src="/static/js/htmx-2.0.11.min.js" defer>'
         ]
