@@ -618,9 +618,10 @@ def _cell_to_markdown(cell: str) -> str:
 # ------------------------------------------------------ Org inline → Markdown
 
 # Org's emphasis needs these around its markers (Org's default
-# `org-emphasis-regexp-components`), and takes a zero-width space as a border.
-_PRE_CHARS = "-('\"{" + ZWSP
-_POST_CHARS = "-.,:!?;'\")}[\\" + ZWSP
+# `org-emphasis-regexp-components`); a zero-width space is none of them, which
+# is how it keeps "*" or "+" from opening emphasis.
+_PRE_CHARS = "-('\"{"
+_POST_CHARS = "-.,:!?;'\")}[\\"
 _PRE = rf"(?<![^\s{re.escape(_PRE_CHARS)}])"
 _POST = rf"(?=[\s{re.escape(_POST_CHARS)}]|$)"
 _ORG_INLINE = re.compile(
@@ -880,7 +881,9 @@ def markdown_inline_to_org(text: str) -> str:
 @dataclass
 class _Piece:
     text: str
-    marked: bool = False  # starts and ends with an Org emphasis or verbatim marker
+    # For a piece that starts and ends with an Org emphasis or verbatim marker:
+    # its Markdown, written as a snippet where Org would not read the markers.
+    markdown: str | None = None
 
 
 def _org_pieces(tokens, i, end) -> list[_Piece]:
@@ -899,13 +902,13 @@ def _org_pieces(tokens, i, end) -> list[_Piece]:
         elif kind.endswith("_open") and kind[:-5] in _EMPH_ORG:
             close = _closing(tokens, i)
             inner = _join_org_pieces(_org_pieces(tokens, i + 1, close))
+            markdown = tok.markup + org_inline_to_markdown(inner) + tok.markup
             if tok.markup.startswith("_"):
                 # Org has one way to write emphasis: keep "_em_" as Markdown.
-                markdown = tok.markup + org_inline_to_markdown(inner) + tok.markup
                 out.append(_Piece(f"@@markdown:{markdown}@@"))
             else:
                 mark = _EMPH_ORG[kind[:-5]]
-                out.append(_Piece(mark + inner + mark, marked=True))
+                out.append(_Piece(mark + inner + mark, markdown=markdown))
             i = close
         elif kind == "link_open":
             close = _closing(tokens, i)
@@ -934,16 +937,19 @@ def _org_link(tok: Token, description: str) -> _Piece:
 
 
 def _join_org_pieces(pieces: list[_Piece]) -> str:
-    """Concatenate, with a zero-width space where an Org marker would otherwise
-    touch a character that keeps Org from reading it ("=a=/=b=", "b/b-4/a")."""
+    """Concatenate. Org reads emphasis and verbatim markers only next to a space or
+    some punctuation: a marked piece touching anything else ("=a=/=b=", the "*b-4*"
+    of "b*b-4*a") is written as its Markdown, in a snippet."""
     out = ""
     for index, piece in enumerate(pieces):
-        if piece.marked and out and not _org_border(out[-1], before=True):
-            out += ZWSP
-        out += piece.text
-        following = pieces[index + 1].text[:1] if index + 1 < len(pieces) else ""
-        if piece.marked and following and not _org_border(following, before=False):
-            out += ZWSP
+        text = piece.text
+        if piece.markdown is not None:
+            following = pieces[index + 1].text[:1] if index + 1 < len(pieces) else ""
+            if (out and not _org_border(out[-1], before=True)) or (
+                following and not _org_border(following, before=False)
+            ):
+                text = f"@@markdown:{piece.markdown}@@"
+        out += text
     return out
 
 
@@ -954,5 +960,5 @@ def _org_border(char: str, *, before: bool) -> bool:
 def _org_code(code: str) -> _Piece:
     for mark in "=~":
         if code and mark not in code and code == code.strip():
-            return _Piece(f"{mark}{code}{mark}", marked=True)
+            return _Piece(f"{mark}{code}{mark}", markdown=_md_code(code))
     return _Piece(f"@@markdown:{_md_code(code)}@@")

@@ -448,15 +448,21 @@ def _repair_tab_lists(source: _Source) -> None:
 
 def _reindent(lines: list[str], run: range) -> None:
     stack: list[tuple[int, int]] = []  # (source width, content column) of open items
+    previous_blank = True
     for k in run:
         line = lines[k]
         if not line.strip():
+            previous_blank = True
             continue
         whitespace = line[: len(line) - len(line.lstrip(" \t"))]
         width = _width(whitespace)
-        while stack and stack[-1][0] >= width:
-            stack.pop()
         m = _LIST_LINE.match(line)
+        # A text line right after another continues the innermost item's paragraph,
+        # whatever its indentation (CommonMark's lazy continuation).
+        if m or previous_blank:
+            while stack and stack[-1][0] >= width:
+                stack.pop()
+        previous_blank = False
         if m:
             indent = stack[-1][1] if stack else 0
             marker = m.group("marker")

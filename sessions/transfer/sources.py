@@ -3,11 +3,10 @@
 A zip is hostile input until proven otherwise. Nothing of it is ever written
 to disk, and reading it is bounded:
 
-- at most `MAX_ENTRIES` entries in the archive, at most `MAX_NOTES_FILES` notes files;
-- only notes files (.md, .org…) are decompressed; each at most
-  `MAX_FILE_BYTES`, all of them together at most `MAX_TOTAL_BYTES` — counted
-  on the bytes actually inflated, not on the sizes the archive claims (a zip
-  bomb lies about those);
+- at most 20,000 entries in the archive, at most 2,000 notes files (`Limits`);
+- only notes files (.md, .org…) are decompressed; each at most 5 MB, all of
+  them together at most 50 MB — counted on the bytes actually inflated, not on
+  the sizes the archive claims (a zip bomb lies about those);
 - a name that is absolute or climbs out of the archive ("../…", "C:…") is
   refused and reported, as are symbolic links and encrypted entries;
 - hidden files and folders (.git, __MACOSX) are ignored.
@@ -31,10 +30,16 @@ from notes.outline import EXTENSIONS
 
 from .paths import natural_key
 
-MAX_ENTRIES = 20_000
-MAX_NOTES_FILES = 2_000
-MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_TOTAL_BYTES = 50 * 1024 * 1024
+
+@dataclass(frozen=True)
+class Limits:
+    entries: int = 20_000  # entries of an archive, or files of a folder, looked at
+    files: int = 2_000  # notes files read
+    file_bytes: int = 5 * 1024 * 1024  # one notes file
+    total_bytes: int = 50 * 1024 * 1024  # all notes files together
+
+
+LIMITS = Limits()
 
 NOTES_EXTENSIONS = frozenset(EXTENSIONS)
 # Files of a repository that are about the repository, whatever their extension.
@@ -91,7 +96,7 @@ class Repository:
     files: list[SourceFile] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
-    ignored: int = 0  # hidden files, not listed one by one
+    ignored: int = 0  # hidden files and folders, not listed one by one
 
     @property
     def all_paths(self) -> set[str]:
@@ -137,11 +142,11 @@ def repository_from_files(files: Sequence[tuple[str, bytes]]) -> Repository:
     return repository
 
 
-def repository_from_paths(paths: Sequence[Path]) -> Repository:
+def repository_from_paths(paths: Sequence[Path], *, limits: Limits = LIMITS) -> Repository:
     """Folders (walked) and files named on the command line."""
     repository = Repository()
     folders = [p for p in paths if p.is_dir()]
-    budget = _Budget()
+    budget = _Budget(limits)
     for path in paths:
         if path.is_dir():
             prefix = path.resolve().name if len(folders) > 1 else ""
@@ -161,22 +166,27 @@ def repository_from_paths(paths: Sequence[Path]) -> Repository:
 
 
 class _Budget:
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
         self.files = 0
         self.bytes = 0
 
     def take(self, size: int, where: str) -> None:
         self.files += 1
         self.bytes += size
-        if self.files > MAX_NOTES_FILES:
+        if self.files > self.limits.files:
             raise ArchiveError(
-                f"more than {MAX_NOTES_FILES} notes files (at {where}): "
+                f"more than {self.limits.files} notes files (at {where}): "
                 "import the folder that holds the notes"
             )
-        if self.bytes > MAX_TOTAL_BYTES:
-            raise ArchiveError(
-                f"more than {MAX_TOTAL_BYTES // (1024 * 1024)} MB of notes (at {where})"
-            )
+        if self.bytes > self.limits.total_bytes:
+            raise ArchiveError(f"more than {_size(self.limits.total_bytes)} of notes (at {where})")
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):.0f} MB"
+    return f"{count} bytes"
 
 
 def _walk(repository: Repository, root: Path, *, prefix: str, budget: _Budget) -> None:
@@ -184,11 +194,12 @@ def _walk(repository: Repository, root: Path, *, prefix: str, budget: _Budget) -
     seen = 0
     for directory, dirnames, filenames in os.walk(root, followlinks=False):
         relative = Path(directory).relative_to(root)
+        repository.ignored += sum(1 for d in dirnames if _hidden([d]))
         dirnames[:] = sorted(d for d in dirnames if not _hidden([d]))
         for filename in sorted(filenames):
             seen += 1
-            if seen > MAX_ENTRIES:
-                raise ArchiveError(f"{root} holds more than {MAX_ENTRIES} files")
+            if seen > budget.limits.entries:
+                raise ArchiveError(f"{root} holds more than {budget.limits.entries} files")
             if _hidden([filename]):
                 repository.ignored += 1
                 continue
@@ -203,8 +214,8 @@ def _walk(repository: Repository, root: Path, *, prefix: str, budget: _Budget) -
                 repository.skipped.append(SkippedFile(path, reason))
                 continue
             size = full.stat().st_size
-            if size > MAX_FILE_BYTES:
-                repository.problems.append(FileProblem(path, 0, _too_large(size)))
+            if size > budget.limits.file_bytes:
+                repository.problems.append(FileProblem(path, 0, _too_large(size, budget.limits)))
                 continue
             data = full.read_bytes()
             budget.take(len(data), path)
@@ -218,11 +229,8 @@ def _walk(repository: Repository, root: Path, *, prefix: str, budget: _Budget) -
             )
 
 
-def _too_large(size: int) -> str:
-    return (
-        f"too large for a notes file ({size / (1024 * 1024):.1f} MB; "
-        f"at most {MAX_FILE_BYTES // (1024 * 1024)} MB)"
-    )
+def _too_large(size: int, limits: Limits) -> str:
+    return f"too large for a notes file ({_size(size)}; at most {_size(limits.file_bytes)})"
 
 
 def _safe_name(raw: str) -> str | None:
@@ -244,15 +252,17 @@ def _single_top_folder(names: list[str]) -> str | None:
     return None
 
 
-def repository_from_zip(data: bytes, *, name: str = "upload.zip") -> Repository:
+def repository_from_zip(
+    data: bytes, *, name: str = "upload.zip", limits: Limits = LIMITS
+) -> Repository:
     """The notes files of a zip archive (see the module docstring for the limits)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
         raise ArchiveError(f"{name} is not a zip archive that can be read") from None
-    if len(infos) > MAX_ENTRIES:
-        raise ArchiveError(f"{name} holds {len(infos)} entries; at most {MAX_ENTRIES} are read")
+    if len(infos) > limits.entries:
+        raise ArchiveError(f"{name} holds {len(infos)} entries; at most {limits.entries} are read")
     repository = Repository()
     members: list[tuple[zipfile.ZipInfo, str]] = []
     for info in infos:
@@ -265,8 +275,8 @@ def repository_from_zip(data: bytes, *, name: str = "upload.zip") -> Repository:
             )
             continue
         members.append((info, safe))
-    top = _single_top_folder([safe for _, safe in members])
-    budget = _Budget()
+    top = _single_top_folder([safe for _, safe in members if not _hidden(safe.split("/"))])
+    budget = _Budget(limits)
     seen: set[str] = set()
     for info, safe in members:
         parts = safe.split("/")
@@ -300,16 +310,17 @@ def repository_from_zip(data: bytes, *, name: str = "upload.zip") -> Repository:
 def _read_member(archive, info, path, budget, repository, folders, *, at_root) -> str | None:
     if info.flag_bits & 0x1:
         return "encrypted: cannot be read"
-    if info.file_size > MAX_FILE_BYTES:
-        return _too_large(info.file_size)
+    limit = budget.limits.file_bytes
+    if info.file_size > limit:
+        return _too_large(info.file_size, budget.limits)
     try:
         with archive.open(info) as member:
             # Read one byte past the limit: the size an entry declares can lie.
-            data = member.read(MAX_FILE_BYTES + 1)
+            data = member.read(limit + 1)
     except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError, ValueError) as error:
         return f"damaged in the archive ({error})"
-    if len(data) > MAX_FILE_BYTES:
-        return _too_large(len(data))
+    if len(data) > limit:
+        return _too_large(len(data), budget.limits)
     budget.take(len(data), path)
     repository.files.append(SourceFile(path=path, data=data, folders=folders, at_root=at_root))
     return None

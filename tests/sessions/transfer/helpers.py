@@ -16,7 +16,9 @@ def row_counts() -> dict[str, int]:
 def database_state() -> dict[str, list[tuple]]:
     """Every row of every model the import touches, as plain values."""
     return {
-        model.__name__: sorted(tuple(sorted(row.items())) for row in model.objects.values())
+        model.__name__: sorted(
+            (tuple(sorted(row.items())) for row in model.objects.values()), key=repr
+        )
         for model in MODELS
     }
 
