@@ -275,7 +275,7 @@ def test_org_blocks_heading_offset_and_empty_bullets():
 
 # ---------------------------------------------------------------- property: both round trips
 
-# 300 each in the suite (about 6 s); ROUND_TRIP_EXAMPLES=5000 for a longer hunt.
+# 300 each in the suite (about 5 s each); ROUND_TRIP_EXAMPLES=4000 for a longer hunt.
 ROUND_TRIP_EXAMPLES = int(os.environ.get("ROUND_TRIP_EXAMPLES", "300"))
 
 
