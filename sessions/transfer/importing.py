@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
+from notes.models import Note
 from notes.rendering import same_rendering
 from notes.services import note_replace_text
 
@@ -224,6 +226,13 @@ class _Import:
             o.import_key: o for o in OpenSpace.objects.filter(event=event).select_related("note")
         }
         self.rooms = {r.name: r for r in Room.objects.filter(event=event)}
+        # Items made by hand (no import key), which an item of the same title adopts.
+        self.by_hand: dict[tuple[type, str], list] = {}
+        for model in (Talk, OpenSpace):
+            made = model.objects.filter(event=event, import_key="").select_related("note")
+            for obj in made.order_by("pk"):
+                self.by_hand.setdefault((model, obj.title.lower()), []).append(obj)
+        self.slugs = set(Talk.objects.filter(event=event).values_list("slug", flat=True))
         self.warnings: list[str] = list(plan.warnings)
         self.broken: list[BrokenLink] = []
 
@@ -231,10 +240,18 @@ class _Import:
         placed = self._items()
         pages = self._pages(placed)
         results = []
+        fresh: list[Note] = []
         total = len(placed)
         for position, (item, obj, action, changed) in enumerate(placed, 1):
             markdown = self._with_links(item.markdown, item.file, item.title, pages)
-            if note_update(note=obj.note, markdown=markdown) and action != "create":
+            if action == "create":
+                # A note created by this import has no live state yet: its text is
+                # stored as is, and becomes its document when first opened (see
+                # notes.persistence.load_note_state), like any new note.
+                obj.note.markdown = markdown
+                obj.note.markdown_updated_at = timezone.now()
+                fresh.append(obj.note)
+            elif note_update(note=obj.note, markdown=markdown):
                 changed.append("notes")
                 action = "update"
             results.append(
@@ -254,6 +271,7 @@ class _Import:
             )
             if self.progress:
                 self.progress(position, total, item.title)
+        Note.objects.bulk_update(fresh, ["markdown", "markdown_updated_at"], batch_size=500)
         action = self._description(pages)
         return ImportResult(
             event=self.event,
@@ -331,9 +349,9 @@ class _Import:
             if start and end and end > start:
                 values.update(start=start, end=end, day=None)  # the time says the day
             values["room"] = self._room(props.get("room"))
-        talk = self.talks.get(key) or _adopt(Talk, self.event, item.title)
+        talk = self.talks.get(key) or self._adopt(Talk, item.title)
         if talk is None:
-            talk = Talk(event=self.event, **values)
+            talk = Talk(event=self.event, slug=self._slug(values["title"]), **values)
             talk.save()
             self.talks[key] = talk
             return talk, "create", []
@@ -362,7 +380,7 @@ class _Import:
                 values["day"] = None  # the slot says the day
             elif values.get("status") == OpenSpace.Status.SCHEDULED:
                 values["status"] = OpenSpace.Status.PROPOSED
-        space = self.spaces.get(key) or _adopt(OpenSpace, self.event, item.title)
+        space = self.spaces.get(key) or self._adopt(OpenSpace, item.title)
         if "slot" in values:
             taken = OpenSpace.objects.filter(room=values["room"], slot=values["slot"])
             if space is not None:
@@ -388,6 +406,20 @@ class _Import:
         self.spaces[key] = space
         return space, *_outcome(changed)
 
+    def _adopt(self, model, title: str):
+        """An item made by hand (no import key) with the same title, if there is one."""
+        made = self.by_hand.get((model, title.lower()))
+        return made.pop(0) if made else None
+
+    def _slug(self, title: str) -> str:
+        # What Talk.save() would choose, without a query per candidate.
+        root = slugify(title)[:80] or "item"
+        slug, n = root, 2
+        while slug in self.slugs:
+            slug, n = f"{root}-{n}", n + 1
+        self.slugs.add(slug)
+        return slug
+
     def _placement(self, props) -> tuple[Room, Slot] | None:
         start, end = _datetime(props.get("start")), _datetime(props.get("end"))
         room = self._room(props.get("room"))
@@ -405,6 +437,14 @@ class _Import:
         pages: dict[str, list[tuple[PlannedItem, str]]] = {}
         for item, obj, _, _ in placed:
             pages.setdefault(item.file, []).append((item, obj.get_absolute_url()))
+        # Folders, to resolve a link to a folder: the files of items directly in
+        # each, and every folder that holds a file of the repository.
+        self._folders: dict[str, list[str]] = {}
+        for file in pages:
+            self._folders.setdefault(str(PurePosixPath(file).parent), []).append(file)
+        self._all_folders = {
+            str(p) for path in self.plan.paths for p in PurePosixPath(path).parents
+        }
         return pages
 
     def _resolve(self, href: str, from_file: str, pages) -> tuple[str | None, str]:
@@ -419,10 +459,10 @@ class _Import:
             if candidate in pages:
                 return _pick(pages[candidate], target.fragment), ""
         folder = path.rstrip("/")
-        in_folder = [f for f in pages if str(PurePosixPath(f).parent) == folder]
+        in_folder = self._folders.get(folder, [])
         if len(in_folder) == 1 and len(pages[in_folder[0]]) == 1:
             return pages[in_folder[0]][0][1], ""  # a folder that is one item
-        if path == "" or any(p.startswith(folder + "/") for p in self.plan.paths):
+        if path == "" or folder in self._all_folders:
             return self.event.get_absolute_url(), ""  # the root, or a folder of several items
         unreadable = {problem.path for problem in self.plan.problems}
         if path in unreadable:
@@ -505,13 +545,3 @@ def _outcome(changed: list[str]) -> tuple[str, list[str]]:
     # unchanged: nothing a person sees changed.
     changed = [name for name in changed if name not in ("position", "import_key")]
     return ("update" if changed else "unchanged"), changed
-
-
-def _adopt(model, event: Event, title: str):
-    """An item made by hand (no import key) with the same title, if there is one."""
-    return (
-        model.objects.filter(event=event, import_key="", title__iexact=title)
-        .select_related("note")
-        .order_by("pk")
-        .first()
-    )

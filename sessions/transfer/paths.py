@@ -20,6 +20,7 @@ _DAY = re.compile(
     re.I,
 )
 _NUMBERING = re.compile(r"^\d{1,3}(?:[-_. ]+|$)")
+_TRAILING_NUMBER = re.compile(r"(?:^|\s+)\d{1,3}$")
 _SEPARATORS = re.compile(r"[-_.\s]+")
 
 # A whole folder or file name that names a kind ("open-spaces/", "ignites.md").
@@ -68,7 +69,8 @@ def name_meaning(name: str, *, is_file: bool = False) -> NameMeaning:
             when = None
     day_match = _DAY.search(name)
     day = day_number(day_match.group("n") or day_match.group("ord")) if day_match else None
-    rest = _words(_NUMBERING.sub("", _words(_without_day(name))))
+    # "03-ignites", "ignites-2": numbering around a kind name says nothing more.
+    rest = _TRAILING_NUMBER.sub("", _NUMBERING.sub("", _words(_without_day(name))))
     kind = _KIND_NAMES.get(rest)
     if kind is None and is_file:
         prefix = _KIND_PREFIX.match(rest)

@@ -231,6 +231,8 @@ def test_uploaded_files_with_the_same_name_are_both_read():
         ("openspaces", None, None, "open-space"),
         ("Open_Spaces", None, None, "open-space"),
         ("ignites", None, None, "ignite"),
+        ("ignites-015", None, None, "ignite"),
+        ("02_workshops", None, None, "workshop"),
         ("lightning", None, None, "ignite"),
         ("lightning-talks", None, None, "ignite"),
         ("workshops", None, None, "workshop"),
