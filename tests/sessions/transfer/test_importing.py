@@ -411,3 +411,27 @@ def test_markdown_file_with_groups_days_and_variants():
         ("ignite", "Git", "Linus T.", date(2026, 6, 10), "+ commit\n"),
         (OPEN_SPACE, "On-call", "", date(2026, 6, 11), "- rotations\n"),
     ]
+
+
+def test_a_new_items_notes_are_its_live_document_when_first_opened():
+    from notes.services import note_text
+
+    event_import(files=[("n.md", b"# Ada Lovelace: Engines\n\n- a *note*\n")], slug="c", start=DAY1)
+
+    talk = Talk.objects.get(event__slug="c")
+    # Stored as text; the live document is made from it the first time it is read.
+    assert (talk.note.markdown, note_text(note=talk.note)) == ("- a *note*\n", "- a *note*\n")
+
+
+def test_reimport_of_an_edited_note_keeps_the_old_text_as_a_revision():
+    event_import(files=[("n.md", b"# Engines\n\n- one\n")], slug="c", start=DAY1)
+    talk = Talk.objects.get(event__slug="c")
+
+    result = event_import(files=[("n.md", b"# Engines\n\n- one\n- two\n")], slug="c")
+
+    assert [(i.action, i.changed) for i in result.items] == [("update", ["notes"])]
+    talk.note.refresh_from_db()
+    assert talk.note.markdown == "- one\n- two\n"
+    assert list(NoteRevision.objects.filter(note=talk.note).values_list("markdown", flat=True)) == [
+        "- one\n"
+    ]
