@@ -7,10 +7,19 @@ from django import forms
 
 from ..models import Talk
 from .headings import OPEN_SPACE
-from .sources import ArchiveError, Repository, repository_from_files, repository_from_zip
+from .sources import (
+    ArchiveError,
+    Limits,
+    Repository,
+    repository_from_files,
+    repository_from_zip,
+)
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ZIP_BYTES = 20 * 1024 * 1024
+# An upload waits in the session between the preview and the confirmation:
+# the notes it holds stay small (the 20,000-bullet test file is 1.5 MB).
+UPLOAD_LIMITS = Limits(files=1_000, total_bytes=10 * 1024 * 1024)
 
 KIND_CHOICES = [*Talk.Kind.choices, (OPEN_SPACE, "Open space")]
 
@@ -71,7 +80,7 @@ class NotesUploadForm(forms.Form):
                     f"{upload.name} is larger than {MAX_ZIP_BYTES // (1024 * 1024)} MB."
                 )
             try:
-                return repository_from_zip(upload.read(), name=upload.name)
+                return repository_from_zip(upload.read(), name=upload.name, limits=UPLOAD_LIMITS)
             except ArchiveError as error:
                 raise forms.ValidationError(str(error)) from None
         files = []

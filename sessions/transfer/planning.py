@@ -233,7 +233,12 @@ class _FileReader:
         if outline.title:
             # Org's #+TITLE names the document; the text under it describes it.
             self._name_event(outline.title, line=1)
-            self._describe(outline.preamble, title=outline.title, line=outline.preamble_line)
+            self._describe(
+                outline.preamble,
+                title=outline.title,
+                line=outline.preamble_line,
+                reason="the document's title (#+TITLE) names the event; its text describes it",
+            )
             self._document_sections(top)
         elif len(top) == 1 and top[0].children and titles_document(top[0], readme=self.readme):
             self._document_title(top[0])
@@ -260,7 +265,12 @@ class _FileReader:
     def repository_readme(self) -> None:
         outline = self.outline
         top = outline.sections
-        self._describe(outline.preamble, title="README", line=outline.preamble_line)
+        self._describe(
+            outline.preamble,
+            title="README",
+            line=outline.preamble_line,
+            reason="the repository's README describes the event",
+        )
         if outline.title:
             self._name_event(outline.title, line=1, rank=0)
             sections = top
@@ -280,6 +290,7 @@ class _FileReader:
                     title=section.title,
                     line=section.line,
                     end_line=section.end_line,
+                    reason="a README section about the event, not a talk",
                 )
 
     # --- parts ----------------------------------------------------------------
@@ -323,13 +334,20 @@ class _FileReader:
 
     def _document_title(self, section: Section, *, rank: int = 1) -> None:
         self._name_event(section.title, line=section.line, rank=rank)
-        self._describe(section.body, title=section.title, line=section.line)
+        self._describe(
+            section.body,
+            title=section.title,
+            line=section.line,
+            reason="this heading titles the whole document: it names the event, not a talk",
+        )
 
-    def _describe(self, lines: list[str], *, title: str, line: int, end_line: int = 0) -> None:
+    def _describe(
+        self, lines: list[str], *, title: str, line: int, reason: str, end_line: int = 0
+    ) -> None:
         text = tidy(lines)
         if text:
             self.plan.description.append(
-                TextPart(self.source.path, line, end_line or line + len(lines), title, text)
+                TextPart(self.source.path, line, end_line or line + len(lines), title, text, reason)
             )
 
     def _skip(self, section: Section, reason: str) -> None:
@@ -354,7 +372,12 @@ class _FileReader:
             first.markdown = text + ("\n" + first.markdown if first.markdown else "")
             first.line = min(first.line, self.outline.preamble_line)
         else:
-            self._describe(self.outline.preamble, title="", line=self.outline.preamble_line)
+            self._describe(
+                self.outline.preamble,
+                title="",
+                line=self.outline.preamble_line,
+                reason="text before the file's first heading, in a file with no item",
+            )
 
     def _days_before_first_day_heading(self) -> None:
         # A day heading names the day of what follows; what came before the first

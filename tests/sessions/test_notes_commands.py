@@ -157,8 +157,10 @@ def test_import_notes_walks_a_folder_and_reports_what_it_skips():
     assert lines[:-1] == [
         "create    keynote    Why we fail — Jane Smith  (keynote.md:1, 3 bullets)",
         "create    workshop   Kubernetes hands-on  (workshops/k8s.md:1, 1 bullets)",
-        "description README.md:1 “Ops Summit 2026 notes” becomes the event's description",
-        "description README.md:6 “Talks {event}” becomes the event's description",
+        "description README.md:1 “Ops Summit 2026 notes” (this heading titles the whole "
+        "document: it names the event, not a talk) becomes the event's description",
+        "description README.md:6 “Talks {event}” (a README section about the event, not a "
+        "talk) becomes the event's description",
         "skipped   CONTRIBUTING.md: a file about the repository, not notes",
         "skipped   images/stage.jpg: not a notes file (.jpg)",
         "skipped   README.md:11 “Contributing”: a README section about the repository",

@@ -119,7 +119,7 @@ class Command(BaseCommand):
         }
         for part in result.description:
             self.stdout.write(
-                f"description {part.file}:{part.line} “{part.title}” "
+                f"description {part.file}:{part.line} “{part.title}” ({part.reason}) "
                 f"{verbs.get(result.description_action, '')}"
             )
         for part in result.skipped:

@@ -437,8 +437,9 @@ def test_zip_upload_previews_items_description_skipped_and_broken_links(
         ("talk", "Kanban for ops", [], date(2026, 6, 11), "day2/kanban-for-ops/README.md",
          ["- limit work in progress"]),
     ]  # fmt: skip
-    assert [(p.file, p.line, p.title, p.markdown) for p in result.description] == [
+    assert [(p.file, p.line, p.title, p.reason, p.markdown) for p in result.description] == [
         ("README.md", 1, "Ops Days 2026 notes",
+         "this heading titles the whole document: it names the event, not a talk",
          "What we wrote down. See [the keynote](day1/keynote.md).\n"),
     ]  # fmt: skip
     assert [(p.file, p.title, p.reason) for p in result.skipped] == [
@@ -520,3 +521,15 @@ def test_import_page_has_no_inline_script_or_style(client: Client, event, organi
         assert re.findall(r"<script[^>]*>", page) == [
             '<script src="/static/js/htmx-2.0.11.min.js" defer>'
         ]
+
+
+def test_preview_of_hundreds_of_items_can_be_confirmed(client: Client, event, organizer):
+    client.force_login(organizer)
+    notes = "".join(f"# Talk {n}\n\n- note {n}\n\n" for n in range(600)).encode()
+
+    preview = _preview(client, event, _upload("many.md", notes))
+    confirmed = _submit(client, event, preview)
+
+    assert preview.status_code == 200
+    assert confirmed.status_code == 302
+    assert Talk.objects.filter(event=event, title__startswith="Talk ").count() == 600
