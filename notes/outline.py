@@ -10,16 +10,10 @@ Markdown keeps its source text: a section's note is its lines as written, only
 its sub-headings' levels change, so a note renders exactly as the file does.
 Org is converted to canonical Markdown (see `notes.markup`).
 
-Markdown written in a hurry is repaired before it is read, each repair reported
-as an `OutlineWarning` with its line:
-
-- ``#Title`` with no space (a pre-CommonMark habit) is a heading;
-- bullets indented with tabs keep their depth (CommonMark would read a tab
-  before a bullet as code);
-- a lone ``-`` under a line of text is an empty bullet, not a heading underline;
-- YAML front matter (``---`` … ``---``) is read for its title and date.
-
-A document our own export wrote is CommonMark to the letter: it is not repaired.
+Markdown written in a hurry is repaired before it is read (`notes.repairs`:
+"#Title", tab-indented bullets, a lone "-" under a bullet, front matter), each
+repair reported as an `OutlineWarning` with its line. A document our own export
+wrote is CommonMark to the letter: it is not repaired.
 """
 
 from __future__ import annotations
@@ -28,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from . import markup
+from . import markup, repairs
 
 ORG = "org"
 MARKDOWN = "md"
@@ -333,163 +327,6 @@ def _org_take_properties(section: Section, body: list[str]) -> list[str]:
     return body
 
 
-# ---------------------------------------------------------------- Markdown repairs
-
-
-@dataclass
-class _Source:
-    """Markdown lines being repaired, each with the source line it came from."""
-
-    name: str
-    lines: list[str]
-    origin: list[int]  # 1-based source line of each line
-    warnings: list[OutlineWarning] = field(default_factory=list)
-
-    def warn(self, index: int, message: str) -> None:
-        self.warnings.append(OutlineWarning(self.name, self.origin[index], message))
-
-    def drop(self, indexes: set[int]) -> None:
-        self.lines = [line for i, line in enumerate(self.lines) if i not in indexes]
-        self.origin = [n for i, n in enumerate(self.origin) if i not in indexes]
-
-
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
-_FRONT_MATTER_LINE = re.compile(r"^(?:[\w-]+[ \t]*:.*|[ \t]+.*|[ \t]*-[ \t].*|)$")
-
-
-def _fenced(lines: list[str]) -> list[bool]:
-    """Whether each line is inside (or opens or closes) a fenced code block."""
-    inside: list[bool] = []
-    fence = ""
-    for line in lines:
-        m = _FENCE.match(line)
-        if fence:
-            inside.append(True)
-            closes = m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)
-            if closes and not line.strip()[len(m.group(1)) :].strip():
-                fence = ""
-        elif m:
-            fence = m.group(1)
-            inside.append(True)
-        else:
-            inside.append(False)
-    return inside
-
-
-def _front_matter(source: _Source) -> tuple[dict[str, str], tuple[int, int] | None]:
-    lines = source.lines
-    if not lines or lines[0].strip() != "---":
-        return {}, None
-    for end in range(1, min(len(lines), 80)):
-        if lines[end].strip() in ("---", "..."):
-            inner = lines[1:end]
-            if not all(_FRONT_MATTER_LINE.match(line) for line in inner):
-                return {}, None
-            values = {}
-            for line in inner:
-                key, sep, value = line.partition(":")
-                if sep and not line[:1].isspace() and key.strip():
-                    values[key.strip().lower()] = value.strip().strip("\"'")
-            if not values:
-                return {}, None
-            span = (source.origin[0], source.origin[end])
-            source.drop(set(range(end + 1)))
-            return values, span
-    return {}, None
-
-
-_SLOPPY_HEADING = re.compile(r"^( {0,3})(#{1,6})(?=[^\s#\d!])")
-_ATX = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
-
-
-def _repair_sloppy_headings(source: _Source) -> None:
-    fenced = _fenced(source.lines)
-    previous = ""
-    for index, line in enumerate(source.lines):
-        at_block_start = not previous.strip() or _ATX.match(previous)
-        m = _SLOPPY_HEADING.match(line)
-        if m and at_block_start and not fenced[index]:
-            fixed = f"{m.group(1)}{m.group(2)} {line[m.end() :]}"
-            source.lines[index] = fixed
-            source.warn(index, f"“{line.strip()}” read as a heading; write “{fixed.strip()}”")
-            line = fixed
-        previous = line
-
-
-_LIST_LINE = re.compile(r"^(?P<ws>[ \t]*)(?P<marker>[-+*]|\d{1,9}[.)])(?:[ \t]+(?P<rest>.*)|$)")
-
-
-def _width(whitespace: str) -> int:
-    return len(whitespace.expandtabs(4))
-
-
-def _repair_tab_lists(source: _Source) -> None:
-    """Re-indent lists whose bullets are indented with tabs, depth for depth."""
-    lines = source.lines
-    fenced = _fenced(lines)
-    i = 0
-    while i < len(lines):
-        if fenced[i] or not _LIST_LINE.match(lines[i]):
-            i += 1
-            continue
-        end = i + 1
-        while end < len(lines) and not fenced[end]:
-            line = lines[end]
-            if line.strip() and not (
-                _LIST_LINE.match(line) or line[:1] in (" ", "\t") or lines[end - 1].strip()
-            ):
-                break
-            end += 1
-        run = range(i, end)
-        if any("\t" in (m.group("ws") if (m := _LIST_LINE.match(lines[k])) else "") for k in run):
-            _reindent(lines, run)
-        i = end
-
-
-def _reindent(lines: list[str], run: range) -> None:
-    stack: list[tuple[int, int]] = []  # (source width, content column) of open items
-    previous_blank = True
-    for k in run:
-        line = lines[k]
-        if not line.strip():
-            previous_blank = True
-            continue
-        whitespace = line[: len(line) - len(line.lstrip(" \t"))]
-        width = _width(whitespace)
-        m = _LIST_LINE.match(line)
-        # A text line right after another continues the innermost item's paragraph,
-        # whatever its indentation (CommonMark's lazy continuation).
-        if m or previous_blank:
-            while stack and stack[-1][0] >= width:
-                stack.pop()
-        previous_blank = False
-        if m:
-            indent = stack[-1][1] if stack else 0
-            marker = m.group("marker")
-            rest = m.group("rest") or ""
-            lines[k] = (" " * indent + marker + (" " + rest if rest else "")).rstrip()
-            stack.append((width, indent + len(marker) + 1))
-        elif stack:
-            lines[k] = " " * stack[-1][1] + line.lstrip(" \t")
-
-
-def _repair_lone_dashes(source: _Source, tokens) -> bool:
-    """Drop a lone "-" that CommonMark would read as a heading underline."""
-    drop = set()
-    for tok in tokens:
-        if tok.type == "heading_open" and tok.markup == "-" and tok.map:
-            underline = tok.map[1] - 1
-            if source.lines[underline].strip() == "-":
-                drop.add(underline)
-                source.warn(
-                    underline,
-                    "a lone “-” under a line is read as an empty bullet, not as a heading underline",
-                )
-    if drop:
-        source.drop(drop)
-    return bool(drop)
-
-
 def is_own_export(text: str) -> bool:
     """Whether our export wrote this Markdown (it carries item property comments)."""
     return re.search(rf"^<!--[ \t]*{PROPERTIES_COMMENT}[ \t]*$", text, re.M) is not None
@@ -502,15 +339,15 @@ def parse_markdown(text: str, *, name: str) -> Outline:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    source = _Source(name=name, lines=lines, origin=list(range(1, len(lines) + 1)))
+    source = repairs.Source(lines=lines, origin=list(range(1, len(lines) + 1)))
     front_matter: dict[str, str] = {}
     front_span = None
     if not is_own_export(text):
-        front_matter, front_span = _front_matter(source)
-        _repair_sloppy_headings(source)
-        _repair_tab_lists(source)
+        front_matter, front_span = repairs.front_matter(source)
+        repairs.repair_sloppy_headings(source)
+        repairs.repair_tab_lists(source)
     tokens = markup.markdown_tokens("\n".join(source.lines))
-    if not is_own_export(text) and _repair_lone_dashes(source, tokens):
+    if not is_own_export(text) and repairs.repair_lone_dashes(source, tokens):
         tokens = markup.markdown_tokens("\n".join(source.lines))
 
     lines, origin = source.lines, source.origin
@@ -551,7 +388,7 @@ def parse_markdown(text: str, *, name: str) -> Outline:
         title="",
         preamble=lines[:preamble_end],
         sections=roots,
-        warnings=source.warnings,
+        warnings=[OutlineWarning(name, line, message) for line, message in source.warnings],
         front_matter=front_matter,
         front_matter_lines=front_span,
         preamble_line=origin[0] if origin else 1,
@@ -603,7 +440,7 @@ def shift_headings(markdown: str, *, offset: int) -> str:
             continue
         level = max(1, min(6, int(tok.tag[1:]) + offset))
         start, end = tok.map
-        if end - start == 1 and _ATX.match(lines[start]):
+        if end - start == 1 and repairs.ATX.match(lines[start]):
             replaced[start] = [re.sub(r"^ {0,3}#{1,6}", "#" * level, lines[start], count=1)]
         else:
             replaced[start] = ["#" * level + " " + tokens[i + 1].content.replace("\n", " ")]
