@@ -170,10 +170,14 @@ def _event(*, event, slug, name, start, end, plan: Plan) -> tuple[Event, bool]:
     if found is not None:
         return found, False
     dates = [item.date for item in plan.items if item.date]
-    start = start or (min(dates) if dates else None)
+    numbered = any(item.day for item in plan.items)
+    if start is None and dates and not numbered:
+        start = min(dates)  # the notes' own dates say when the event began
     if start is None:
+        why = " (the notes name days by number and by date: which date is day 1?)" if dates else ""
         raise EventImportError(
-            f"There is no event “{slug}”; give its start date (--start YYYY-MM-DD) to create it."
+            f"There is no event “{slug}”; give its start date (--start YYYY-MM-DD) to create "
+            f"it{why}."
         )
     last_day = max((item.day or 1 for item in plan.items), default=1)
     last = max([start + dt.timedelta(days=last_day - 1), *dates])

@@ -435,3 +435,42 @@ def test_reimport_of_an_edited_note_keeps_the_old_text_as_a_revision():
     assert list(NoteRevision.objects.filter(note=talk.note).values_list("markdown", flat=True)) == [
         "- one\n"
     ]
+
+
+def _words(text: str) -> Counter:
+    """The words of each line, without its list marker (an ordered item's number)."""
+    words: Counter = Counter()
+    for line in text.lower().split("\n"):
+        words += Counter(re.findall(r"[^\W_]+", re.sub(r"^\s*(?:[-+*]|\d+[.)])(?=\s|$)", "", line)))
+    return words
+
+
+def test_fixture_every_word_of_every_line_lands_in_its_items_notes(fixture_bytes):
+    """Read the fixture line by line on its own (no project code): the words of each
+    item's lines — bullets, paragraphs, tables, sub-headings — are its note's words."""
+    _import_fixture(fixture_bytes)
+    headings = {e[0] for e in EXPECTED}
+    titles_from_sub_headings = {"10 major traps to avoid during a devops transition"}
+    expected: dict[str, Counter] = {}
+    current = None
+    for line in fixture_bytes.decode().split("\n"):
+        heading = re.match(r"^\*+\s+(.*)$", line)
+        if heading and heading.group(1).strip() in headings | GROUP_HEADINGS:
+            current = heading.group(1).strip() if heading.group(1).strip() in headings else None
+            if current:
+                expected[current] = Counter()
+            continue
+        if current is None or line.strip().lower().startswith("#+"):
+            continue
+        if heading and heading.group(1).strip() in titles_from_sub_headings:
+            continue
+        expected[current] += _words(line)
+    notes = {
+        heading: row[4]
+        for (heading, *_), row in zip(
+            EXPECTED, items_of(Event.objects.get(slug="dod13")), strict=True
+        )
+    }
+
+    for heading, words in expected.items():
+        assert _words(notes[heading]) == words, heading

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sessions.models import Event, OpenSpace, Talk
-from sessions.transfer.importing import event_import
+from sessions.transfer.importing import EventImportError, event_import
 from sessions.transfer.sources import repository_from_paths
 
 from .helpers import database_state
@@ -303,9 +303,19 @@ def test_document_title_names_the_event_and_its_text_describes_it():
     assert result.description_action == "set"
 
 
-def test_event_dates_come_from_folder_names_when_no_start_is_given():
-    event_import(repository=repository_from_paths([REPOS / "day-folders"]), slug="days")
+def test_event_dates_come_from_dated_file_names_when_no_start_is_given():
+    event_import(repository=repository_from_paths([REPOS / "no-heading-files"]), slug="dated")
 
-    event = Event.objects.get(slug="days")
-    # 2026-06-12/ is a date: the event starts then; "day 1" and "day 2" count from it.
-    assert (event.start_date, event.end_date) == (D3, date(2026, 6, 13))
+    event = Event.objects.get(slug="dated")
+    assert (event.start_date, event.end_date) == (D2, D2)
+
+
+def test_event_with_numbered_and_dated_days_needs_a_start_date():
+    with pytest.raises(EventImportError) as caught:
+        event_import(repository=repository_from_paths([REPOS / "day-folders"]), slug="days")
+
+    assert str(caught.value) == (
+        "There is no event “days”; give its start date (--start YYYY-MM-DD) to create it "
+        "(the notes name days by number and by date: which date is day 1?)."
+    )
+    assert not Event.objects.filter(slug="days").exists()
