@@ -271,6 +271,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The notes import's preview posts a kind and the speakers of every item (a notes
+# repository can hold hundreds): more than Django's default of 1,000 fields.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
 # --- Confnotes -------------------------------------------------------------------
 # `notes` is a generic live-document engine; it asks this policy (provided by
 # `sessions`) who may read or write a note, and what the note belongs to.

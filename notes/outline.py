@@ -1,10 +1,19 @@
 """Read an Org-mode or Markdown document as an outline: a tree of headed sections.
 
 Pure Python, no models. Each section has its heading's title (plain text and
-inline Markdown), level, source line, property drawer (Org ``:PROPERTIES:`` or a
-Markdown ``<!-- confnotes … -->`` comment right under the heading), its body as
-blocks (see `notes.markup`) and its sub-sections. `Section.markdown()` gives the
-body and every sub-section as one Markdown note, sub-headings relative to it.
+inline Markdown), level, source lines, property drawer (Org ``:PROPERTIES:`` or
+a Markdown ``<!-- confnotes … -->`` comment right under the heading), its own
+text as Markdown lines and its sub-sections. `Section.note()` gives the body
+and every sub-section as one Markdown note, sub-headings relative to it.
+
+Markdown keeps its source text: a section's note is its lines as written, only
+its sub-headings' levels change, so a note renders exactly as the file does.
+Org is converted to canonical Markdown (see `notes.markup`).
+
+Markdown written in a hurry is repaired before it is read (`notes.repairs`:
+"#Title", tab-indented bullets, a lone "-" under a bullet, front matter), each
+repair reported as an `OutlineWarning` with its line. A document our own export
+wrote is CommonMark to the letter: it is not repaired.
 """
 
 from __future__ import annotations
@@ -13,12 +22,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from . import markup
-from .markup import Heading, Html
+from . import markup, repairs
 
 ORG = "org"
 MARKDOWN = "md"
-EXTENSIONS = {".org": ORG, ".md": MARKDOWN, ".markdown": MARKDOWN, ".mdown": MARKDOWN}
+EXTENSIONS = {
+    ".org": ORG,
+    ".md": MARKDOWN,
+    ".markdown": MARKDOWN,
+    ".mdown": MARKDOWN,
+    ".mkd": MARKDOWN,
+}
 
 PROPERTIES_COMMENT = "confnotes"
 
@@ -41,46 +55,89 @@ class OutlineError(ValueError):
         return f"{self.name}, line {self.line}: {self.message}"
 
 
+@dataclass(frozen=True)
+class OutlineWarning:
+    """Something read in a way the writer may not have meant; the reading goes on."""
+
+    name: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.name}, line {self.line}: {self.message}"
+
+
 @dataclass
 class Section:
     title: str  # plain text
     title_markdown: str  # inline Markdown
     level: int
-    line: int
-    blocks: list = field(default_factory=list)
+    line: int  # the heading's line in the source
+    body: list[str] = field(default_factory=list)  # its own text as Markdown lines
     properties: dict[str, str] = field(default_factory=dict)
     children: list[Section] = field(default_factory=list)
-
-    def note_blocks(self) -> list:
-        """Body then every sub-section, its heading one level per depth below 1."""
-        blocks = list(self.blocks)
-        for child in self.children:
-            blocks.extend(child._nested_blocks(self.level))
-        return blocks
-
-    def _nested_blocks(self, base_level: int) -> list:
-        blocks: list = [Heading(self.level - base_level + 1, self.title_markdown)]
-        blocks.extend(self.blocks)
-        for child in self.children:
-            blocks.extend(child._nested_blocks(base_level))
-        return blocks
-
-    def markdown(self) -> str:
-        return markup.render_markdown(self.note_blocks())
+    end_line: int = 0  # the last source line of the section and its sub-sections
+    # The heading as written (Markdown: one ATX line or a setext pair), or None
+    # when it is written from the title (Org).
+    source_heading: list[str] | None = None
 
     @property
     def has_body(self) -> bool:
-        return bool(self.blocks)
+        return any(line.strip() for line in self.body)
+
+    def heading_at(self, level: int) -> list[str]:
+        """The heading as Markdown lines at `level` (as written when the level is its own)."""
+        level = min(level, 6)
+        if self.source_heading is None:
+            return ["#" * level + " " + self.title_markdown, ""]
+        if level == self.level:
+            return list(self.source_heading)
+        first = self.source_heading[0]
+        if len(self.source_heading) == 1:
+            return [re.sub(r"^ {0,3}#{1,6}", "#" * level, first, count=1)]
+        return ["#" * level + " " + self.title_markdown.replace("\n", " ")]
+
+    def note(self) -> str:
+        """Body then every sub-section, its heading one level per depth below 1."""
+        lines = list(self.body)
+        for child in self.children:
+            lines.extend(child.subtree_lines(base=self.level))
+        return tidy(lines)
+
+    def subtree_lines(self, *, base: int) -> list[str]:
+        """The section as lines of a note whose own level is `base`."""
+        lines = self.heading_at(self.level - base + 1) + self.body
+        for child in self.children:
+            lines.extend(child.subtree_lines(base=base))
+        return lines
+
+    # The name the planner and the tests have always used.
+    markdown = note
+
+
+def tidy(lines: list[str]) -> str:
+    """Markdown text of `lines` without blank lines around it ("" when blank)."""
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return "\n".join(line.rstrip() for line in lines[start:end]) + "\n" if end > start else ""
 
 
 @dataclass
 class Outline:
     name: str
     format: str
-    title: str  # the document's title ("" if none)
-    preamble: list  # blocks before the first heading
+    title: str  # the document's own title (Org #+TITLE), "" if none
+    preamble: list[str]  # Markdown lines before the first heading
     sections: list[Section]
     keywords: dict[str, str] = field(default_factory=dict)
+    warnings: list[OutlineWarning] = field(default_factory=list)
+    front_matter: dict[str, str] = field(default_factory=dict)
+    front_matter_lines: tuple[int, int] | None = None
+    preamble_line: int = 1  # first source line of the preamble
+    line_count: int = 0
 
     def walk(self):
         stack = list(reversed(self.sections))
@@ -88,6 +145,14 @@ class Outline:
             section = stack.pop()
             yield section
             stack.extend(reversed(section.children))
+
+    def note(self) -> str:
+        """The whole document as one note: its top headings become level 2."""
+        lines = list(self.preamble)
+        top = min((s.level for s in self.sections), default=1)
+        for section in self.sections:
+            lines.extend(section.subtree_lines(base=top - 1))
+        return tidy(lines)
 
 
 # ---------------------------------------------------------------- decoding
@@ -134,21 +199,55 @@ def detect_format(name: str, text: str) -> str:
 
 
 def parse(data: bytes | str, *, name: str, format: str | None = None) -> Outline:
-    """Parse a document; raises OutlineError for unreadable, empty or heading-less input."""
+    """Parse a document; raises OutlineError for unreadable or empty input.
+
+    A document without headings is an outline with no sections: all of it is
+    its preamble.
+    """
     text = decode(data, name=name) if isinstance(data, bytes) else data
     if not text.strip():
         raise OutlineError("the file is empty", name=name, line=1)
     format = format or detect_format(name, text)
-    outline = parse_org(text, name=name) if format == ORG else parse_markdown(text, name=name)
+    if format == ORG:
+        outline = parse_org(text, name=name)
+        if not outline.sections:
+            _warn_other_format(outline, text, r"^#{1,6}[ \t]+\S", "'# ' starts a comment in Org")
+        return outline
+    outline = parse_markdown(text, name=name)
     if not outline.sections:
-        first = next(n for n, line in enumerate(text.split("\n"), 1) if line.strip())
-        expected = "'* Title' (Org)" if format == ORG else "'# Title' (Markdown)"
-        raise OutlineError(
-            f"no headings found: this is not an outline; expected heading lines like {expected}",
-            name=name,
-            line=first,
-        )
+        _warn_other_format(outline, text, r"^\*+[ \t]+\S", "'* ' starts a bullet in Markdown")
     return outline
+
+
+def _warn_other_format(outline: Outline, text: str, pattern: str, why: str) -> None:
+    m = re.search(pattern, text, re.M)
+    if m:
+        line = text.count("\n", 0, m.start()) + 1
+        outline.warnings.append(
+            OutlineWarning(
+                outline.name,
+                line,
+                f"no headings found, but this line looks like one of the other format "
+                f"({why}); is the file's extension right?",
+            )
+        )
+
+
+def _set_end_lines(sections: list[Section], last_line: int) -> None:
+    """Each section ends where the next heading of its level or above starts."""
+    flat = []
+    stack = list(reversed(sections))
+    while stack:
+        section = stack.pop()
+        flat.append(section)
+        stack.extend(reversed(section.children))
+    for index, section in enumerate(flat):
+        end = last_line
+        for later in flat[index + 1 :]:
+            if later.level <= section.level:
+                end = later.line - 1
+                break
+        section.end_line = end
 
 
 # ---------------------------------------------------------------- Org
@@ -157,6 +256,11 @@ _ORG_HEADING = re.compile(r"^(?P<stars>\*+)(?:[ \t]+(?P<title>.*?))?[ \t]*$")
 _ORG_KEYWORD = re.compile(r"^#\+(?P<key>\w+):[ \t]*(?P<value>.*?)[ \t]*$")
 _ORG_PROPERTY = re.compile(r"^[ \t]*:(?P<key>[^:\s]+):[ \t]*(?P<value>.*?)[ \t]*$")
 _ORG_PLANNING = re.compile(r"^[ \t]*(?:SCHEDULED|DEADLINE|CLOSED):")
+
+
+def _markdown_lines(blocks: list) -> list[str]:
+    text = markup.render_markdown(blocks)
+    return [*text.split("\n")[:-1], ""] if text else []
 
 
 def parse_org(text: str, *, name: str) -> Outline:
@@ -197,15 +301,16 @@ def parse_org(text: str, *, name: str) -> Outline:
 
     for section, section_body in pending:
         section_body = _org_take_properties(section, section_body)
-        section.blocks = markup.org_blocks(section_body)
-
+        section.body = _markdown_lines(markup.org_blocks(section_body))
+    _set_end_lines(roots, len(lines))
     return Outline(
         name=name,
         format=ORG,
         title=keywords.get("title", ""),
-        preamble=markup.org_blocks(preamble),
+        preamble=_markdown_lines(markup.org_blocks(preamble)),
         sections=roots,
         keywords=keywords,
+        line_count=len(lines),
     )
 
 
@@ -234,43 +339,70 @@ def _org_take_properties(section: Section, body: list[str]) -> list[str]:
     return body
 
 
+def is_own_export(text: str) -> bool:
+    """Whether our export wrote this Markdown (it carries item property comments)."""
+    return re.search(rf"^<!--[ \t]*{PROPERTIES_COMMENT}[ \t]*$", text, re.M) is not None
+
+
 # ---------------------------------------------------------------- Markdown
 
 
 def parse_markdown(text: str, *, name: str) -> Outline:
-    tokens = markup.markdown_tokens(text)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    source = repairs.Source(lines=lines, origin=list(range(1, len(lines) + 1)))
+    front_matter: dict[str, str] = {}
+    front_span = None
+    if not is_own_export(text):
+        front_matter, front_span = repairs.front_matter(source)
+        repairs.repair_sloppy_headings(source)
+        repairs.repair_tab_lists(source)
+    tokens = markup.markdown_tokens("\n".join(source.lines))
+    if not is_own_export(text) and repairs.repair_lone_dashes(source, tokens):
+        tokens = markup.markdown_tokens("\n".join(source.lines))
+
+    lines, origin = source.lines, source.origin
     headings = [i for i, tok in enumerate(tokens) if tok.type == "heading_open" and tok.level == 0]
-    preamble_end = headings[0] if headings else len(tokens)
-    preamble = markup.markdown_blocks(tokens[:preamble_end])
+    starts = [tokens[i].map[0] for i in headings]
     roots: list[Section] = []
     stack: list[Section] = []
     for index, start in enumerate(headings):
-        end = headings[index + 1] if index + 1 < len(headings) else len(tokens)
+        opening = tokens[start]
+        heading_end = opening.map[1]
+        body_end = starts[index + 1] if index + 1 < len(starts) else len(lines)
         inline = tokens[start + 1]
-        level = int(tokens[start].tag[1:])
         section = Section(
             title=_plain(inline),
             title_markdown=inline.content,
-            level=level,
-            line=tokens[start].map[0] + 1,
+            level=int(opening.tag[1:]),
+            line=origin[opening.map[0]],
+            source_heading=lines[opening.map[0] : heading_end],
         )
-        blocks = markup.markdown_blocks(tokens[start + 3 : end], heading_base=level - 1)
-        if blocks and isinstance(blocks[0], Html):
-            properties = _md_properties(blocks[0].text)
-            if properties is not None:
+        body_start = heading_end
+        following = tokens[start + 3] if start + 3 < len(tokens) else None
+        if following is not None and following.type == "html_block" and following.map:
+            properties = _md_properties(following.content)
+            if properties is not None and following.map[0] == heading_end:
                 section.properties = properties
-                blocks = blocks[1:]
-        section.blocks = blocks
+                body_start = following.map[1]
+        section.body = lines[body_start:body_end]
         _nest(section, stack=stack, roots=roots)
 
-    title = ""
-    # One lone "# Title" over everything else is the document's title, as
-    # Org's #+TITLE is (and as our own export writes it).
-    if len(roots) == 1 and roots[0].level == 1 and roots[0].children:
-        title = roots[0].title
-        preamble = preamble + roots[0].blocks
-        roots = roots[0].children
-    return Outline(name=name, format=MARKDOWN, title=title, preamble=preamble, sections=roots)
+    preamble_end = starts[0] if starts else len(lines)
+    _set_end_lines(roots, origin[-1] if origin else 0)
+    return Outline(
+        name=name,
+        format=MARKDOWN,
+        title="",
+        preamble=lines[:preamble_end],
+        sections=roots,
+        warnings=[OutlineWarning(name, line, message) for line, message in source.warnings],
+        front_matter=front_matter,
+        front_matter_lines=front_span,
+        preamble_line=origin[0] if origin else 1,
+        line_count=len(text.split("\n")),
+    )
 
 
 _MD_PROPERTIES = re.compile(rf"^<!--[ \t]*{PROPERTIES_COMMENT}[ \t]*\n(?P<body>.*?)-->$", re.S)
@@ -303,3 +435,27 @@ def _plain(inline) -> str:
         elif tok.type == "image":
             parts.append(tok.content)
     return "".join(parts).strip()
+
+
+def shift_headings(markdown: str, *, offset: int) -> str:
+    """`markdown` with every top-level heading `offset` levels deeper (or higher),
+    the rest of the text as written. Levels stay within 1–6."""
+    if not offset or not markdown:
+        return markdown
+    lines = markdown.split("\n")
+    replaced: dict[int, list[str]] = {}
+    for i, tok in enumerate(tokens := markup.markdown_tokens(markdown)):
+        if tok.type != "heading_open" or tok.level != 0 or not tok.map:
+            continue
+        level = max(1, min(6, int(tok.tag[1:]) + offset))
+        start, end = tok.map
+        if end - start == 1 and repairs.ATX.match(lines[start]):
+            replaced[start] = [re.sub(r"^ {0,3}#{1,6}", "#" * level, lines[start], count=1)]
+        else:
+            replaced[start] = ["#" * level + " " + tokens[i + 1].content.replace("\n", " ")]
+            for k in range(start + 1, end):
+                replaced[k] = []
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        out.extend(replaced.get(index, [line]))
+    return "\n".join(out)

@@ -1,5 +1,6 @@
 """Markdown → safe HTML for notes, abstracts and descriptions."""
 
+import re
 from functools import cache
 
 import nh3
@@ -73,3 +74,25 @@ def render_markdown(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+_PRE = re.compile(r"(<pre\b.*?</pre>)", re.S)
+
+
+def same_rendering(a: str, b: str) -> bool:
+    """Whether two Markdown texts show the same thing: the same HTML, where a line
+    break inside text counts as the space a browser shows (outside <pre>)."""
+    if a == b:
+        return True
+    if _letters(a) != _letters(b):
+        return False  # other words or numbers: no need to render to know
+
+    def shown(text: str) -> list[str]:
+        parts = _PRE.split(render_markdown(text))
+        return [p if p.startswith("<pre") else re.sub(r"\s+", " ", p) for p in parts]
+
+    return shown(a) == shown(b)
+
+
+def _letters(text: str) -> str:
+    return "".join(char for char in text if char.isalnum())

@@ -373,6 +373,7 @@ class Talk(NoteOwnerMixin, KeepsOldSlugs):
         TALK = "talk", "Talk"
         IGNITE = "ignite", "Ignite"
         DEMO = "demo", "Demo"
+        WORKSHOP = "workshop", "Workshop"
         SPONSOR = "sponsor", "Sponsor"
         OTHER = "other", "Other"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.utils.text import slugify
 
 from notes import markup
-from notes.outline import markdown_properties_comment
+from notes.outline import markdown_properties_comment, shift_headings
 
 from ..models import Event, OpenSpace, Talk
 
@@ -181,10 +181,10 @@ def _markdown_item(item: ExportItem, *, level: int) -> str:
     if byline:
         lines += [byline, ""]
     if item.markdown.strip():
+        # The note as written (a re-import gives back the same bytes); only its
+        # headings move below the item's.
         offset = _note_offset(item.markdown, level)
-        note = markup.render_markdown(
-            markup.markdown_blocks(markup.markdown_tokens(item.markdown)), heading_offset=offset
-        )
+        note = shift_headings(item.markdown.strip("\n"), offset=offset)
         lines += [note.rstrip(), ""]
     return "\n".join(lines)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from notes import markup, outline
+from notes import outline
 from notes.outline import OutlineError
 
 
@@ -20,8 +20,6 @@ def _parse(text: str, name: str):
         (b"# Talk\n\n- caf\xe9\n", "b.md", 3, "not UTF-8"),
         (b"", "c.org", 1, "empty"),
         (b"\n  \n\t\n", "d.md", 1, "empty"),
-        (b"\n\njust some prose\nand more\n", "e.md", 3, "no headings"),
-        (b"# A Markdown heading in an .org file\n", "f.org", 1, "no headings"),
     ],
 )
 def test_parse_bad_input_raises_with_file_and_line(data, name, line, fragment):
@@ -65,7 +63,7 @@ def test_parse_org_sections_levels_lines_and_title():
     parsed = _parse(text, "camp.org")
 
     assert parsed.title == "Camp"
-    assert markup.render_markdown(parsed.preamble) == "intro\n"
+    assert outline.tidy(parsed.preamble) == "intro\n"
     assert [(s.title, s.level, s.line) for s in parsed.walk()] == [
         ("One", 1, 5),
         ("Sub", 2, 7),
@@ -92,135 +90,172 @@ def test_org_heading_inside_src_block_is_not_a_heading():
     assert parsed.sections[0].markdown() == "```org\n* quoted heading\n* raw star line\n```\n"
 
 
-# ---------------------------------------------------------------- Org → Markdown
+def test_parse_document_without_headings_is_all_preamble():
+    parsed = _parse("\n\njust some prose\nand more\n", "e.md")
+
+    assert (parsed.sections, outline.tidy(parsed.preamble)) == ([], "just some prose\nand more\n")
+    assert parsed.note() == "just some prose\nand more\n"
+    assert parsed.warnings == []
 
 
 @pytest.mark.parametrize(
-    ("org", "md"),
+    ("name", "text", "line", "why"),
     [
-        ("[[https://example.org][Example]]", "[Example](https://example.org)"),
-        ("[[https://example.org]]", "<https://example.org>"),
-        ("[[file:notes.org]]", "<file:notes.org>"),
-        ("[[some page][a *bold* link]]", "[a **bold** link](<some page>)"),
-        ("a *bold* word", "a **bold** word"),
-        ("a /italic/ word", "a *italic* word"),
-        ("=verbatim= and ~code~", "`verbatim` and `code`"),
-        ("+struck+ out", "~~struck~~ out"),
-        ("why do ops feel /that/ responsible", "why do ops feel *that* responsible"),
-        ("ftp/rss/whatever and Dev/Ops", "ftp/rss/whatever and Dev/Ops"),
-        ("code+db+conf, 5*3, c++", "code+db+conf, 5\\*3, c++"),
-        ("snake_case O_O _lead", "snake_case O_O \\_lead"),
-        ("DevOps <3 and <b>tags</b>", "DevOps <3 and \\<b>tags\\</b>"),
-        ("`tick` and x~~y~~z", "\\`tick\\` and x\\~\\~y\\~\\~z"),
-        ("=a `tick`=", "`` a `tick` ``"),
-        ("@@html:<kbd>K</kbd>@@", "<kbd>K</kbd>"),
+        (
+            "f.org",
+            "intro\n# A Markdown heading in an .org file\n",
+            2,
+            "'# ' starts a comment in Org",
+        ),
+        ("g.md", "* An Org heading in a .md file\n", 1, "'* ' starts a bullet in Markdown"),
     ],
 )
-def test_org_inline_to_markdown(org, md):
-    assert markup.org_inline_to_markdown(org) == md
+def test_parse_headings_of_the_other_format_are_warned_about(name, text, line, why):
+    parsed = _parse(text, name)
+
+    assert parsed.sections == []
+    assert [str(w) for w in parsed.warnings] == [
+        f"{name}, line {line}: no headings found, but this line looks like one of the other "
+        f"format ({why}); is the file's extension right?"
+    ]
 
 
-def test_org_to_markdown_lists_keep_depth_and_join_wrapped_lines():
-    org = (
-        "  - top\n"
-        "    - child that wraps\n"
-        "      onto a second line\n"
-        "      - grandchild\n"
-        "            * star bullet deep\n"
-        "  - \n"
-        "  - last\n"
-    )
-
-    assert markup.org_to_markdown(org) == (
-        "- top\n"
-        "  - child that wraps onto a second line\n"
-        "    - grandchild\n"
-        "      - star bullet deep\n"
-        "- last\n"
-    )
-
-
-def test_org_to_markdown_ordered_children_are_indented_past_the_marker():
-    org = "1. one\n   - a\n9. nine\n10. ten\n    - b\n"
-
-    assert markup.org_to_markdown(org) == "1. one\n   - a\n9. nine\n10. ten\n    - b\n"
-
-
-def test_org_to_markdown_blocks_tables_and_comments():
-    org = (
-        "#+BEGIN_QUOTE\nWise words\n/slanted/\n#+END_QUOTE\n"
-        "#+begin_src python :results output\nprint('*')\n#+end_src\n"
-        "#+BEGIN_EXAMPLE\n  kept   as is\n#+END_EXAMPLE\n"
-        ": fixed width\n"
-        "| a | b |\n|---+---|\n| 1 | x\\vert{}y |\n"
-        "# a comment\n"
-        "-----\n"
-    )
-
-    assert markup.org_to_markdown(org) == (
-        "> Wise words\n> *slanted*\n\n"
-        "```python\nprint('*')\n```\n\n"
-        "```\n  kept   as is\n```\n\n"
-        "```\nfixed width\n```\n\n"
-        "| a | b |\n| --- | --- |\n| 1 | x\\|y |\n\n"
-        "<!-- a comment -->\n\n"
-        "---\n"
-    )
-
-
-def test_org_to_markdown_paragraph_lines_that_look_like_markdown_are_escaped():
-    org = "Text\n> not a quote\n+1 for this\n#hashtag is fine\n"
-
-    assert markup.org_to_markdown(org) == "Text\n\\> not a quote\n+1 for this\n#hashtag is fine\n"
-
-
-# ---------------------------------------------------------------- Markdown input variants
+# ---------------------------------------------------------------- Markdown: the text as written
 
 MD_VARIANTS = {
-    "dash": "# Talk\n\n- a\n  - b\n    - c\n- d\n",
-    "star": "# Talk\n\n* a\n  * b\n    * c\n* d\n",
-    "plus_four_spaces": "Talk\n====\n\n+ a\n    + b\n        + c\n+ d\n",
-    "tabs": "## Talk\n\n- a\n\t- b\n\t\t- c\n- d\n",
-    "mixed": "# Talk\n\n* a\n   + b\n      - c\n* d\n",
+    "dash": "- a\n  - b\n    - c\n- d\n",
+    "star": "* a\n  * b\n    * c\n* d\n",
+    "plus_four_spaces": "+ a\n    + b\n        + c\n+ d\n",
+    "mixed": "* a\n   + b\n      - c\n* d\n",
 }
 
 
 @pytest.mark.parametrize("variant", sorted(MD_VARIANTS))
-def test_markdown_bullet_variants_give_the_same_note(variant):
-    parsed = _parse(MD_VARIANTS[variant], f"{variant}.md")
+def test_markdown_note_keeps_the_bullets_as_written(variant):
+    parsed = _parse(f"# Talk\n\n{MD_VARIANTS[variant]}", f"{variant}.md")
 
     assert [s.title for s in parsed.sections] == ["Talk"]
-    assert parsed.sections[0].markdown() == "- a\n  - b\n    - c\n- d\n"
+    assert parsed.sections[0].note() == MD_VARIANTS[variant]
+    assert parsed.warnings == []
 
 
-def test_markdown_headings_hash_levels_nest_and_become_relative():
+def test_markdown_tab_indented_bullets_keep_their_depth():
+    text = "## Talk\n\n\t- a\n\t\t- b\n\t\t\t- c\n\t\t  wrapped under c\n\t- d\n"
+
+    parsed = _parse(text, "tabs.md")
+
+    assert parsed.sections[0].note() == "- a\n  - b\n    - c\n      wrapped under c\n- d\n"
+    assert parsed.warnings == []
+
+
+def test_markdown_tab_indented_bullets_under_an_ordered_item_stay_its_children():
+    parsed = _parse("# T\n\n10. ten\n\t- child\n\t\t- grandchild\n", "o.md")
+
+    assert parsed.sections[0].note() == "10. ten\n    - child\n      - grandchild\n"
+
+
+def test_markdown_tabs_inside_a_fence_are_left_alone():
+    text = "# T\n\n```\n\t- not a list\n```\n"
+
+    assert _parse(text, "f.md").sections[0].note() == "```\n\t- not a list\n```\n"
+
+
+def test_markdown_hash_without_space_is_a_heading_with_a_warning():
+    text = (
+        "#Talk title\nintro\n\n##Q&A\n\n- why?\n\n#1 is not a heading\n\n```\n#not in code\n```\n"
+    )
+
+    parsed = _parse(text, "sloppy.md")
+
+    assert [(s.title, s.level, s.line) for s in parsed.walk()] == [
+        ("Talk title", 1, 1),
+        ("Q&A", 2, 4),
+    ]
+    assert parsed.sections[0].note() == (
+        "intro\n\n## Q&A\n\n- why?\n\n#1 is not a heading\n\n```\n#not in code\n```\n"
+    )
+    assert [str(w) for w in parsed.warnings] == [
+        "sloppy.md, line 1: “#Talk title” read as a heading; write “# Talk title”",
+        "sloppy.md, line 4: “##Q&A” read as a heading; write “## Q&A”",
+    ]
+
+
+def test_markdown_hash_in_the_middle_of_a_paragraph_is_text():
+    parsed = _parse("# T\n\nwe said\n#hashtag\n", "h.md")
+
+    assert parsed.sections[0].note() == "we said\n#hashtag\n"
+    assert parsed.warnings == []
+
+
+def test_markdown_lone_dash_under_a_bullet_is_an_empty_bullet_not_a_heading():
+    text = "# Talk\n\n- point one\n  -\n- point two\n"
+
+    parsed = _parse(text, "dash.md")
+
+    assert [s.title for s in parsed.walk()] == ["Talk"]
+    assert parsed.sections[0].note() == "- point one\n- point two\n"
+    assert [str(w) for w in parsed.warnings] == [
+        "dash.md, line 4: a lone “-” under a line is read as an empty bullet, "
+        "not as a heading underline"
+    ]
+
+
+def test_markdown_front_matter_is_read_and_left_out():
+    text = "---\ntitle: Keeping state\ndate: 2026-06-10\ntags:\n  - ops\n---\n\n- a note\n"
+
+    parsed = _parse(text, "fm.md")
+
+    assert parsed.front_matter == {"title": "Keeping state", "date": "2026-06-10", "tags": ""}
+    assert parsed.front_matter_lines == (1, 6)
+    assert (parsed.preamble_line, parsed.note()) == (7, "- a note\n")
+
+
+def test_markdown_our_own_export_is_read_without_repairs():
+    text = (
+        "# Talk\n<!-- confnotes\nkind: talk\ntitle: Talk\n-->\n\n#hashtag stays text\n\n"
+        "\t- a tab stays a tab\n"
+    )
+
+    parsed = _parse(text, "export.md")
+
+    assert parsed.sections[0].properties == {"kind": "talk", "title": "Talk"}
+    assert parsed.sections[0].note() == "#hashtag stays text\n\n\t- a tab stays a tab\n"
+    assert parsed.warnings == []
+
+
+def test_markdown_sections_nest_and_sub_headings_become_relative():
     text = "# Event\n\n## Talk one\n\n- a\n\n### Part\n\n- b\n\n#### Deeper\n\n## Talk two\n"
 
     parsed = _parse(text, "e.md")
 
-    assert parsed.title == "Event"
-    assert [(s.title, s.level, s.line) for s in parsed.sections] == [
-        ("Talk one", 2, 3),
-        ("Talk two", 2, 13),
+    assert parsed.title == ""
+    assert [(s.title, s.level, s.line, s.end_line) for s in parsed.walk()] == [
+        ("Event", 1, 1, 13),
+        ("Talk one", 2, 3, 12),
+        ("Part", 3, 7, 12),
+        ("Deeper", 4, 11, 12),
+        ("Talk two", 2, 13, 13),
     ]
-    assert parsed.sections[0].markdown() == "- a\n\n## Part\n\n- b\n\n### Deeper\n"
+    assert parsed.sections[0].children[0].note() == "- a\n\n## Part\n\n- b\n\n### Deeper\n"
 
 
-def test_markdown_code_blocks_and_tables_survive():
-    text = (
-        "# Talk\n\n"
+def test_markdown_whole_document_as_one_note_puts_its_headings_at_level_two():
+    text = "intro\n\nTalk A\n======\n\n- a\n\n### Part\n\nTalk B\n======\n"
+
+    # Setext headings cannot change level as written: they become ATX headings.
+    assert _parse(text, "w.md").note() == ("intro\n\n## Talk A\n\n- a\n\n#### Part\n\n## Talk B\n")
+
+
+def test_markdown_code_blocks_and_tables_are_kept_as_written():
+    body = (
         "```js\nconst a = 1;\n\n# not a heading\n```\n\n"
         "    indented\n\n"
         "| x | y |\n|--:|:-:|\n| 1 | `a\\|b` |\n"
     )
 
-    note = _parse(text, "c.md").sections[0].markdown()
+    note = _parse("# Talk\n\n" + body, "c.md").sections[0].note()
 
-    assert note == (
-        "```js\nconst a = 1;\n\n# not a heading\n```\n\n"
-        "```\nindented\n```\n\n"
-        "| x | y |\n| ---: | :---: |\n| 1 | `a\\|b` |\n"
-    )
+    assert note == body
 
 
 def test_markdown_properties_comment_is_read():
@@ -229,49 +264,13 @@ def test_markdown_properties_comment_is_read():
     section = _parse(text, "p.md").sections[0]
 
     assert section.properties == {"kind": "demo", "title": "Thing"}
-    assert section.markdown() == "- x\n"
+    assert section.note() == "- x\n"
 
 
-# ---------------------------------------------------------------- round trips
+def test_shift_headings_moves_only_the_heading_markers():
+    text = "- a\n\n## Part ##\n\nText\n=====\n\n```\n# code\n```\n"
 
-
-@pytest.mark.parametrize(
-    "md",
-    [
-        "- a *b* **c** `d` ~~e~~ [f](https://g.example) <https://h.example>\n",
-        "Para one\nwith a soft break\n\n- x\n  - y\n\n1. one\n   1. sub\n2. two\n",
-        "## Sub\n\n> quote\n>\n> - item\n\n```py\n* not bold\n#+BEGIN_SRC\n```\n",
-        "| a | b |\n| :--- | ---: |\n| 1 | 2 \\| 3 |\n",
-        "- literal \\*stars\\* and /slashes/ and =equals= and +plus+\n",
-        "- [[not a link]] and @@html:no@@ and a line\\\n  break\n",
-        "<!-- a comment -->\n\n<div>\nraw html\n</div>\n",
-        "---\n\n- after a rule\n",
-    ],
-)
-def test_markdown_org_markdown_round_trip_is_exact_on_canonical_markdown(md):
-    assert markup.markdown_canonical(md) == md
-
-    org = markup.markdown_to_org(md)
-
-    assert markup.org_to_markdown(org) == md
-
-
-def test_markdown_to_org_writes_org_syntax():
-    md = (
-        "## Part\n\n- **b** *i* `c` ~~s~~ [t](https://u.example)\n  - kid\n\n"
-        "| a | b |\n| :--- | --- |\n| 1 | 2 |\n\n> q\n"
+    assert outline.shift_headings(text, offset=2) == (
+        "- a\n\n#### Part ##\n\n### Text\n\n```\n# code\n```\n"
     )
-
-    assert markup.markdown_to_org(md, heading_offset=1) == (
-        "*** Part\n\n- *b* /i/ =c= +s+ [[https://u.example][t]]\n  - kid\n\n"
-        "| a | b |\n|---+---|\n| <l> |  |\n| 1 | 2 |\n\n#+BEGIN_QUOTE\nq\n#+END_QUOTE\n"
-    )
-
-
-def test_markdown_to_org_guards_lines_org_would_misread():
-    md = "\\* not a heading\n\\- not a bullet\n"
-
-    org = markup.markdown_to_org(md)
-
-    assert org == f"{markup.ZWSP}* not a heading\n{markup.ZWSP}- not a bullet\n"
-    assert _parse("* T\n" + org, "g.org").sections[0].markdown() == md
+    assert outline.shift_headings("###### deep\n", offset=3) == "###### deep\n"

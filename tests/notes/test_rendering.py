@@ -1,4 +1,6 @@
-from notes.rendering import render_markdown
+import pytest
+
+from notes.rendering import render_markdown, same_rendering
 
 
 def test_render_markdown_keeps_nested_bullets_and_tables():
@@ -33,3 +35,17 @@ def test_render_markdown_drops_dangerous_urls_and_escapes_html():
 
 def test_render_markdown_empty_is_empty():
     assert render_markdown("") == ""
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("* one\n  wrapped\n", "- one wrapped\n", True),
+        ("_em_ and __strong__\n", "*em* and **strong**\n", True),
+        ("```\na  b\n```\n", "```\na b\n```\n", False),
+        ("- one\n", "- one two\n", False),
+        ("# Title\n", "## Title\n", False),
+    ],
+)
+def test_same_rendering_tells_what_shows_the_same(a, b, same):
+    assert same_rendering(a, b) is same

@@ -3,6 +3,7 @@
 import io
 import zipfile
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -83,13 +84,16 @@ def test_import_notes_bad_file_fails_with_file_and_line(tmp_path, notes_file):
     with pytest.raises(CommandError) as caught:
         _run("import_notes", str(notes_file), str(bad), "--event", "conf", "--start", "2026-06-10")
 
-    assert str(caught.value).startswith(f"{bad}, line 2: not UTF-8 text")
-    assert str(caught.value).endswith("nothing was imported.")
+    assert str(caught.value) == (
+        "1 file cannot be read:\n"
+        f"  {bad}, line 2: not UTF-8 text (byte 0xff at column 3); save the file as UTF-8\n"
+        "Nothing was imported (--skip-bad imports the other files)."
+    )
     assert row_counts() == before
 
 
 def test_import_notes_missing_file_and_missing_event_are_errors(tmp_path, notes_file):
-    with pytest.raises(CommandError, match="No such file"):
+    with pytest.raises(CommandError, match=r"nope\.org: no such file or folder"):
         _run("import_notes", str(tmp_path / "nope.org"), "--event", "conf", "--start", "2026-06-10")
     with pytest.raises(CommandError, match="There is no event “conf”; give its start date"):
         _run("import_notes", str(notes_file), "--event", "conf")
@@ -138,3 +142,92 @@ def test_export_then_import_into_new_event_round_trips(tmp_path, notes_file):
 def test_export_notes_unknown_event():
     with pytest.raises(CommandError, match="There is no event “nope”"):
         _run("export_notes", "--event", "nope", "--format", "md", "-o", "-")
+
+
+REPOS = Path(__file__).resolve().parents[1] / "fixtures" / "repos"
+
+
+def test_import_notes_walks_a_folder_and_reports_what_it_skips():
+    out, err = _run(
+        "import_notes", str(REPOS / "readme-with-meta-sections"), "--event", "summit",
+        "--start", "2026-06-10", "--dry-run",
+    )  # fmt: skip
+
+    lines = out.splitlines()
+    assert lines[:-1] == [
+        "create    keynote    Why we fail — Jane Smith  (keynote.md:1, 3 bullets)",
+        "create    workshop   Kubernetes hands-on  (workshops/k8s.md:1, 1 bullets)",
+        "description README.md:1 “Ops Summit 2026 notes” (this heading titles the whole "
+        "document: it names the event, not a talk) becomes the event's description",
+        "description README.md:6 “Talks {event}” (a README section about the event, not a "
+        "talk) becomes the event's description",
+        "skipped   CONTRIBUTING.md: a file about the repository, not notes",
+        "skipped   images/stage.jpg: not a notes file (.jpg)",
+        "skipped   README.md:11 “Contributing”: a README section about the repository",
+        "skipped   README.md:15 “License”: a README section about the repository",
+        "skipped   README.md:19 “Privacy”: a README section about the repository",
+        "skipped   README.md:23 “Links”: a README section about the repository",
+        "link      keynote.md (Why we fail): images/stage.jpg — not imported (only notes files are)",
+        "link      keynote.md (Why we fail): old/notes.md — no such file in the repository",
+    ]
+    assert lines[-1].startswith(
+        "Dry run, nothing saved. Ops Summit 2026 notes: 2 would be created, 0 updated, "
+        "0 unchanged. ("
+    )
+    assert "Importing 2/2: Kubernetes hands-on" in err
+
+
+def test_import_notes_zip_with_kind_for_every_item(tmp_path):
+    archive = tmp_path / "spaces.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("unconf-main/day1_hiring/README.md", "- where to look\n")
+        z.writestr("unconf-main/day2_kanban/README.md", "# Kanban for ops\n\n- limit WIP\n")
+
+    _run("import_notes", str(archive), "--event", "unconf", "--start", "2026-06-10",
+         "--kind", "open-space")  # fmt: skip
+
+    from sessions.models import OpenSpace
+
+    assert list(
+        OpenSpace.objects.order_by("position").values_list("title", "day", "note__markdown")
+    ) == [
+        ("Hiring", date(2026, 6, 10), "- where to look\n"),
+        ("Kanban for ops", date(2026, 6, 11), "- limit WIP\n"),
+    ]
+
+
+def test_import_notes_lists_every_bad_file_and_skip_bad_imports_the_rest(tmp_path):
+    (tmp_path / "good.md").write_text("# Good\n\n- fine\n")
+    (tmp_path / "binary.md").write_bytes(b"# Bin\n\x00\x01")
+    (tmp_path / "empty.org").write_bytes(b"")
+    args = ("import_notes", str(tmp_path), "--event", "conf", "--start", "2026-06-10")
+
+    with pytest.raises(CommandError) as caught:
+        _run(*args)
+    _, err = _run(*args, "--skip-bad")
+
+    assert str(caught.value) == (
+        "2 files cannot be read:\n"
+        "  binary.md, line 2: this is a binary file, not text (byte 0x00)\n"
+        "  empty.org, line 1: the file is empty\n"
+        "Nothing was imported (--skip-bad imports the other files)."
+    )
+    assert "Not imported: binary.md, line 2: this is a binary file, not text (byte 0x00)" in err
+    assert list(Talk.objects.values_list("title", flat=True)) == ["Good"]
+
+
+def test_import_notes_zip_and_other_paths_together_are_refused(tmp_path, notes_file):
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a.md", "# A\n")
+
+    with pytest.raises(CommandError, match=r"^Give one \.zip on its own, or files and folders\.$"):
+        _run(
+            "import_notes",
+            str(archive),
+            str(notes_file),
+            "--event",
+            "conf",
+            "--start",
+            "2026-06-10",
+        )

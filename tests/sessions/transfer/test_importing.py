@@ -8,10 +8,9 @@ import pytest
 from markdown_it import MarkdownIt
 
 from notes.models import NoteRevision
-from notes.outline import OutlineError
 from sessions.models import Event, OpenSpace, Talk
 from sessions.transfer.headings import OPEN_SPACE
-from sessions.transfer.importing import EventImportError, event_import
+from sessions.transfer.importing import EventImportError, UnreadableFiles, event_import
 from tests.factories import make_event, make_talk
 
 from .helpers import database_state, items_of, row_counts
@@ -274,7 +273,7 @@ BAD_FILES = [
     ("binary.org", b"* Talk\n  - ok\n\x00\x00\x07binary", "binary.org, line 3: this is a binary file"),
     ("latin1.md", "# Talk\n\n- café\n".encode("latin-1"), "latin1.md, line 3: not UTF-8 text"),
     ("empty.org", b"", "empty.org, line 1: the file is empty"),
-    ("prose.md", b"\nJust prose, no headings.\n", "prose.md, line 2: no headings found"),
+    ("blank.md", b"\n  \n\t\n", "blank.md, line 1: the file is empty"),
 ]  # fmt: skip
 
 
@@ -283,20 +282,67 @@ def test_bad_file_leaves_database_unchanged_and_says_where(fixture_bytes, name, 
     _import_fixture(fixture_bytes)
     before = database_state()
 
-    with pytest.raises(OutlineError) as caught:
+    with pytest.raises(UnreadableFiles) as caught:
         event_import(
             files=[("good.md", b"# Good talk\n\n- fine\n"), (name, data)],
             slug="dod13",
         )
 
-    assert str(caught.value).startswith(message)
+    assert [str(p) for p in caught.value.problems] == [message + _rest(message, data, name)]
     assert database_state() == before
+
+
+def _rest(message: str, data: bytes, name: str) -> str:
+    """The end of the problem's text after the part the table names."""
+    from notes.outline import OutlineError, parse
+
+    try:
+        parse(data, name=name)
+    except OutlineError as error:
+        return str(error).removeprefix(message)
+    raise AssertionError(name)
+
+
+def test_every_bad_file_is_reported_in_one_run_and_nothing_is_imported():
+    before = row_counts()
+    files = [
+        ("a-good.md", b"# Good talk\n\n- fine\n"),
+        ("b-binary.org", b"* Talk\n  - ok\n\x00binary\n"),
+        ("c-latin1.md", "# Caf\u00e9\n\n- cr\u00e8me\n".encode("latin-1")),
+        ("d-empty.md", b""),
+    ]
+
+    with pytest.raises(UnreadableFiles) as caught:
+        event_import(files=files, slug="new", start=DAY1)
+
+    assert str(caught.value) == (
+        "3 files cannot be read:\n"
+        "  b-binary.org, line 3: this is a binary file, not text (byte 0x00)\n"
+        "  c-latin1.md, line 1: not UTF-8 text (byte 0xe9 at column 6); save the file as UTF-8\n"
+        "  d-empty.md, line 1: the file is empty"
+    )
+    assert row_counts() == before
+
+
+def test_skip_bad_imports_the_readable_files_and_lists_the_others():
+    files = [
+        ("a-good.md", b"# Good talk\n\n- fine\n"),
+        ("b-binary.org", b"* Talk\n  - ok\n\x00binary\n"),
+    ]
+
+    result = event_import(files=files, slug="new", start=DAY1, skip_bad=True)
+
+    assert [(i.title, i.action) for i in result.items] == [("Good talk", "create")]
+    assert [str(p) for p in result.problems] == [
+        "b-binary.org, line 3: this is a binary file, not text (byte 0x00)"
+    ]
+    assert Talk.objects.get(event__slug="new").note.markdown == "- fine\n"
 
 
 def test_bad_file_into_a_new_event_creates_nothing():
     before = row_counts()
 
-    with pytest.raises(OutlineError):
+    with pytest.raises(UnreadableFiles):
         event_import(files=[("x.org", b"")], slug="new", start=DAY1)
 
     assert row_counts() == before
@@ -360,7 +406,71 @@ def test_markdown_file_with_groups_days_and_variants():
         date(2026, 6, 11),
     )
     assert items_of(event) == [
-        ("talk", "Engines", "Ada Lovelace", date(2026, 6, 10), "- a\n  - b\n"),
-        ("ignite", "Git", "Linus T.", date(2026, 6, 10), "- commit\n"),
+        # Markdown notes keep their text as written; the tab became spaces at the same depth.
+        ("talk", "Engines", "Ada Lovelace", date(2026, 6, 10), "* a\n  * b\n"),
+        ("ignite", "Git", "Linus T.", date(2026, 6, 10), "+ commit\n"),
         (OPEN_SPACE, "On-call", "", date(2026, 6, 11), "- rotations\n"),
     ]
+
+
+def test_a_new_items_notes_are_its_live_document_when_first_opened():
+    from notes.services import note_text
+
+    event_import(files=[("n.md", b"# Ada Lovelace: Engines\n\n- a *note*\n")], slug="c", start=DAY1)
+
+    talk = Talk.objects.get(event__slug="c")
+    # Stored as text; the live document is made from it the first time it is read.
+    assert (talk.note.markdown, note_text(note=talk.note)) == ("- a *note*\n", "- a *note*\n")
+
+
+def test_reimport_of_an_edited_note_keeps_the_old_text_as_a_revision():
+    event_import(files=[("n.md", b"# Engines\n\n- one\n")], slug="c", start=DAY1)
+    talk = Talk.objects.get(event__slug="c")
+
+    result = event_import(files=[("n.md", b"# Engines\n\n- one\n- two\n")], slug="c")
+
+    assert [(i.action, i.changed) for i in result.items] == [("update", ["notes"])]
+    talk.note.refresh_from_db()
+    assert talk.note.markdown == "- one\n- two\n"
+    assert list(NoteRevision.objects.filter(note=talk.note).values_list("markdown", flat=True)) == [
+        "- one\n"
+    ]
+
+
+def _words(text: str) -> Counter:
+    """The words of each line, without its list marker (an ordered item's number)."""
+    words: Counter = Counter()
+    for line in text.lower().split("\n"):
+        words += Counter(re.findall(r"[^\W_]+", re.sub(r"^\s*(?:[-+*]|\d+[.)])(?=\s|$)", "", line)))
+    return words
+
+
+def test_fixture_every_word_of_every_line_lands_in_its_items_notes(fixture_bytes):
+    """Read the fixture line by line on its own (no project code): the words of each
+    item's lines — bullets, paragraphs, tables, sub-headings — are its note's words."""
+    _import_fixture(fixture_bytes)
+    headings = {e[0] for e in EXPECTED}
+    titles_from_sub_headings = {"10 major traps to avoid during a devops transition"}
+    expected: dict[str, Counter] = {}
+    current = None
+    for line in fixture_bytes.decode().split("\n"):
+        heading = re.match(r"^\*+\s+(.*)$", line)
+        if heading and heading.group(1).strip() in headings | GROUP_HEADINGS:
+            current = heading.group(1).strip() if heading.group(1).strip() in headings else None
+            if current:
+                expected[current] = Counter()
+            continue
+        if current is None or line.strip().lower().startswith("#+"):
+            continue
+        if heading and heading.group(1).strip() in titles_from_sub_headings:
+            continue
+        expected[current] += _words(line)
+    notes = {
+        heading: row[4]
+        for (heading, *_), row in zip(
+            EXPECTED, items_of(Event.objects.get(slug="dod13")), strict=True
+        )
+    }
+
+    for heading, words in expected.items():
+        assert _words(notes[heading]) == words, heading
