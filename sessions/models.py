@@ -370,3 +370,6 @@ class Interest(models.Model):
 
     def __str__(self) -> str:
         return f"Interest in {self.open_space_id}"
+
+
+from .archive.models import SearchEntry  # noqa: E402, F401  (the search index; see there)

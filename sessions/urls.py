@@ -6,6 +6,7 @@ app_name = "sessions"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("", include("sessions.archive.urls")),
     path("events/<slug:slug>/", views.event_detail, name="event"),
     path("events/<slug:slug>/schedule.json", views.schedule_json, name="schedule_json"),
     path("events/<slug:slug>/schedule.ics", views.schedule_ics, name="schedule_ics"),

@@ -1,0 +1,43 @@
+"""The search form: the words, and filters by event, year and kind."""
+
+from django import forms
+
+from ..models import Event, Talk
+from .models import OPEN_SPACE_KIND
+from .query import ParsedQuery, parse_query
+from .selectors import EVENT_FILTERS
+
+KIND_CHOICES = [("", "Any kind"), *Talk.Kind.choices, (OPEN_SPACE_KIND, "Open space")]
+
+
+class SearchForm(forms.Form):
+    # No max_length and no validation of the words: any text is a query (the parser
+    # reads what it can and ignores the rest), so typing is never an error.
+    q = forms.CharField(required=False, strip=True, label="Search the notes")
+    event = forms.ChoiceField(required=False, label="Event")
+    year = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Year")
+    kind = forms.ChoiceField(required=False, choices=KIND_CHOICES, label="Kind")
+    # Series (from the browse work): a ChoiceField like `event`, filled in __init__,
+    # plus its line in selectors.EVENT_FILTERS ("series": "series__slug").
+
+    def __init__(self, *args, events: list[Event], **kwargs) -> None:
+        """`events`: the events the reader may search; the filters offer only those."""
+        super().__init__(*args, **kwargs)
+        self.fields["event"].choices = [("", "All events")] + [
+            (e.slug, f"{e.name} ({e.start_date.year})") for e in events
+        ]
+        years = sorted({e.start_date.year for e in events}, reverse=True)
+        self.fields["year"].choices = [("", "Any year")] + [(y, str(y)) for y in years]
+
+    @property
+    def parsed(self) -> ParsedQuery:
+        return parse_query(self.cleaned_data.get("q", ""))
+
+    @property
+    def filters(self) -> dict[str, object]:
+        """The values of the filters that narrow the events searched."""
+        return {name: self.cleaned_data.get(name) for name in EVENT_FILTERS}
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(self.filters.values()) or bool(self.cleaned_data.get("kind"))

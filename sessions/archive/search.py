@@ -1,0 +1,288 @@
+"""Full-text search of the index (`SearchEntry`), one backend per database vendor.
+
+Both backends answer the same two questions for a parsed query within a scope — how
+many entries match, and one page of them ranked and highlighted — and rank alike:
+
+1. entries whose title alone holds every searched word (a title match beats a body match);
+2. then entries where the reader's single words stand together, in order (a phrase
+   beats the same words far apart);
+3. then the database's relevance: `ts_rank_cd` (cover density, weights title A,
+   people B, abstract C, notes D) on PostgreSQL, `bm25` with the same order of column
+   weights on SQLite;
+4. then newest item first, so that pages are stable.
+
+Highlights come back from the database wrapped in two private-use characters
+(`MARK_START`, `MARK_END`); `marked()` escapes everything else before turning them
+into <mark>, so no text from the database is ever trusted as HTML.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from . import query as q
+from .models import FTS_TABLE, SEARCH_CONFIG
+
+MARK_START, MARK_END = "\ue000", "\ue001"
+PASSAGE_WORDS = 28  # about two lines
+
+# Relevance weights of title, people, body (abstract/description), notes.
+BM25_WEIGHTS = (10.0, 5.0, 2.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which entries a search may return: those of `events` (already narrowed to
+    what the reader may see and to the event filters), of `kind` if given."""
+
+    events: QuerySet
+    kind: str | None = None
+
+    def where(self) -> tuple[str, list]:
+        """SQL conditions on the entry `e`, with their parameters."""
+        # The ORM compiles the events' query (including any filter lookups) into a
+        # subquery with bound parameters; no value is pasted into SQL.
+        events_sql, params = self.events.values("pk").query.sql_with_params()
+        clauses, params = [f"e.event_id IN ({events_sql})"], list(params)
+        if self.kind:
+            clauses.append("e.kind = %s")
+            params.append(self.kind)
+        return " AND ".join(clauses), params
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked entry; its texts carry the highlight markers."""
+
+    note_id: int
+    title: str
+    people: str
+    passage: str
+
+
+def _passage(body: str, notes: str) -> str:
+    """The notes' passage if the words are found there, else the abstract's, else
+    the start of whichever has text."""
+    for text in (notes, body):
+        if MARK_START in text:
+            return text
+    return notes or body
+
+
+class PostgresSearch:
+    """`vector @@ to_tsquery(...)` through the GIN index; `ts_rank_cd`, `ts_headline`.
+
+    Prefixes go through the same stemmer as the text (`deploy*` finds "deployment",
+    whose stem is "deploy"); a prefix that reaches into an ending the stemmer removes
+    (`deploym*`) finds nothing.
+    """
+
+    HEADLINE_ALL = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
+    HEADLINE_PASSAGE = (
+        f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={PASSAGE_WORDS}, MinWords=12, "
+        'MaxFragments=2, FragmentDelimiter=" … "'
+    )
+    TSQUERY = f"to_tsquery('{SEARCH_CONFIG}', %s)"
+
+    def __init__(self, *, query: q.ParsedQuery, scope: Scope) -> None:
+        self.query, self.scope = query, scope
+
+    def count(self) -> int:
+        where, params = self.scope.where()
+        sql = (
+            "SELECT count(*) FROM conf_sessions_searchentry e "  # noqa: S608 - our SQL only
+            f"WHERE e.vector @@ {self.TSQUERY} AND {where}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [q.to_tsquery_text(self.query), *params])
+            return cursor.fetchone()[0]
+
+    def hits(self, *, offset: int, limit: int) -> list[Hit]:
+        query, tsquery = self.query, self.TSQUERY
+        where, where_params = self.scope.where()
+        near_sql, near_params = "false", []
+        if query.proximity is not None:
+            near_sql = f"e.vector @@ {tsquery}"
+            near_params = [q.to_tsquery_phrase_text(query.proximity)]
+        # Rank every match (the GIN index finds them), keep one page, and only then
+        # read the texts of that page to highlight them.
+        sql = f"""
+            WITH ranked AS (
+                SELECT e.note_id, e.talk_id, e.open_space_id,
+                       e.vector @@ {tsquery} AS in_title,
+                       {near_sql} AS near,
+                       ts_rank_cd(e.vector, {tsquery}, 1) AS score
+                FROM conf_sessions_searchentry e
+                WHERE e.vector @@ {tsquery} AND {where}
+                ORDER BY in_title DESC, near DESC, score DESC, e.note_id DESC
+                LIMIT %s OFFSET %s
+            )
+            SELECT r.note_id,
+                   ts_headline('{SEARCH_CONFIG}', coalesce(t.title, o.title), {tsquery}, %s),
+                   ts_headline('{SEARCH_CONFIG}', coalesce(t.speakers, o.host), {tsquery}, %s),
+                   ts_headline('{SEARCH_CONFIG}', coalesce(t.abstract, o.description),
+                               {tsquery}, %s),
+                   ts_headline('{SEARCH_CONFIG}', left(n.markdown, 200000), {tsquery}, %s)
+            FROM ranked r
+            JOIN notes_note n ON n.id = r.note_id
+            LEFT JOIN conf_sessions_talk t ON t.id = r.talk_id
+            LEFT JOIN conf_sessions_openspace o ON o.id = r.open_space_id
+            ORDER BY r.in_title DESC, r.near DESC, r.score DESC, r.note_id DESC
+        """  # noqa: S608 - the only values are the bound parameters
+        whole = q.to_tsquery_text(query)
+        positive = q.to_tsquery_positive_text(query)
+        params = [
+            q.to_tsquery_text_weighted(query.include, weight="A"),
+            *near_params,
+            whole,
+            whole,
+            *where_params,
+            limit,
+            offset,
+            *(positive, self.HEADLINE_ALL) * 2,
+            *(positive, self.HEADLINE_PASSAGE) * 2,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return [
+            Hit(note_id=note_id, title=title, people=people, passage=_passage(body, notes))
+            for note_id, title, people, body, notes in rows
+        ]
+
+
+class SqliteSearch:
+    """An FTS5 MATCH; `bm25` to rank, `highlight` and `snippet` to show the words."""
+
+    # How many of the index's words a prefix expands to (the most frequent first);
+    # the stemmed prefix itself is searched too.
+    MAX_EXPANSIONS = 40
+
+    def __init__(self, *, query: q.ParsedQuery, scope: Scope) -> None:
+        self.query, self.scope = query, scope
+
+    @cached_property
+    def expansions(self) -> dict[str, list[str]]:
+        """The words of the index starting with each prefix of the query, in one query."""
+        prefixes = sorted({q.fold(t.words[-1]) for t in self.query.terms if t.prefix})
+        if not prefixes:
+            return {}
+        # Words are compared as UTF-8 bytes, so [p, p with its last character + 1)
+        # is exactly the words starting with p.
+        part = (
+            "SELECT * FROM (SELECT %s, term FROM conf_sessions_searchwords_vocab "
+            "WHERE term >= %s AND term < %s ORDER BY doc DESC LIMIT %s)"
+        )
+        params = []
+        for prefix in prefixes:
+            params += [prefix, prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1), self.MAX_EXPANSIONS]
+        expansions: dict[str, list[str]] = {prefix: [] for prefix in prefixes}
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join([part] * len(prefixes)), params)
+            for prefix, word in cursor.fetchall():
+                expansions[prefix].append(word)
+        return expansions
+
+    def count(self) -> int:
+        where, params = self.scope.where()
+        # FTS5 wants the table's own name (not an alias) on the left of MATCH.
+        sql = (
+            f"SELECT count(*) FROM {FTS_TABLE} "  # noqa: S608 - our SQL only
+            f"JOIN conf_sessions_searchentry e ON e.note_id = {FTS_TABLE}.rowid "
+            f"WHERE {FTS_TABLE} MATCH %s AND {where}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [q.to_fts5_match(self.query, self.expansions), *params])
+            return cursor.fetchone()[0]
+
+    def hits(self, *, offset: int, limit: int) -> list[Hit]:
+        query, expand, fts = self.query, self.expansions, FTS_TABLE
+        where, where_params = self.scope.where()
+        near_sql, near_params = "0", []
+        if query.proximity is not None:
+            near_sql = f"{fts}.rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)"  # noqa: S608
+            near_params = [q.to_fts5_phrase(query.proximity, expand)]
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        # Rank every match and keep one page first: highlight() and snippet() then run
+        # for that page only (in one statement they would run for every match).
+        ranked = f"""
+            SELECT {fts}.rowid AS note_id,
+                   {fts}.rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s) AS in_title,
+                   {near_sql} AS near,
+                   bm25({fts}, {weights}) AS score
+            FROM {fts}
+            JOIN conf_sessions_searchentry e ON e.note_id = {fts}.rowid
+            WHERE {fts} MATCH %s AND {where}
+            ORDER BY in_title DESC, near DESC, score, note_id DESC
+            LIMIT %s OFFSET %s
+        """  # noqa: S608 - the only values are the bound parameters
+        sql = f"""
+            WITH ranked AS ({ranked})
+            SELECT r.note_id,
+                   highlight({fts}, 0, %s, %s),
+                   highlight({fts}, 1, %s, %s),
+                   snippet({fts}, 2, %s, %s, ' … ', {PASSAGE_WORDS}),
+                   snippet({fts}, 3, %s, %s, ' … ', {PASSAGE_WORDS})
+            FROM ranked r CROSS JOIN {fts}
+            WHERE {fts}.rowid = r.note_id AND {fts} MATCH %s
+            ORDER BY r.in_title DESC, r.near DESC, r.score, r.note_id DESC
+        """  # noqa: S608
+        match = q.to_fts5_match(query, expand)
+        params = [
+            q.to_fts5_column_match(query.include, expand, column="title"),
+            *near_params,
+            match,
+            *where_params,
+            limit,
+            offset,
+            *(MARK_START, MARK_END) * 4,
+            match,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return [
+            Hit(note_id=note_id, title=title, people=people, passage=_passage(body, notes))
+            for note_id, title, people, body, notes in rows
+        ]
+
+
+def search_backend(*, query: q.ParsedQuery, scope: Scope) -> PostgresSearch | SqliteSearch:
+    """The search of `query` within `scope` on the default database."""
+    if connection.vendor == "postgresql":
+        return PostgresSearch(query=query, scope=scope)
+    if connection.vendor == "sqlite":
+        return SqliteSearch(query=query, scope=scope)
+    raise NotImplementedError(f"search supports PostgreSQL and SQLite, not {connection.vendor}")
+
+
+_MARKS = re.compile(f"({MARK_START}|{MARK_END})")
+# Markdown line markers (headings, bullets, quotes) read as noise in a one-line passage.
+_LINE_MARKERS = re.compile(r"(?m)^[ \t]*(?:#{1,6}|[-*+]|\d+[.)]|>)[ \t]+")
+
+
+def marked(text: str, *, passage: bool = False) -> SafeString:
+    """Text from the database as HTML: everything escaped, then its highlight markers
+    (and only those) turned into <mark> elements, always balanced."""
+    if passage:
+        text = " ".join(_LINE_MARKERS.sub("", text).split())
+    html, open_ = [], False
+    for piece in _MARKS.split(text):
+        if piece == MARK_START:
+            if not open_:
+                html.append("<mark>")
+            open_ = True
+        elif piece == MARK_END:
+            if open_:
+                html.append("</mark>")
+            open_ = False
+        else:
+            html.append(escape(piece))
+    if open_:
+        html.append("</mark>")
+    return mark_safe("".join(html))  # noqa: S308 - escaped above; only our own tags added
