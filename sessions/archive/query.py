@@ -84,7 +84,7 @@ def parse_query(text: str | None) -> ParsedQuery:
     """Parse what the reader typed. Never raises; unusable input gives no terms."""
     terms: list[Term] = []
     seen: set[Term] = set()
-    for match in _TOKEN.finditer((text or "")[:MAX_QUERY_CHARS]):
+    for match in _TOKEN.finditer(_bounded(text or "")):
         raw = match["phrase"] if match["phrase"] is not None else match["bare"]
         words = tuple(word[:MAX_WORD_CHARS] for word in _WORD.findall(raw))
         if not words:
@@ -99,6 +99,16 @@ def parse_query(text: str | None) -> ParsedQuery:
         if len(terms) == MAX_TERMS:
             break
     return ParsedQuery(terms=tuple(terms))
+
+
+def _bounded(text: str) -> str:
+    """The first MAX_QUERY_CHARS characters, without a word cut in two at the end."""
+    if len(text) <= MAX_QUERY_CHARS:
+        return text
+    cut = text[:MAX_QUERY_CHARS]
+    if not text[MAX_QUERY_CHARS].isspace():
+        cut = cut.rsplit(maxsplit=1)[0] if len(cut.split()) > 1 else cut
+    return cut
 
 
 # --- PostgreSQL: a to_tsquery() expression --------------------------------------------

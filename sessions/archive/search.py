@@ -19,6 +19,7 @@ into <mark>, so no text from the database is ever trusted as HTML.
 import re
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -47,7 +48,10 @@ class Scope:
         """SQL conditions on the entry `e`, with their parameters."""
         # The ORM compiles the events' query (including any filter lookups) into a
         # subquery with bound parameters; no value is pasted into SQL.
-        events_sql, params = self.events.values("pk").query.sql_with_params()
+        try:
+            events_sql, params = self.events.values("pk").query.sql_with_params()
+        except EmptyResultSet:  # no event at all (e.g. none is listed)
+            return "1 = 0", []
         clauses, params = [f"e.event_id IN ({events_sql})"], list(params)
         if self.kind:
             clauses.append("e.kind = %s")
@@ -84,8 +88,7 @@ class PostgresSearch:
 
     HEADLINE_ALL = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
     HEADLINE_PASSAGE = (
-        f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={PASSAGE_WORDS}, MinWords=12, "
-        'MaxFragments=2, FragmentDelimiter=" … "'
+        f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={PASSAGE_WORDS}, MinWords=12"
     )
     TSQUERY = f"to_tsquery('{SEARCH_CONFIG}', %s)"
 
