@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.db import connection
 
 from notes import persistence
+from notes.models import Note
 from sessions.archive.query import parse_query
 from sessions.archive.selectors import (
     SearchResult,
@@ -49,3 +50,8 @@ def write_notes(item: Talk | OpenSpace, markdown: str) -> None:
 
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
+
+
+def write_notes_at(item: Talk | OpenSpace, markdown: str, *, at) -> None:
+    """Store the notes' Markdown as the writer does, as if at the moment `at`."""
+    Note.objects.filter(pk=item.note_id).update(markdown=markdown, markdown_updated_at=at)
