@@ -265,15 +265,17 @@ def search_backend(*, query: q.ParsedQuery, scope: Scope) -> PostgresSearch | Sq
 
 
 _MARKS = re.compile(f"({MARK_START}|{MARK_END})")
-# Markdown line markers (headings, bullets, quotes) read as noise in a one-line passage.
+# Markdown line markers (headings, bullets, quotes) and emphasis or code marks read as
+# noise in a one-line passage.
 _LINE_MARKERS = re.compile(r"(?m)^[ \t]*(?:#{1,6}|[-*+]|\d+[.)]|>)[ \t]+")
+_INLINE_MARKS = re.compile(r"\*\*|__|`+|~~")
 
 
 def marked(text: str, *, passage: bool = False) -> SafeString:
     """Text from the database as HTML: everything escaped, then its highlight markers
     (and only those) turned into <mark> elements, always balanced."""
     if passage:
-        text = " ".join(_LINE_MARKERS.sub("", text).split())
+        text = " ".join(_INLINE_MARKS.sub("", _LINE_MARKERS.sub("", text)).split())
     html, open_ = [], False
     for piece in _MARKS.split(text):
         if piece == MARK_START:
