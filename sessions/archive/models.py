@@ -7,10 +7,11 @@ Markdown with a queryset `.update()` that no model signal would see:
 
 - PostgreSQL: trigger functions on talks, open spaces and notes recompute the
   entry's `vector` (title weighted A, speakers or host B, abstract or description C,
-  notes D), which a GIN index serves.
+  notes D) and `title_vector` (the title alone), each served by a GIN index.
 - SQLite: triggers keep the entry and a row of the FTS5 table
-  `conf_sessions_searchfts` (rowid = note id; columns title, people, body, notes);
-  `vector` stays empty there.
+  `conf_sessions_searchfts` (rowid = note id; columns title, people, body, notes, and
+  `scope`: tokens naming the item's event and kind, so that filters are part of the
+  full-text match); the vectors stay empty there.
 
 Withdrawn open spaces have no entry. An entry is keyed by its note: every talk and
 open space owns exactly one note, so the note id names the item across both tables.
@@ -26,6 +27,7 @@ from ..models import Event, OpenSpace, Talk
 OPEN_SPACE_KIND = "open-space"  # the entry kind of open spaces; talks use Talk.Kind
 SEARCH_CONFIG = "english"  # PostgreSQL text search configuration (the migration's too)
 FTS_TABLE = "conf_sessions_searchfts"
+FTS_TEXT_COLUMNS = ("title", "people", "body", "notes")  # what readers' words may match
 
 
 class SearchEntry(models.Model):
@@ -57,8 +59,10 @@ class SearchEntry(models.Model):
     kind = models.CharField(max_length=12)  # a Talk.Kind value, or OPEN_SPACE_KIND
     # When the note's text last changed (None while it is empty): what feeds order by.
     notes_updated_at = models.DateTimeField(null=True)
-    # PostgreSQL only (GIN index created by the migration: SQLite cannot declare one).
+    # PostgreSQL only (GIN indexes created by the migration: SQLite cannot declare one).
     vector = SearchVectorField(null=True)
+    # The title alone: small, so the title tier of a ranking never reads `vector`.
+    title_vector = SearchVectorField(null=True)
 
     class Meta:
         indexes = [

@@ -184,18 +184,23 @@ def _fts_term(term: Term, expand: Expansions) -> str:
     return alternatives[0] if len(alternatives) == 1 else f"({' OR '.join(alternatives)})"
 
 
-def to_fts5_match(query: ParsedQuery, expand: Expansions) -> str:
-    """The whole query for `fts MATCH ?`: every term, minus the excluded ones."""
-    text = " AND ".join(_fts_term(t, expand) for t in query.include)
+def _fts_all(terms: tuple[Term, ...], expand: Expansions) -> str:
+    return " AND ".join(_fts_term(t, expand) for t in terms)
+
+
+def to_fts5_match(query: ParsedQuery, expand: Expansions, *, columns: Sequence[str]) -> str:
+    """The whole query for `fts MATCH ?` within `columns`: every term, minus the
+    excluded ones."""
+    text = _fts_all(query.include, expand)
     if query.exclude:
         text = f"({text}) NOT ({' OR '.join(_fts_term(t, expand) for t in query.exclude)})"
-    return text
+    return "{" + " ".join(columns) + "} : (" + text + ")"
 
 
 def to_fts5_column_match(terms: tuple[Term, ...], expand: Expansions, *, column: str) -> str:
     """`terms`, all of them in one column (a column filter)."""
-    return "{" + column + "} : (" + " AND ".join(_fts_term(t, expand) for t in terms) + ")"
+    return "{" + column + "} : (" + _fts_all(terms, expand) + ")"
 
 
-def to_fts5_phrase(term: Term, expand: Expansions) -> str:
-    return _fts_term(term, expand)
+def to_fts5_phrase(term: Term, expand: Expansions, *, columns: Sequence[str]) -> str:
+    return "{" + " ".join(columns) + "} : (" + _fts_term(term, expand) + ")"

@@ -1,15 +1,24 @@
 """Full-text search of the index (`SearchEntry`), one backend per database vendor.
 
 Both backends answer the same two questions for a parsed query within a scope — how
-many entries match, and one page of them ranked and highlighted — and rank alike:
+many entries match (counted up to RESULT_LIMIT + 1), and one page of them ranked and
+highlighted — and rank alike, in tiers:
 
-1. entries whose title alone holds every searched word (a title match beats a body match);
+1. entries whose title holds every searched word (a title match beats a body match),
+   ordered by how well the title matches;
 2. then entries where the reader's single words stand together, in order (a phrase
    beats the same words far apart);
-3. then the database's relevance: `ts_rank_cd` (cover density, weights title A,
-   people B, abstract C, notes D) on PostgreSQL, `bm25` with the same order of column
-   weights on SQLite;
-4. then newest item first, so that pages are stable.
+3. then the others, by the database's relevance: `ts_rank_cd` (cover density, weights
+   title A, people B, abstract C, notes D) on PostgreSQL, `bm25` with the same order of
+   column weights on SQLite;
+and newest item first among equals, so that pages are stable.
+
+Bounded cost: a word used in a fifth of the archive matches 20,000 notes, and ranking
+all of them reads all of their text. So every title match is ranked (titles are small),
+but tiers 2 and 3 rank the first RESULT_LIMIT other matches the index yields — the
+newest on SQLite, in table order on PostgreSQL (a GIN index has no order) — which is
+every match whenever there are at most RESULT_LIMIT of them. Readers page through at
+most RESULT_LIMIT results; a larger count shows as "1,000+".
 
 Highlights come back from the database wrapped in two private-use characters
 (`MARK_START`, `MARK_END`); `marked()` escapes everything else before turning them
@@ -19,21 +28,29 @@ into <mark>, so no text from the database is ever trusted as HTML.
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from ..models import Event
 from . import query as q
-from .models import FTS_TABLE, SEARCH_CONFIG
+from .models import FTS_TABLE, FTS_TEXT_COLUMNS, SEARCH_CONFIG
 
 MARK_START, MARK_END = "\ue000", "\ue001"
 PASSAGE_WORDS = 28  # about two lines
 
-# Relevance weights of title, people, body (abstract/description), notes.
-BM25_WEIGHTS = (10.0, 5.0, 2.0, 1.0)
+
+def result_limit() -> int:
+    """RESULT_LIMIT: how many results a search reaches (settings.SEARCH_RESULT_LIMIT)."""
+    return getattr(settings, "SEARCH_RESULT_LIMIT", 1000)
+
+
+# Relevance weights of the FTS5 columns title, people, body, notes, scope.
+BM25_WEIGHTS = "10.0, 5.0, 2.0, 1.0, 0.0"
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,15 @@ class Scope:
             params.append(self.kind)
         return " AND ".join(clauses), params
 
+    def partition(self) -> tuple[list[int], list[int]]:
+        """(ids of the events in scope, ids of all other events), in one query."""
+        inside = Exists(self.events.filter(pk=OuterRef("pk")))
+        rows = Event.objects.annotate(inside=inside).values_list("pk", "inside")
+        partition: tuple[list[int], list[int]] = ([], [])
+        for pk, is_inside in rows:
+            partition[0 if is_inside else 1].append(pk)
+        return partition
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -79,7 +105,7 @@ def _passage(body: str, notes: str) -> str:
 
 
 class PostgresSearch:
-    """`vector @@ to_tsquery(...)` through the GIN index; `ts_rank_cd`, `ts_headline`.
+    """`vector @@ to_tsquery(...)` through GIN indexes; `ts_rank_cd`, `ts_headline`.
 
     Prefixes go through the same stemmer as the text (`deploy*` finds "deployment",
     whose stem is "deploy"); a prefix that reaches into an ending the stemmer removes
@@ -98,31 +124,37 @@ class PostgresSearch:
     def count(self) -> int:
         where, params = self.scope.where()
         sql = (
-            "SELECT count(*) FROM conf_sessions_searchentry e "  # noqa: S608 - our SQL only
-            f"WHERE e.vector @@ {self.TSQUERY} AND {where}"
+            "SELECT count(*) FROM (SELECT 1 FROM conf_sessions_searchentry e "  # noqa: S608
+            f"WHERE e.vector @@ {self.TSQUERY} AND {where} LIMIT %s) matches"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [q.to_tsquery_text(self.query), *params])
+            cursor.execute(sql, [q.to_tsquery_text(self.query), *params, result_limit() + 1])
             return cursor.fetchone()[0]
 
     def hits(self, *, offset: int, limit: int) -> list[Hit]:
         query, tsquery = self.query, self.TSQUERY
         where, where_params = self.scope.where()
-        near_sql, near_params = "false", []
+        whole = q.to_tsquery_text(query)
+        positive = q.to_tsquery_positive_text(query)
+        near_sql, near_params = "3", []
         if query.proximity is not None:
-            near_sql = f"e.vector @@ {tsquery}"
+            near_sql = f"CASE WHEN e.vector @@ {tsquery} THEN 2 ELSE 3 END"
             near_params = [q.to_tsquery_phrase_text(query.proximity)]
-        # Rank every match (the GIN index finds them), keep one page, and only then
-        # read the texts of that page to highlight them.
+        # Tier 1: every title match, ranked on the small title vector; tiers 2 and 3: the
+        # first RESULT_LIMIT other matches. Then highlight the one page kept.
         sql = f"""
             WITH ranked AS (
-                SELECT e.note_id, e.talk_id, e.open_space_id,
-                       e.vector @@ {tsquery} AS in_title,
-                       {near_sql} AS near,
-                       ts_rank_cd(e.vector, {tsquery}, 1) AS score
-                FROM conf_sessions_searchentry e
-                WHERE e.vector @@ {tsquery} AND {where}
-                ORDER BY in_title DESC, near DESC, score DESC, e.note_id DESC
+                (SELECT e.note_id, e.talk_id, e.open_space_id, 1 AS tier,
+                        ts_rank_cd(e.title_vector, {tsquery}) AS score
+                 FROM conf_sessions_searchentry e
+                 WHERE e.vector @@ {tsquery} AND e.title_vector @@ {tsquery} AND {where})
+                UNION ALL
+                (SELECT e.note_id, e.talk_id, e.open_space_id, {near_sql} AS tier,
+                        ts_rank_cd(e.vector, {tsquery}, 1) AS score
+                 FROM conf_sessions_searchentry e
+                 WHERE e.vector @@ {tsquery} AND NOT (e.title_vector @@ {tsquery}) AND {where}
+                 LIMIT %s)
+                ORDER BY tier, score DESC, note_id DESC
                 LIMIT %s OFFSET %s
             )
             SELECT r.note_id,
@@ -135,16 +167,19 @@ class PostgresSearch:
             JOIN notes_note n ON n.id = r.note_id
             LEFT JOIN conf_sessions_talk t ON t.id = r.talk_id
             LEFT JOIN conf_sessions_openspace o ON o.id = r.open_space_id
-            ORDER BY r.in_title DESC, r.near DESC, r.score DESC, r.note_id DESC
+            ORDER BY r.tier, r.score DESC, r.note_id DESC
         """  # noqa: S608 - the only values are the bound parameters
-        whole = q.to_tsquery_text(query)
-        positive = q.to_tsquery_positive_text(query)
         params = [
-            q.to_tsquery_text_weighted(query.include, weight="A"),
-            *near_params,
+            positive,  # tier 1 score
             whole,
-            whole,
+            positive,
             *where_params,
+            *near_params,
+            whole,  # tiers 2 and 3 score
+            whole,
+            positive,
+            *where_params,
+            result_limit(),
             limit,
             offset,
             *(positive, self.HEADLINE_ALL) * 2,
@@ -159,8 +194,13 @@ class PostgresSearch:
         ]
 
 
+def _event_tokens(event_ids: list[int]) -> str:
+    return " OR ".join(f'"e{pk}"' for pk in event_ids)
+
+
 class SqliteSearch:
-    """An FTS5 MATCH; `bm25` to rank, `highlight` and `snippet` to show the words."""
+    """FTS5 MATCH expressions, filters included (the `scope` column); `bm25` to rank,
+    `highlight` and `snippet` to show the words."""
 
     # How many of the index's words a prefix expands to (the most frequent first);
     # the stemmed prefix itself is searched too.
@@ -191,41 +231,76 @@ class SqliteSearch:
                 expansions[prefix].append(word)
         return expansions
 
+    @cached_property
+    def _scope_match(self) -> str | None:
+        """The scope as an FTS5 condition to append ("" for everything, None for
+        nothing): events by id tokens ("e12"), the kind by its token ("ktalk")."""
+        inside, outside = self.scope.partition()
+        if not inside:
+            return None
+        condition = ""
+        # Name the shorter list: usually the few events that are not searchable.
+        if outside and len(outside) < len(inside):
+            condition = " NOT {scope} : (" + _event_tokens(outside) + ")"
+        elif outside:
+            condition = " AND {scope} : (" + _event_tokens(inside) + ")"
+        if self.scope.kind:
+            kind = "k" + re.sub(r"[^a-z]", "", self.scope.kind)
+            condition += f' AND {{scope}} : "{kind}"'
+        return condition
+
+    def _scoped(self, match: str) -> str:
+        return f"({match}){self._scope_match}"
+
     def count(self) -> int:
-        where, params = self.scope.where()
-        # FTS5 wants the table's own name (not an alias) on the left of MATCH.
+        if self._scope_match is None:
+            return 0
+        match = q.to_fts5_match(self.query, self.expansions, columns=FTS_TEXT_COLUMNS)
         sql = (
-            f"SELECT count(*) FROM {FTS_TABLE} "  # noqa: S608 - our SQL only
-            f"JOIN conf_sessions_searchentry e ON e.note_id = {FTS_TABLE}.rowid "
-            f"WHERE {FTS_TABLE} MATCH %s AND {where}"
+            f"SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} "  # noqa: S608 - our SQL only
+            f"WHERE {FTS_TABLE} MATCH %s LIMIT %s)"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [q.to_fts5_match(self.query, self.expansions), *params])
+            cursor.execute(sql, [self._scoped(match), result_limit() + 1])
             return cursor.fetchone()[0]
 
     def hits(self, *, offset: int, limit: int) -> list[Hit]:
+        if self._scope_match is None:
+            return []
         query, expand, fts = self.query, self.expansions, FTS_TABLE
-        where, where_params = self.scope.where()
-        near_sql, near_params = "0", []
+        whole = q.to_fts5_match(query, expand, columns=FTS_TEXT_COLUMNS)
+        in_title = q.to_fts5_column_match(query.include, expand, column="title")
+        near_sql, near_params = "3", []
         if query.proximity is not None:
-            near_sql = f"{fts}.rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)"  # noqa: S608
-            near_params = [q.to_fts5_phrase(query.proximity, expand)]
-        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-        # Rank every match and keep one page first: highlight() and snippet() then run
-        # for that page only (in one statement they would run for every match).
-        ranked = f"""
-            SELECT {fts}.rowid AS note_id,
-                   {fts}.rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s) AS in_title,
-                   {near_sql} AS near,
-                   bm25({fts}, {weights}) AS score
-            FROM {fts}
-            JOIN conf_sessions_searchentry e ON e.note_id = {fts}.rowid
-            WHERE {fts} MATCH %s AND {where}
-            ORDER BY in_title DESC, near DESC, score, note_id DESC
-            LIMIT %s OFFSET %s
-        """  # noqa: S608 - the only values are the bound parameters
+            near_sql = (
+                f"CASE WHEN {fts}.rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s) "  # noqa: S608
+                "THEN 2 ELSE 3 END"
+            )
+            near_params = [
+                self._scoped(q.to_fts5_phrase(query.proximity, expand, columns=FTS_TEXT_COLUMNS))
+            ]
+        # FTS5 wants the table's own name (not an alias) with MATCH and its functions.
+        # Tier 1: every title match (ranked by bm25 of the title query); tiers 2 and 3:
+        # the newest RESULT_LIMIT other matches. highlight() and snippet() then run for
+        # the one page kept.
         sql = f"""
-            WITH ranked AS ({ranked})
+            WITH title AS (
+                SELECT {fts}.rowid AS note_id, 1 AS tier, bm25({fts}, {BM25_WEIGHTS}) AS score
+                FROM {fts} WHERE {fts} MATCH %s
+            ),
+            others AS (
+                SELECT {fts}.rowid AS note_id, {near_sql} AS tier,
+                       bm25({fts}, {BM25_WEIGHTS}) AS score
+                FROM {fts}
+                WHERE {fts} MATCH %s AND {fts}.rowid NOT IN (SELECT note_id FROM title)
+                ORDER BY {fts}.rowid DESC
+                LIMIT %s
+            ),
+            ranked AS (
+                SELECT * FROM (SELECT * FROM title UNION ALL SELECT * FROM others)
+                ORDER BY tier, score, note_id DESC
+                LIMIT %s OFFSET %s
+            )
             SELECT r.note_id,
                    highlight({fts}, 0, %s, %s),
                    highlight({fts}, 1, %s, %s),
@@ -233,18 +308,17 @@ class SqliteSearch:
                    snippet({fts}, 3, %s, %s, ' … ', {PASSAGE_WORDS})
             FROM ranked r CROSS JOIN {fts}
             WHERE {fts}.rowid = r.note_id AND {fts} MATCH %s
-            ORDER BY r.in_title DESC, r.near DESC, r.score, r.note_id DESC
-        """  # noqa: S608
-        match = q.to_fts5_match(query, expand)
+            ORDER BY r.tier, r.score, r.note_id DESC
+        """  # noqa: S608 - the only values are the bound parameters
         params = [
-            q.to_fts5_column_match(query.include, expand, column="title"),
+            self._scoped(f"({whole}) AND ({in_title})"),
             *near_params,
-            match,
-            *where_params,
+            self._scoped(whole),
+            result_limit(),
             limit,
             offset,
             *(MARK_START, MARK_END) * 4,
-            match,
+            whole,
         ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

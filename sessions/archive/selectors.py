@@ -15,7 +15,7 @@ from ..board.identity import Actor
 from ..models import Event, OpenSpace, Talk
 from .models import OPEN_SPACE_KIND, SearchEntry
 from .query import ParsedQuery
-from .search import Scope, marked, search_backend
+from .search import Scope, marked, result_limit, search_backend
 
 # Search filters that narrow the events searched, as ORM lookups on Event: adding a
 # filter is one line here and one form field. The Series model (from the browse
@@ -61,7 +61,8 @@ def _kind_label(kind: str) -> str:
 
 class SearchResults:
     """The results of a query, lazily: what Django's Paginator needs (`count()` and
-    slicing), each slice one ranked, highlighted page in two queries."""
+    slicing), each slice one ranked, highlighted page in two queries. At most
+    RESULT_LIMIT results are reachable (see search.py); `more` tells there are more."""
 
     def __init__(self, *, query: ParsedQuery, scope: Scope) -> None:
         self.query = query
@@ -69,15 +70,21 @@ class SearchResults:
 
     @cached_property
     def _count(self) -> int:
+        """The number of matches, counted up to RESULT_LIMIT + 1."""
         if not self.query.searchable:
             return 0
         return self.backend.count()
 
     def count(self) -> int:
-        return self._count
+        return min(self._count, result_limit())
 
     def __len__(self) -> int:
-        return self._count
+        return self.count()
+
+    @property
+    def more(self) -> bool:
+        """Whether more than RESULT_LIMIT entries match."""
+        return self._count > result_limit()
 
     def __getitem__(self, page: slice) -> list[SearchResult]:
         if not isinstance(page, slice) or page.step is not None:

@@ -20,7 +20,7 @@ TEMPLATE = "sessions/archive/search.html"
 def search(request: HttpRequest) -> HttpResponse:
     events = selectors.searchable_events(actor=request_actor(request))
     form = SearchForm(request.GET, events=events)
-    page = query = None
+    page = query = results = None
     if form.is_valid():
         query = form.parsed
         if query.terms:
@@ -29,7 +29,7 @@ def search(request: HttpRequest) -> HttpResponse:
             )
             results = selectors.SearchResults(query=query, scope=scope)
             page = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"form": form, "query": query, "page": page}
+    context = {"form": form, "query": query, "page": page, "results": results}
     # A history restore asks for the whole page (htmx swaps the body with it).
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{TEMPLATE}#results", context)

@@ -35,14 +35,16 @@ class VendorSQL(migrations.RunSQL):
 # oversized one would make the live engine's Markdown save fail with it.
 POSTGRESQL = r"""
 CREATE INDEX searchentry_vector_gin ON conf_sessions_searchentry USING gin (vector);
+CREATE INDEX searchentry_title_vector_gin ON conf_sessions_searchentry USING gin (title_vector);
 
 CREATE FUNCTION conf_sessions_search_refresh(target bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO conf_sessions_searchentry AS e
-        (note_id, event_id, talk_id, open_space_id, kind, notes_updated_at, vector)
+        (note_id, event_id, talk_id, open_space_id, kind, notes_updated_at, title_vector, vector)
     SELECT n.id, t.event_id, t.id, NULL, t.kind,
            CASE WHEN n.markdown <> '' THEN coalesce(n.markdown_updated_at, n.created_at) END,
+           to_tsvector('english', t.title),
            setweight(to_tsvector('english', t.title), 'A')
            || setweight(to_tsvector('english', t.speakers), 'B')
            || setweight(to_tsvector('english', t.abstract), 'C')
@@ -52,6 +54,7 @@ BEGIN
     UNION ALL
     SELECT n.id, o.event_id, NULL, o.id, 'open-space',
            CASE WHEN n.markdown <> '' THEN coalesce(n.markdown_updated_at, n.created_at) END,
+           to_tsvector('english', o.title),
            setweight(to_tsvector('english', o.title), 'A')
            || setweight(to_tsvector('english', o.host), 'B')
            || setweight(to_tsvector('english', o.description), 'C')
@@ -64,6 +67,7 @@ BEGIN
         open_space_id = EXCLUDED.open_space_id,
         kind = EXCLUDED.kind,
         notes_updated_at = EXCLUDED.notes_updated_at,
+        title_vector = EXCLUDED.title_vector,
         vector = EXCLUDED.vector;
     IF NOT FOUND THEN  -- the item is gone, or withdrawn
         DELETE FROM conf_sessions_searchentry WHERE note_id = target;
@@ -132,11 +136,14 @@ DROP TRIGGER conf_sessions_search_talk_insert_delete ON conf_sessions_talk;
 DROP FUNCTION conf_sessions_search_note_changed();
 DROP FUNCTION conf_sessions_search_item_changed();
 DROP FUNCTION conf_sessions_search_refresh(bigint);
+DROP INDEX searchentry_title_vector_gin;
 DROP INDEX searchentry_vector_gin;
 """
 
 # --- SQLite ---------------------------------------------------------------------------
-# An FTS5 table (porter stemming, diacritics folded) with rowid = note id, and beside it
+# An FTS5 table (porter stemming, diacritics folded) with rowid = note id, whose `scope`
+# column holds tokens naming the item's event and kind ("e12 ktalk") so that searches
+# filter inside the full-text match instead of joining every match; and beside it
 # the unstemmed words of the same rows (contentless, terms only) for prefix
 # queries: porter stems a prefix as if it were a word ("deploy" → "deploi", while
 # "deployment" → "deploy"), so `deploy*` is expanded from that vocabulary into the
@@ -160,8 +167,9 @@ _SQLITE_TALK_ROWS = """
     SELECT NEW.note_id, NEW.event_id, NEW.id, NULL, NEW.kind,
            CASE WHEN n.markdown <> '' THEN coalesce(n.markdown_updated_at, n.created_at) END
     FROM notes_note n WHERE n.id = NEW.note_id;
-    INSERT INTO conf_sessions_searchfts (rowid, title, people, body, notes)
-    SELECT NEW.note_id, NEW.title, NEW.speakers, NEW.abstract, n.markdown
+    INSERT INTO conf_sessions_searchfts (rowid, title, people, body, notes, scope)
+    SELECT NEW.note_id, NEW.title, NEW.speakers, NEW.abstract, n.markdown,
+           'e' || NEW.event_id || ' k' || NEW.kind
     FROM notes_note n WHERE n.id = NEW.note_id;
 """ + _SQLITE_WORDS_LEARN.format(note_id="NEW.note_id")
 _SQLITE_OPEN_SPACE_ROWS = """
@@ -170,8 +178,9 @@ _SQLITE_OPEN_SPACE_ROWS = """
     SELECT NEW.note_id, NEW.event_id, NULL, NEW.id, 'open-space',
            CASE WHEN n.markdown <> '' THEN coalesce(n.markdown_updated_at, n.created_at) END
     FROM notes_note n WHERE n.id = NEW.note_id AND NEW.status <> 'withdrawn';
-    INSERT INTO conf_sessions_searchfts (rowid, title, people, body, notes)
-    SELECT NEW.note_id, NEW.title, NEW.host, NEW.description, n.markdown
+    INSERT INTO conf_sessions_searchfts (rowid, title, people, body, notes, scope)
+    SELECT NEW.note_id, NEW.title, NEW.host, NEW.description, n.markdown,
+           'e' || NEW.event_id || ' kopenspace'
     FROM notes_note n WHERE n.id = NEW.note_id AND NEW.status <> 'withdrawn';
 """ + _SQLITE_WORDS_LEARN.format(note_id="NEW.note_id")
 _SQLITE_DELETE_OLD = _SQLITE_WORDS_FORGET.format(note_id="OLD.note_id") + """
@@ -181,7 +190,7 @@ _SQLITE_DELETE_OLD = _SQLITE_WORDS_FORGET.format(note_id="OLD.note_id") + """
 
 SQLITE = f"""
 CREATE VIRTUAL TABLE conf_sessions_searchfts USING fts5(
-    title, people, body, notes,
+    title, people, body, notes, scope,
     tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3'
 );
 CREATE VIRTUAL TABLE conf_sessions_searchwords USING fts5(
@@ -237,11 +246,11 @@ SELECT o.note_id, o.event_id, NULL, o.id, 'open-space',
        CASE WHEN n.markdown <> '' THEN coalesce(n.markdown_updated_at, n.created_at) END
 FROM conf_sessions_openspace o JOIN notes_note n ON n.id = o.note_id
 WHERE o.status <> 'withdrawn';
-INSERT INTO conf_sessions_searchfts (rowid, title, people, body, notes)
-SELECT t.note_id, t.title, t.speakers, t.abstract, n.markdown
+INSERT INTO conf_sessions_searchfts (rowid, title, people, body, notes, scope)
+SELECT t.note_id, t.title, t.speakers, t.abstract, n.markdown, 'e' || t.event_id || ' k' || t.kind
 FROM conf_sessions_talk t JOIN notes_note n ON n.id = t.note_id;
-INSERT INTO conf_sessions_searchfts (rowid, title, people, body, notes)
-SELECT o.note_id, o.title, o.host, o.description, n.markdown
+INSERT INTO conf_sessions_searchfts (rowid, title, people, body, notes, scope)
+SELECT o.note_id, o.title, o.host, o.description, n.markdown, 'e' || o.event_id || ' kopenspace'
 FROM conf_sessions_openspace o JOIN notes_note n ON n.id = o.note_id
 WHERE o.status <> 'withdrawn';
 INSERT INTO conf_sessions_searchwords (rowid, title, people, body, notes)
@@ -277,6 +286,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(max_length=12)),
                 ('notes_updated_at', models.DateTimeField(null=True)),
                 ('vector', django.contrib.postgres.search.SearchVectorField(null=True)),
+                ('title_vector', django.contrib.postgres.search.SearchVectorField(null=True)),
                 ('event', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='conf_sessions.event')),
                 ('open_space', models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='conf_sessions.openspace')),
                 ('talk', models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='conf_sessions.talk')),

@@ -117,9 +117,9 @@ def test_fts5_match_quotes_every_word_and_expands_prefixes():
     query = parse_query('canary "blast radius" deploy* -kubernetes -"big bang"')
     expand = {"deploy": ["deployment", "deploys"]}
 
-    assert to_fts5_match(query, expand) == (
-        '("canary" AND "blast radius" AND ("deploy" * OR "deployment" OR "deploys"))'
-        ' NOT ("kubernetes" OR "big bang")'
+    assert to_fts5_match(query, expand, columns=("title", "notes")) == (
+        '{title notes} : (("canary" AND "blast radius" AND ("deploy" * OR "deployment" OR'
+        ' "deploys")) NOT ("kubernetes" OR "big bang"))'
     )
     assert to_fts5_column_match(query.include, {}, column="title") == (
         '{title} : ("canary" AND "blast radius" AND "deploy" *)'
@@ -129,4 +129,6 @@ def test_fts5_match_quotes_every_word_and_expands_prefixes():
 def test_fts5_prefix_of_a_phrase_expands_its_last_word():
     query = parse_query('"blast Rad"*')
 
-    assert to_fts5_match(query, {"rad": ["radius"]}) == '("blast Rad" * OR "blast radius")'
+    assert to_fts5_match(query, {"rad": ["radius"]}, columns=("notes",)) == (
+        '{notes} : (("blast Rad" * OR "blast radius"))'
+    )

@@ -292,3 +292,21 @@ def test_postgresql_index_is_gin_and_sqlite_index_is_fts5():
         else:
             cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'conf_sessions_searchfts'")
             assert "USING fts5(" in cursor.fetchone()[0]
+
+
+def test_past_the_result_limit_count_says_more_and_title_matches_still_lead(settings):
+    settings.SEARCH_RESULT_LIMIT = 5
+    event = make_event()
+    for n in range(8):
+        write_notes(make_talk(event=event, title=f"Report {n}"), "incident review")
+    for n in range(3):
+        make_talk(event=event, title=f"Incident {n}")
+
+    results = search_results("incident")
+
+    assert results.count() == 5
+    assert results.more is True
+    first = [r.item.title for r in results[0:5]]
+    assert first[:3] == ["Incident 2", "Incident 1", "Incident 0"]
+    assert len(first) == 5
+    assert all(title.startswith("Report ") for title in first[3:])
