@@ -29,7 +29,15 @@ def search(request: HttpRequest) -> HttpResponse:
             )
             results = selectors.SearchResults(query=query, scope=scope)
             page = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"form": form, "query": query, "page": page, "results": results}
+    context = {
+        "form": form,
+        # Rendered by the template's own loop: Django's select widget renders each
+        # option through the template engine, which is slow for hundreds of events.
+        "filters": [form["event"], form["year"], form["kind"]],
+        "query": query,
+        "page": page,
+        "results": results,
+    }
     # A history restore asks for the whole page (htmx swaps the body with it).
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{TEMPLATE}#results", context)

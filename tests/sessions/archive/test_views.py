@@ -1,6 +1,7 @@
 """The search page: a plain GET form, the htmx fragment, pagination, query counts."""
 
 import re
+from datetime import date
 
 import pytest
 from django.test import Client
@@ -172,3 +173,14 @@ def test_count_past_the_result_limit_reads_more_than(client: Client, settings):
 
     assert "More than 5 results for <strong>incident</strong>, 1–5 shown" in html
     assert len(hits(html)) == 5
+
+
+def test_filters_keep_their_values_on_the_results_page(client: Client):
+    make_event(
+        name="Ops", slug="ops-2013", start_date=date(2013, 10, 1), end_date=date(2013, 10, 2)
+    )
+
+    html = client.get("/search/", {"q": "x", "event": "ops-2013", "year": 2013, "kind": "ignite"})
+
+    selected = re.findall(r'<option value="([^"]*)" selected>', html.content.decode())
+    assert selected == ["ops-2013", "2013", "ignite"]
