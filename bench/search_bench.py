@@ -103,8 +103,9 @@ def measure(queries: dict[str, list[str]], *, rounds: int) -> list[dict]:
                     page_ms.append((time.perf_counter() - start) * 1000)
                 db_ms.append(clock.seconds * 1000)
                 query_counts.add(clock.queries)
-                count = re.search(rb'id="search-count">(\d+) result', response.content)
-                found.append(int(count[1]) if count else 0)
+                count = re.search(rb'id="search-count">(More than )?(\d+) result', response.content)
+                # "More than 1000": counted as 1001.
+                found.append(int(count[2]) + bool(count[1]) if count else 0)
         rows.append(
             {
                 "bench": "search",
@@ -118,6 +119,7 @@ def measure(queries: dict[str, list[str]], *, rounds: int) -> list[dict]:
                 "db_median_ms": round(statistics.median(db_ms), 1),
                 "db_p95_ms": round(_percentile(db_ms, 95), 1),
                 "median_results": int(statistics.median(found)),
+                "share_over_limit": round(sum(n > 1000 for n in found) / len(found), 2),
                 "sql_queries": sorted(query_counts),
                 "examples": texts[:3],
             }

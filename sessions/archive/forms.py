@@ -29,6 +29,22 @@ class SearchForm(forms.Form):
         years = sorted({e.start_date.year for e in events}, reverse=True)
         self.fields["year"].choices = [("", "Any year")] + [(y, str(y)) for y in years]
 
+    def filter_menus(self) -> list[dict]:
+        """The filters as menus for the template: name, id, label and (value, label,
+        selected) options. Django's select widget renders each option through the
+        template engine, which is slow for hundreds of events."""
+        menus = []
+        for name in ("event", "year", "kind"):
+            field = self[name]
+            current = str(field.value() or "")
+            options = [
+                (value, label, str(value) == current) for value, label in field.field.choices
+            ]
+            menus.append(
+                {"name": name, "id": field.auto_id, "label": field.label, "options": options}
+            )
+        return menus
+
     @property
     def parsed(self) -> ParsedQuery:
         return parse_query(self.cleaned_data.get("q", ""))

@@ -197,9 +197,13 @@ def to_fts5_match(query: ParsedQuery, expand: Expansions, *, columns: Sequence[s
     return "{" + " ".join(columns) + "} : (" + text + ")"
 
 
-def to_fts5_column_match(terms: tuple[Term, ...], expand: Expansions, *, column: str) -> str:
-    """`terms`, all of them in one column (a column filter)."""
-    return "{" + column + "} : (" + _fts_all(terms, expand) + ")"
+def to_fts5_title_match(query: ParsedQuery, expand: Expansions, *, columns: Sequence[str]) -> str:
+    """Entries whose title holds every term, minus the excluded ones (in `columns`)."""
+    text = "{title} : (" + _fts_all(query.include, expand) + ")"
+    if query.exclude:
+        excluded = " OR ".join(_fts_term(t, expand) for t in query.exclude)
+        text = f"({text}) NOT ({{{' '.join(columns)}}} : ({excluded}))"
+    return text
 
 
 def to_fts5_phrase(term: Term, expand: Expansions, *, columns: Sequence[str]) -> str:

@@ -269,7 +269,7 @@ class SqliteSearch:
             return []
         query, expand, fts = self.query, self.expansions, FTS_TABLE
         whole = q.to_fts5_match(query, expand, columns=FTS_TEXT_COLUMNS)
-        in_title = q.to_fts5_column_match(query.include, expand, column="title")
+        in_title = q.to_fts5_title_match(query, expand, columns=FTS_TEXT_COLUMNS)
         near_sql, near_params = "3", []
         if query.proximity is not None:
             near_sql = (
@@ -311,7 +311,7 @@ class SqliteSearch:
             ORDER BY r.tier, r.score, r.note_id DESC
         """  # noqa: S608 - the only values are the bound parameters
         params = [
-            self._scoped(f"({whole}) AND ({in_title})"),
+            self._scoped(in_title),
             *near_params,
             self._scoped(whole),
             result_limit(),

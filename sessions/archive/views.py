@@ -31,9 +31,7 @@ def search(request: HttpRequest) -> HttpResponse:
             page = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "form": form,
-        # Rendered by the template's own loop: Django's select widget renders each
-        # option through the template engine, which is slow for hundreds of events.
-        "filters": [form["event"], form["year"], form["kind"]],
+        "filters": form.filter_menus(),
         "query": query,
         "page": page,
         "results": results,

@@ -8,8 +8,8 @@ from sessions.archive.query import (
     ParsedQuery,
     Term,
     parse_query,
-    to_fts5_column_match,
     to_fts5_match,
+    to_fts5_title_match,
     to_tsquery_text,
     to_tsquery_text_weighted,
 )
@@ -121,8 +121,9 @@ def test_fts5_match_quotes_every_word_and_expands_prefixes():
         '{title notes} : (("canary" AND "blast radius" AND ("deploy" * OR "deployment" OR'
         ' "deploys")) NOT ("kubernetes" OR "big bang"))'
     )
-    assert to_fts5_column_match(query.include, {}, column="title") == (
-        '{title} : ("canary" AND "blast radius" AND "deploy" *)'
+    assert to_fts5_title_match(query, {}, columns=("title", "notes")) == (
+        '({title} : ("canary" AND "blast radius" AND "deploy" *))'
+        ' NOT ({title notes} : ("kubernetes" OR "big bang"))'
     )
 
 
