@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 # Bounds that keep a hostile or accidental query cheap: the text read, the number of
 # terms, the length of one word. A prefix needs a few letters, or it expands to a
@@ -48,11 +49,12 @@ class Term:
 class ParsedQuery:
     terms: tuple[Term, ...] = ()
 
-    @property
+    # Cached: a search asks these many times (frozen dataclasses keep a __dict__).
+    @cached_property
     def include(self) -> tuple[Term, ...]:
         return tuple(t for t in self.terms if not t.exclude)
 
-    @property
+    @cached_property
     def exclude(self) -> tuple[Term, ...]:
         return tuple(t for t in self.terms if t.exclude)
 
@@ -61,7 +63,7 @@ class ParsedQuery:
         """Whether there is anything to look for (excluding alone finds nothing)."""
         return bool(self.include)
 
-    @property
+    @cached_property
     def proximity(self) -> Term | None:
         """The single words the reader typed, in order, as one phrase: results where
         they stand together rank above those where they are far apart."""

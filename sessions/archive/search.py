@@ -1,8 +1,8 @@
 """Full-text search of the index (`SearchEntry`), one backend per database vendor.
 
-Both backends answer the same two questions for a parsed query within a scope — how
-many entries match (counted up to RESULT_LIMIT + 1), and one page of them ranked and
-highlighted — and rank alike, in tiers:
+Both backends answer one question for a parsed query within a scope, in one statement:
+a page of the matching entries, ranked and highlighted, and how many entries matched
+(see "Bounded cost"). They rank alike, in tiers:
 
 1. entries whose title holds every searched word (a title match beats a body match),
    ordered by how well the title matches;
@@ -18,7 +18,7 @@ all of them reads all of their text. So every title match is ranked (titles are 
 but tiers 2 and 3 rank the first RESULT_LIMIT other matches the index yields — the
 newest on SQLite, in table order on PostgreSQL (a GIN index has no order) — which is
 every match whenever there are at most RESULT_LIMIT of them. Readers page through at
-most RESULT_LIMIT results; a larger count shows as "1,000+".
+most RESULT_LIMIT results (`result_limit()`); a larger count reads "More than 1000".
 
 Highlights come back from the database wrapped in two private-use characters
 (`MARK_START`, `MARK_END`); `marked()` escapes everything else before turning them
@@ -95,6 +95,23 @@ class Hit:
     passage: str
 
 
+@dataclass(frozen=True)
+class RankedPage:
+    """One page of hits, and how many entries matched (counted up to RESULT_LIMIT + 1
+    for the ranked tiers, plus every title match)."""
+
+    hits: list[Hit]
+    matches: int
+
+
+def _page(rows: list[tuple]) -> RankedPage:
+    hits = [
+        Hit(note_id=note_id, title=title, people=people, passage=_passage(body, notes))
+        for note_id, title, people, body, notes, _matches in rows
+    ]
+    return RankedPage(hits=hits, matches=rows[0][-1] if rows else 0)
+
+
 def _passage(body: str, notes: str) -> str:
     """The notes' passage if the words are found there, else the abstract's, else
     the start of whichever has text."""
@@ -121,17 +138,7 @@ class PostgresSearch:
     def __init__(self, *, query: q.ParsedQuery, scope: Scope) -> None:
         self.query, self.scope = query, scope
 
-    def count(self) -> int:
-        where, params = self.scope.where()
-        sql = (
-            "SELECT count(*) FROM (SELECT 1 FROM conf_sessions_searchentry e "  # noqa: S608
-            f"WHERE e.vector @@ {self.TSQUERY} AND {where} LIMIT %s) matches"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [q.to_tsquery_text(self.query), *params, result_limit() + 1])
-            return cursor.fetchone()[0]
-
-    def hits(self, *, offset: int, limit: int) -> list[Hit]:
+    def page(self, *, offset: int, limit: int) -> RankedPage:
         query, tsquery = self.query, self.TSQUERY
         where, where_params = self.scope.where()
         whole = q.to_tsquery_text(query)
@@ -140,20 +147,31 @@ class PostgresSearch:
         if query.proximity is not None:
             near_sql = f"CASE WHEN e.vector @@ {tsquery} THEN 2 ELSE 3 END"
             near_params = [q.to_tsquery_phrase_text(query.proximity)]
+        # The title vector holds every positive word only if the whole vector does: the
+        # whole query is checked again only for what it excludes.
+        title_where = f"e.title_vector @@ {tsquery}"
+        title_params = [positive]
+        if query.exclude:
+            title_where += f" AND e.vector @@ {tsquery}"
+            title_params.append(whole)
         # Tier 1: every title match, ranked on the small title vector; tiers 2 and 3: the
-        # first RESULT_LIMIT other matches. Then highlight the one page kept.
+        # first RESULT_LIMIT + 1 other matches (one more tells there are more). Count
+        # them all, keep one page, and only then read its texts to highlight them.
         sql = f"""
             WITH ranked AS (
-                (SELECT e.note_id, e.talk_id, e.open_space_id, 1 AS tier,
-                        ts_rank_cd(e.title_vector, {tsquery}) AS score
-                 FROM conf_sessions_searchentry e
-                 WHERE e.vector @@ {tsquery} AND e.title_vector @@ {tsquery} AND {where})
-                UNION ALL
-                (SELECT e.note_id, e.talk_id, e.open_space_id, {near_sql} AS tier,
-                        ts_rank_cd(e.vector, {tsquery}, 1) AS score
-                 FROM conf_sessions_searchentry e
-                 WHERE e.vector @@ {tsquery} AND NOT (e.title_vector @@ {tsquery}) AND {where}
-                 LIMIT %s)
+                SELECT *, count(*) OVER () AS matches FROM (
+                    (SELECT e.note_id, e.talk_id, e.open_space_id, 1 AS tier,
+                            ts_rank_cd(e.title_vector, {tsquery}) AS score
+                     FROM conf_sessions_searchentry e
+                     WHERE {title_where} AND {where})
+                    UNION ALL
+                    (SELECT e.note_id, e.talk_id, e.open_space_id, {near_sql} AS tier,
+                            ts_rank_cd(e.vector, {tsquery}, 1) AS score
+                     FROM conf_sessions_searchentry e
+                     WHERE e.vector @@ {tsquery} AND NOT (e.title_vector @@ {tsquery})
+                           AND {where}
+                     LIMIT %s)
+                ) candidates
                 ORDER BY tier, score DESC, note_id DESC
                 LIMIT %s OFFSET %s
             )
@@ -162,7 +180,8 @@ class PostgresSearch:
                    ts_headline('{SEARCH_CONFIG}', coalesce(t.speakers, o.host), {tsquery}, %s),
                    ts_headline('{SEARCH_CONFIG}', coalesce(t.abstract, o.description),
                                {tsquery}, %s),
-                   ts_headline('{SEARCH_CONFIG}', left(n.markdown, 200000), {tsquery}, %s)
+                   ts_headline('{SEARCH_CONFIG}', left(n.markdown, 200000), {tsquery}, %s),
+                   r.matches
             FROM ranked r
             JOIN notes_note n ON n.id = r.note_id
             LEFT JOIN conf_sessions_talk t ON t.id = r.talk_id
@@ -171,15 +190,14 @@ class PostgresSearch:
         """  # noqa: S608 - the only values are the bound parameters
         params = [
             positive,  # tier 1 score
-            whole,
-            positive,
+            *title_params,
             *where_params,
             *near_params,
             whole,  # tiers 2 and 3 score
             whole,
             positive,
             *where_params,
-            result_limit(),
+            result_limit() + 1,
             limit,
             offset,
             *(positive, self.HEADLINE_ALL) * 2,
@@ -187,11 +205,7 @@ class PostgresSearch:
         ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        return [
-            Hit(note_id=note_id, title=title, people=people, passage=_passage(body, notes))
-            for note_id, title, people, body, notes in rows
-        ]
+            return _page(cursor.fetchall())
 
 
 def _event_tokens(event_ids: list[int]) -> str:
@@ -202,9 +216,10 @@ class SqliteSearch:
     """FTS5 MATCH expressions, filters included (the `scope` column); `bm25` to rank,
     `highlight` and `snippet` to show the words."""
 
-    # How many of the index's words a prefix expands to (the most frequent first);
-    # the stemmed prefix itself is searched too.
-    MAX_EXPANSIONS = 40
+    # How many of the index's words a prefix expands to, the most frequent first (with
+    # Zipf-like frequencies they hold most of the matches); the stemmed prefix itself is
+    # searched too.
+    MAX_EXPANSIONS = 16
 
     def __init__(self, *, query: q.ParsedQuery, scope: Scope) -> None:
         self.query, self.scope = query, scope
@@ -252,21 +267,9 @@ class SqliteSearch:
     def _scoped(self, match: str) -> str:
         return f"({match}){self._scope_match}"
 
-    def count(self) -> int:
+    def page(self, *, offset: int, limit: int) -> RankedPage:
         if self._scope_match is None:
-            return 0
-        match = q.to_fts5_match(self.query, self.expansions, columns=FTS_TEXT_COLUMNS)
-        sql = (
-            f"SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} "  # noqa: S608 - our SQL only
-            f"WHERE {FTS_TABLE} MATCH %s LIMIT %s)"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [self._scoped(match), result_limit() + 1])
-            return cursor.fetchone()[0]
-
-    def hits(self, *, offset: int, limit: int) -> list[Hit]:
-        if self._scope_match is None:
-            return []
+            return RankedPage(hits=[], matches=0)
         query, expand, fts = self.query, self.expansions, FTS_TABLE
         whole = q.to_fts5_match(query, expand, columns=FTS_TEXT_COLUMNS)
         in_title = q.to_fts5_title_match(query, expand, columns=FTS_TEXT_COLUMNS)
@@ -281,8 +284,8 @@ class SqliteSearch:
             ]
         # FTS5 wants the table's own name (not an alias) with MATCH and its functions.
         # Tier 1: every title match (ranked by bm25 of the title query); tiers 2 and 3:
-        # the newest RESULT_LIMIT other matches. highlight() and snippet() then run for
-        # the one page kept.
+        # the newest RESULT_LIMIT + 1 other matches (one more tells there are more).
+        # Count them all, keep one page; highlight() and snippet() run for it only.
         sql = f"""
             WITH title AS (
                 SELECT {fts}.rowid AS note_id, 1 AS tier, bm25({fts}, {BM25_WEIGHTS}) AS score
@@ -297,7 +300,8 @@ class SqliteSearch:
                 LIMIT %s
             ),
             ranked AS (
-                SELECT * FROM (SELECT * FROM title UNION ALL SELECT * FROM others)
+                SELECT *, count(*) OVER () AS matches
+                FROM (SELECT * FROM title UNION ALL SELECT * FROM others)
                 ORDER BY tier, score, note_id DESC
                 LIMIT %s OFFSET %s
             )
@@ -305,7 +309,8 @@ class SqliteSearch:
                    highlight({fts}, 0, %s, %s),
                    highlight({fts}, 1, %s, %s),
                    snippet({fts}, 2, %s, %s, ' … ', {PASSAGE_WORDS}),
-                   snippet({fts}, 3, %s, %s, ' … ', {PASSAGE_WORDS})
+                   snippet({fts}, 3, %s, %s, ' … ', {PASSAGE_WORDS}),
+                   r.matches
             FROM ranked r CROSS JOIN {fts}
             WHERE {fts}.rowid = r.note_id AND {fts} MATCH %s
             ORDER BY r.tier, r.score, r.note_id DESC
@@ -314,7 +319,7 @@ class SqliteSearch:
             self._scoped(in_title),
             *near_params,
             self._scoped(whole),
-            result_limit(),
+            result_limit() + 1,
             limit,
             offset,
             *(MARK_START, MARK_END) * 4,
@@ -322,11 +327,7 @@ class SqliteSearch:
         ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        return [
-            Hit(note_id=note_id, title=title, people=people, passage=_passage(body, notes))
-            for note_id, title, people, body, notes in rows
-        ]
+            return _page(cursor.fetchall())
 
 
 def search_backend(*, query: q.ParsedQuery, scope: Scope) -> PostgresSearch | SqliteSearch:

@@ -15,7 +15,7 @@ from ..board.identity import Actor
 from ..models import Event, OpenSpace, Talk
 from .models import OPEN_SPACE_KIND, SearchEntry
 from .query import ParsedQuery
-from .search import Scope, marked, result_limit, search_backend
+from .search import RankedPage, Scope, marked, result_limit, search_backend
 
 # Search filters that narrow the events searched, as ORM lookups on Event: adding a
 # filter is one line here and one form field. The Series model (from the browse
@@ -61,22 +61,37 @@ def _kind_label(kind: str) -> str:
 
 class SearchResults:
     """The results of a query, lazily: what Django's Paginator needs (`count()` and
-    slicing), each slice one ranked, highlighted page in two queries. At most
-    RESULT_LIMIT results are reachable (see search.py); `more` tells there are more."""
+    slicing). One query ranks, counts and highlights a page (search.py); `first` names
+    the slice the caller will read first, so that counting it costs nothing more. At
+    most RESULT_LIMIT results are reachable; `more` tells there are more."""
 
-    def __init__(self, *, query: ParsedQuery, scope: Scope) -> None:
+    def __init__(self, *, query: ParsedQuery, scope: Scope, first: slice = slice(0, 20)) -> None:
         self.query = query
         self.backend = search_backend(query=query, scope=scope)
+        self.first = first
+        self._pages: dict[tuple[int, int], RankedPage] = {}
+
+    def _ranked(self, offset: int, limit: int) -> RankedPage:
+        if not self.query.searchable or limit <= 0:
+            return RankedPage(hits=[], matches=0)
+        # The Paginator asks for the last page as [start:count]: within a page read.
+        for (start, length), ranked in self._pages.items():
+            if start <= offset and offset + limit <= start + length:
+                hits = ranked.hits[offset - start : offset - start + limit]
+                return RankedPage(hits=hits, matches=ranked.matches)
+        ranked = self.backend.page(offset=offset, limit=limit)
+        self._pages[(offset, limit)] = ranked
+        return ranked
 
     @cached_property
-    def _count(self) -> int:
-        """The number of matches, counted up to RESULT_LIMIT + 1."""
-        if not self.query.searchable:
-            return 0
-        return self.backend.count()
+    def _matches(self) -> int:
+        ranked = self._ranked(self.first.start, self.first.stop - self.first.start)
+        if not ranked.hits and self.first.start > 0:  # past the end: count from the start
+            ranked = self._ranked(0, self.first.stop - self.first.start)
+        return ranked.matches
 
     def count(self) -> int:
-        return min(self._count, result_limit())
+        return min(self._matches, result_limit())
 
     def __len__(self) -> int:
         return self.count()
@@ -84,16 +99,14 @@ class SearchResults:
     @property
     def more(self) -> bool:
         """Whether more than RESULT_LIMIT entries match."""
-        return self._count > result_limit()
+        return self._matches > result_limit()
 
     def __getitem__(self, page: slice) -> list[SearchResult]:
         if not isinstance(page, slice) or page.step is not None:
             raise TypeError("search results are read a page (a slice) at a time")
         offset = page.start or 0
         limit = (page.stop if page.stop is not None else offset + 20) - offset
-        if not self.query.searchable or limit <= 0:
-            return []
-        hits = self.backend.hits(offset=offset, limit=limit)
+        hits = self._ranked(offset, limit).hits
         entries = SearchEntry.objects.select_related("event", "talk", "open_space").in_bulk(
             [hit.note_id for hit in hits]
         )

@@ -15,6 +15,13 @@ RESULTS_PER_PAGE = 20
 TEMPLATE = "sessions/archive/search.html"
 
 
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def search(request: HttpRequest) -> HttpResponse:
@@ -27,8 +34,10 @@ def search(request: HttpRequest) -> HttpResponse:
             scope = selectors.search_scope(
                 events=events, filters=form.filters, kind=form.cleaned_data["kind"]
             )
-            results = selectors.SearchResults(query=query, scope=scope)
-            page = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+            number = _page_number(request.GET.get("page"))
+            first = slice((number - 1) * RESULTS_PER_PAGE, number * RESULTS_PER_PAGE)
+            results = selectors.SearchResults(query=query, scope=scope, first=first)
+            page = Paginator(results, RESULTS_PER_PAGE).get_page(number)
     context = {
         "form": form,
         "filters": form.filter_menus(),
