@@ -29,7 +29,6 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.functional import cached_property
@@ -61,28 +60,35 @@ class Scope:
     events: QuerySet
     kind: str | None = None
 
-    def where(self) -> tuple[str, list]:
-        """SQL conditions on the entry `e`, with their parameters."""
-        # The ORM compiles the events' query (including any filter lookups) into a
-        # subquery with bound parameters; no value is pasted into SQL.
-        try:
-            events_sql, params = self.events.values("pk").query.sql_with_params()
-        except EmptyResultSet:  # no event at all (e.g. none is listed)
-            return "1 = 0", []
-        clauses, params = [f"e.event_id IN ({events_sql})"], list(params)
-        if self.kind:
-            clauses.append("e.kind = %s")
-            params.append(self.kind)
-        return " AND ".join(clauses), params
-
+    @cached_property
     def partition(self) -> tuple[list[int], list[int]]:
-        """(ids of the events in scope, ids of all other events), in one query."""
+        """(ids of the events in scope, ids of all other events), in one query. Both
+        backends name the shorter list in their search (usually the few events that are
+        not searchable), which the planners estimate well, unlike a subquery."""
         inside = Exists(self.events.filter(pk=OuterRef("pk")))
-        rows = Event.objects.annotate(inside=inside).values_list("pk", "inside")
+        rows = Event.objects.order_by().annotate(inside=inside).values_list("pk", "inside")
         partition: tuple[list[int], list[int]] = ([], [])
         for pk, is_inside in rows:
             partition[0 if is_inside else 1].append(pk)
         return partition
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.partition[0]
+
+    def where(self) -> tuple[str, list]:
+        """SQL conditions on the entry `e`, with their parameters (PostgreSQL)."""
+        inside, outside = self.partition
+        if not outside:
+            clauses, params = [], []
+        elif len(outside) < len(inside):
+            clauses, params = ["NOT (e.event_id = ANY(%s))"], [outside]
+        else:
+            clauses, params = ["e.event_id = ANY(%s)"], [inside]
+        if self.kind:
+            clauses.append("e.kind = %s")
+            params.append(self.kind)
+        return " AND ".join(clauses) or "true", params
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,8 @@ class PostgresSearch:
         self.query, self.scope = query, scope
 
     def page(self, *, offset: int, limit: int) -> RankedPage:
+        if self.scope.is_empty:
+            return RankedPage(hits=[], matches=0)
         query, tsquery = self.query, self.TSQUERY
         where, where_params = self.scope.where()
         whole = q.to_tsquery_text(query)
@@ -250,9 +258,9 @@ class SqliteSearch:
     def _scope_match(self) -> str | None:
         """The scope as an FTS5 condition to append ("" for everything, None for
         nothing): events by id tokens ("e12"), the kind by its token ("ktalk")."""
-        inside, outside = self.scope.partition()
-        if not inside:
+        if self.scope.is_empty:
             return None
+        inside, outside = self.scope.partition
         condition = ""
         # Name the shorter list: usually the few events that are not searchable.
         if outside and len(outside) < len(inside):

@@ -9,7 +9,7 @@ from django.test import Client
 from sessions.models import Event
 from tests.factories import make_event, make_talk
 
-from .helpers import is_postgresql, write_notes
+from .helpers import write_notes
 
 pytestmark = pytest.mark.django_db
 
@@ -138,9 +138,9 @@ def test_results_page_query_count_is_constant(client: Client, django_assert_num_
         talk = make_talk(event=other, title=f"Crowd {n}")
         write_notes(talk, "a canary in the crowd")
 
-    # Events the reader may search, one ranked and counted page, its items; SQLite also
-    # reads which events are in scope (its filters are part of the full-text match).
-    expected = 3 if is_postgresql() else 4
+    # Events the reader may search, which events are in scope, one ranked and counted
+    # page, its items.
+    expected = 4
     with django_assert_num_queries(expected):
         one = client.get("/search/", {"q": "lonely"})
     with django_assert_num_queries(expected):
