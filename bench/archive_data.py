@@ -141,7 +141,8 @@ def notes_markdown(vocab: Vocabulary, rng: random.Random) -> str:
     lines, words = [], 0
     while words < target:
         if rng.random() < 0.08:
-            lines.append(f"\n## {sentence(vocab, rng)[:60]}\n")
+            heading = sentence(vocab, rng)[:60].rsplit(" ", 1)[0]  # whole words
+            lines.append(f"\n## {heading}\n")
         text = sentence(vocab, rng)
         words += text.count(" ") + 1
         indent = "  " * rng.choice((0, 0, 0, 1, 1, 2))

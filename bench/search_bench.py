@@ -94,6 +94,7 @@ def measure(queries: dict[str, list[str]], *, rounds: int) -> list[dict]:
     rows = []
     for name, texts in queries.items():
         page_ms, db_ms, found, query_counts = [], [], [], set()
+        per_query: dict[str, list[float]] = {text: [] for text in texts}
         for _ in range(rounds):
             for text in texts:
                 clock = DatabaseClock()
@@ -102,6 +103,7 @@ def measure(queries: dict[str, list[str]], *, rounds: int) -> list[dict]:
                     response = client.get("/search/", {"q": text})
                     page_ms.append((time.perf_counter() - start) * 1000)
                 db_ms.append(clock.seconds * 1000)
+                per_query[text].append(db_ms[-1])
                 query_counts.add(clock.queries)
                 count = re.search(rb'id="search-count">(More than )?(\d+) result', response.content)
                 # "More than 1000": counted as 1001.
@@ -122,6 +124,11 @@ def measure(queries: dict[str, list[str]], *, rounds: int) -> list[dict]:
                 "share_over_limit": round(sum(n > 1000 for n in found) / len(found), 2),
                 "sql_queries": sorted(query_counts),
                 "examples": texts[:3],
+                # The queries whose database time (median of the rounds) was longest.
+                "slowest": sorted(
+                    ((round(statistics.median(ms), 1), text) for text, ms in per_query.items()),
+                    reverse=True,
+                )[:3],
             }
         )
     return rows
@@ -181,6 +188,8 @@ def main() -> None:
             f"| {row['set']} | {row['median_ms']} | {row['p95_ms']} | {row['max_ms']} | "
             f"{row['db_median_ms']} | {row['db_p95_ms']} | {row['median_results']} |"
         )
+    for row in rows:
+        print(f"slowest {row['set']}: {row['slowest']}")
     if args.json:
         with args.json.open("a") as out:
             for row in rows:

@@ -208,5 +208,21 @@ def to_fts5_title_match(query: ParsedQuery, expand: Expansions, *, columns: Sequ
     return text
 
 
+def to_fts5_highlight(query: ParsedQuery, expand: Expansions, *, columns: Sequence[str]) -> str:
+    """Any of the searched words, for highlight() and snippet() on rows that matched.
+
+    A prefix stands for its expansions only, when it has some: FTS5 merges every
+    word of a prefix again for each row, which costs milliseconds per row."""
+    parts = []
+    for term in query.include:
+        words = expand.get(fold(term.words[-1]), ()) if term.prefix else ()
+        if words:
+            leading = term.words[:-1]
+            parts += [_fts_string((*leading, word)) for word in words]
+        else:
+            parts.append(_fts_term(term, expand))
+    return "{" + " ".join(columns) + "} : (" + " OR ".join(parts) + ")"
+
+
 def to_fts5_phrase(term: Term, expand: Expansions, *, columns: Sequence[str]) -> str:
     return "{" + " ".join(columns) + "} : (" + _fts_term(term, expand) + ")"

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -65,7 +65,9 @@ class Scope:
         """(ids of the events in scope, ids of all other events), in one query. Both
         backends name the shorter list in their search (usually the few events that are
         not searchable), which the planners estimate well, unlike a subquery."""
-        inside = Exists(self.events.filter(pk=OuterRef("pk")))
+        inside = ExpressionWrapper(
+            Q(pk__in=self.events.order_by().values("pk")), output_field=BooleanField()
+        )
         rows = Event.objects.order_by().annotate(inside=inside).values_list("pk", "inside")
         partition: tuple[list[int], list[int]] = ([], [])
         for pk, is_inside in rows:
@@ -227,7 +229,7 @@ class SqliteSearch:
     # How many of the index's words a prefix expands to, the most frequent first (with
     # Zipf-like frequencies they hold most of the matches); the stemmed prefix itself is
     # searched too.
-    MAX_EXPANSIONS = 16
+    MAX_EXPANSIONS = 8
 
     def __init__(self, *, query: q.ParsedQuery, scope: Scope) -> None:
         self.query, self.scope = query, scope
@@ -331,7 +333,7 @@ class SqliteSearch:
             limit,
             offset,
             *(MARK_START, MARK_END) * 4,
-            whole,
+            q.to_fts5_highlight(query, expand, columns=FTS_TEXT_COLUMNS),
         ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

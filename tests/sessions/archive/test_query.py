@@ -8,6 +8,7 @@ from sessions.archive.query import (
     ParsedQuery,
     Term,
     parse_query,
+    to_fts5_highlight,
     to_fts5_match,
     to_fts5_title_match,
     to_tsquery_text,
@@ -132,4 +133,15 @@ def test_fts5_prefix_of_a_phrase_expands_its_last_word():
 
     assert to_fts5_match(query, {"rad": ["radius"]}, columns=("notes",)) == (
         '{notes} : (("blast Rad" * OR "blast radius"))'
+    )
+
+
+def test_fts5_highlight_is_any_searched_word_with_prefixes_expanded():
+    query = parse_query('canary "blast radius" deploy* -kubernetes')
+
+    assert to_fts5_highlight(query, {"deploy": ["deployment"]}, columns=("notes",)) == (
+        '{notes} : ("canary" OR "blast radius" OR "deployment")'
+    )
+    assert to_fts5_highlight(query, {}, columns=("notes",)) == (
+        '{notes} : ("canary" OR "blast radius" OR "deploy" *)'
     )
