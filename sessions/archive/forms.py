@@ -34,7 +34,7 @@ class SearchForm(forms.Form):
         selected) options. Django's select widget renders each option through the
         template engine, which is slow for hundreds of events."""
         menus = []
-        for name in ("event", "year", "kind"):
+        for name in (*EVENT_FILTERS, "kind"):
             field = self[name]
             current = str(field.value() or "")
             options = [
@@ -53,7 +53,3 @@ class SearchForm(forms.Form):
     def filters(self) -> dict[str, object]:
         """The values of the filters that narrow the events searched."""
         return {name: self.cleaned_data.get(name) for name in EVENT_FILTERS}
-
-    @property
-    def is_filtered(self) -> bool:
-        return any(self.filters.values()) or bool(self.cleaned_data.get("kind"))

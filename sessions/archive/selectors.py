@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -130,6 +131,18 @@ class SearchResults:
                 )
             )
         return results
+
+
+def search_page(*, query: ParsedQuery, scope: Scope, number: str | None, per_page: int) -> Page:
+    """Page `number` (any text: a bad or past-the-end number gives a real page) of the
+    results, ranked, counted and highlighted in one query."""
+    try:
+        wanted = max(1, int(number or 1))
+    except ValueError:
+        wanted = 1
+    first = slice((wanted - 1) * per_page, wanted * per_page)
+    results = SearchResults(query=query, scope=scope, first=first)
+    return Paginator(results, per_page).get_page(wanted)
 
 
 # --- Feeds ------------------------------------------------------------------------------
