@@ -5,17 +5,18 @@
 
 Builds the archive first if it is missing (bench/archive_data.py: 200 events, 10,000
 talks, 100,000 notes). Each query is a GET of the search page through Django's test
-client in this process — the view, the four queries, the template — so the time is
+client in this process — the view, its four queries (five for a prefix on SQLite), the
+template — so the time is
 what a reader waits for minus the network. The queries are drawn (fixed seed) from the
 generator's vocabulary: conference words of every frequency, three of them at once,
 common two-word phrases and word pairs read from the notes, 4–5 letter prefixes. A
-fifth set, the ten most frequent conference words (each in ~20 % of all notes), shows
-the worst case and is not one of the four targets.
+fifth set, the ten most frequent conference words (each in about a third of all notes),
+shows the worst case and is not one of the four targets.
 
 One warm-up pass over all queries, then --rounds measured passes; prints per set the
 median, p95 and max of the page time and of its database time, and the median number
-of results. --explain prints PostgreSQL's EXPLAIN (ANALYZE, BUFFERS) of the ranked
-query and the count for one common word. --json FILE appends the rows as JSON lines.
+of results. --explain prints PostgreSQL's EXPLAIN (ANALYZE, BUFFERS) of the queries of
+one search for a common word and for a phrase. --json FILE appends the rows as JSON lines.
 """
 
 import argparse
@@ -134,6 +135,12 @@ def measure(queries: dict[str, list[str]], *, rounds: int) -> list[dict]:
     return rows
 
 
+def _searchable_notes() -> int:
+    from sessions.archive.models import SearchEntry
+
+    return SearchEntry.objects.filter(event__visibility="public").count()
+
+
 def _percentile(values: list[float], pct: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
@@ -165,6 +172,31 @@ def explain(text: str) -> str:
     return f"-- query: {text}\n" + "\n\n".join(plans)
 
 
+def match_counts(queries: dict[str, list[str]]) -> dict[str, list[int]]:
+    """How many notes each query really matches (the page counts stop at 1,000): an
+    FTS5 count, so SQLite only."""
+    from django.db import connection
+
+    from sessions.archive.models import FTS_TABLE, FTS_TEXT_COLUMNS
+    from sessions.archive.query import parse_query, to_fts5_match
+    from sessions.archive.search import SqliteSearch
+    from sessions.archive.selectors import search_scope, searchable_events
+    from sessions.board.identity import Actor
+
+    scope = search_scope(events=searchable_events(actor=Actor()), filters={})
+    counts = {}
+    with connection.cursor() as cursor:
+        for name, texts in queries.items():
+            counts[name] = []
+            for text in texts:
+                backend = SqliteSearch(query=parse_query(text), scope=scope)
+                match = to_fts5_match(backend.query, backend.expansions, columns=FTS_TEXT_COLUMNS)
+                sql = f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+                cursor.execute(sql, [backend._scoped(match)])
+                counts[name].append(cursor.fetchone()[0])
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=int, default=40, help="queries per set")
@@ -194,9 +226,17 @@ def main() -> None:
         with args.json.open("a") as out:
             for row in rows:
                 out.write(json.dumps(row) + "\n")
+    if connection.vendor == "sqlite":
+        print("\nnotes matched per query (all of them, not only the first 1,000):")
+        for name, counts in match_counts(queries).items():
+            print(
+                f"{name}: median {int(statistics.median(counts))}, "
+                f"min {min(counts)}, max {max(counts)} (of {_searchable_notes()})"
+            )
     if args.explain and connection.vendor == "postgresql":
-        print()
-        print(explain(queries["common word (worst case)"][0]))
+        for text in (queries["common word (worst case)"][0], queries["phrase"][0]):
+            print()
+            print(explain(text))
 
 
 if __name__ == "__main__":
