@@ -708,3 +708,6 @@ class GuestNoteName(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} in note {self.note_id}"
+
+
+from .archive.models import SearchEntry  # noqa: E402, F401  (the search index; see there)

@@ -6,6 +6,7 @@ app_name = "sessions"
 
 urlpatterns = [
     path("", include("sessions.archive.urls_browse")),
+    path("", include("sessions.archive.urls")),
     path("events/new/", views_organize.event_create, name="event_create"),
     path("events/<slug:slug>/", views.event_detail, name="event"),
     path("events/<slug:slug>/settings/", views_organize.event_settings, name="event_settings"),

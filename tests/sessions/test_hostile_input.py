@@ -204,6 +204,10 @@ def _safe_url(value: str) -> bool:
     return scheme is None or scheme.group(1) in ("http", "https", "mailto")
 
 
+# What a page's <link> elements may point to: our static files, and our own Atom feeds.
+OUR_LINKS = ("/static/", "/notes.atom")
+
+
 def problems(html: str, *, plain: list[str] = ()) -> list[str]:
     """What in a page did not stay inert; `plain`: stored plain-text values it shows."""
     page = Page(html)
@@ -216,8 +220,8 @@ def problems(html: str, *, plain: list[str] = ()) -> list[str]:
             found.append(f"element outside the Markdown allow-list {where}")
         if e.tag == "script" and not (dict(e.attrs).get("src") or "").startswith("/static/"):
             found.append(f"a script that is not ours {where}")
-        if e.tag == "link" and not (dict(e.attrs).get("href") or "").startswith("/static/"):
-            found.append(f"a stylesheet that is not ours {where}")
+        if e.tag == "link" and not (dict(e.attrs).get("href") or "").startswith(OUR_LINKS):
+            found.append(f"a stylesheet or link that is not ours {where}")
         if e.tag in ("script", "style") and MARKER.search("".join(e.text)):
             found.append(f"marker inside <{e.tag}>")
         for name, value in e.attrs:

@@ -1,0 +1,171 @@
+"""Reads of the archive: what a reader may search, search results, settled notes for feeds."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.safestring import SafeString
+
+from ..access import event_access
+from ..board.identity import Actor
+from ..models import Event, OpenSpace, Talk
+from .models import OPEN_SPACE_KIND, SearchEntry
+from .query import ParsedQuery
+from .search import RankedPage, Scope, marked, result_limit, search_backend
+
+# Search filters that narrow the events searched, as ORM lookups on Event: adding a
+# filter is one line here and one form field. The Series model (from the browse
+# work) adds: "series": "series__slug".
+EVENT_FILTERS = {
+    "event": "slug",
+    "series": "series__slug",
+    "year": "start_date__year",
+}
+
+
+def searchable_events(*, actor: Actor) -> list[Event]:
+    """Listed events whose notes `actor` may read, newest first: all that search and
+    feeds ever show. Unlisted events are reachable by their link only, never found."""
+    events = Event.objects.listed().select_related("series").order_by("-start_date", "name")
+    return [e for e in events if event_access(event=e, actor=actor).read_notes() is None]
+
+
+def search_scope(
+    *, events: list[Event], filters: Mapping[str, object], kind: str | None = None
+) -> Scope:
+    """The entries to search: of `events` (see `searchable_events`), narrowed by the
+    EVENT_FILTERS given a value in `filters`, and of one `kind` if given."""
+    lookups = {EVENT_FILTERS[name]: value for name, value in filters.items() if value}
+    scoped = Event.objects.filter(pk__in=[e.pk for e in events], **lookups)
+    return Scope(events=scoped, kind=kind or None)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    item: Talk | OpenSpace
+    event: Event
+    kind: str
+    kind_label: str
+    url: str
+    title: SafeString  # highlighted (see search.marked)
+    people: SafeString
+    passage: SafeString
+
+
+def _kind_label(kind: str) -> str:
+    return "Open space" if kind == OPEN_SPACE_KIND else Talk.Kind(kind).label
+
+
+class SearchResults:
+    """The results of a query, lazily: what Django's Paginator needs (`count()` and
+    slicing). One query ranks, counts and highlights a page (search.py); `first` names
+    the slice the caller will read first, so that counting it costs nothing more. At
+    most RESULT_LIMIT results are reachable; `more` tells there are more."""
+
+    def __init__(self, *, query: ParsedQuery, scope: Scope, first: slice = slice(0, 20)) -> None:
+        self.query = query
+        self.backend = search_backend(query=query, scope=scope)
+        self.first = first
+        self._pages: dict[tuple[int, int], RankedPage] = {}
+
+    def _ranked(self, offset: int, limit: int) -> RankedPage:
+        if not self.query.searchable or limit <= 0:
+            return RankedPage(hits=[], matches=0)
+        # The Paginator asks for the last page as [start:count]: within a page read.
+        for (start, length), ranked in self._pages.items():
+            if start <= offset and offset + limit <= start + length:
+                hits = ranked.hits[offset - start : offset - start + limit]
+                return RankedPage(hits=hits, matches=ranked.matches)
+        ranked = self.backend.page(offset=offset, limit=limit)
+        self._pages[(offset, limit)] = ranked
+        return ranked
+
+    @cached_property
+    def _matches(self) -> int:
+        ranked = self._ranked(self.first.start, self.first.stop - self.first.start)
+        if not ranked.hits and self.first.start > 0:  # past the end: count from the start
+            ranked = self._ranked(0, self.first.stop - self.first.start)
+        return ranked.matches
+
+    def count(self) -> int:
+        return min(self._matches, result_limit())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    @property
+    def more(self) -> bool:
+        """Whether more than RESULT_LIMIT entries match."""
+        return self._matches > result_limit()
+
+    def __getitem__(self, page: slice) -> list[SearchResult]:
+        if not isinstance(page, slice) or page.step is not None:
+            raise TypeError("search results are read a page (a slice) at a time")
+        offset = page.start or 0
+        limit = (page.stop if page.stop is not None else offset + 20) - offset
+        hits = self._ranked(offset, limit).hits
+        entries = SearchEntry.objects.select_related("event", "talk", "open_space").in_bulk(
+            [hit.note_id for hit in hits]
+        )
+        results = []
+        for hit in hits:
+            entry = entries.get(hit.note_id)
+            if entry is None:  # changed between the two queries: skip rather than fail
+                continue
+            item = entry.item
+            item.event = entry.event  # its URL needs the event's slug: no query per item
+            results.append(
+                SearchResult(
+                    item=item,
+                    event=entry.event,
+                    kind=entry.kind,
+                    kind_label=_kind_label(entry.kind),
+                    url=item.get_absolute_url(),
+                    title=marked(hit.title),
+                    people=marked(hit.people),
+                    passage=marked(hit.passage, passage=True),
+                )
+            )
+        return results
+
+
+def search_page(*, query: ParsedQuery, scope: Scope, number: str | None, per_page: int) -> Page:
+    """Page `number` (any text: a bad or past-the-end number gives a real page) of the
+    results, ranked, counted and highlighted in one query."""
+    try:
+        wanted = max(1, int(number or 1))
+    except ValueError:
+        wanted = 1
+    first = slice((wanted - 1) * per_page, wanted * per_page)
+    results = SearchResults(query=query, scope=scope, first=first)
+    return Paginator(results, per_page).get_page(wanted)
+
+
+# --- Feeds ------------------------------------------------------------------------------
+
+
+def feed_settle_delay() -> timedelta:
+    """How long a note's text must stay unchanged before feeds show it: a feed item
+    per pause in the writing, not per keystroke (the live engine stores the text
+    every couple of seconds while people type)."""
+    return timedelta(seconds=getattr(settings, "NOTES_FEED_SETTLE_SECONDS", 120))
+
+
+def settled_entries(
+    *, events: list[Event], event: Event | None = None, now: datetime | None = None, limit: int = 50
+) -> QuerySet[SearchEntry]:
+    """The most recently changed notes of `events` (or of `event`, if it is one of
+    them) whose text has settled, newest first, with what a feed item shows."""
+    cutoff = (now or timezone.now()) - feed_settle_delay()
+    event_ids = [e.pk for e in events if event is None or e.pk == event.pk]
+    return (
+        SearchEntry.objects.filter(event_id__in=event_ids, notes_updated_at__lte=cutoff)
+        .select_related("event", "talk", "open_space", "note")
+        .prefetch_related("note__contributors")
+        .order_by("-notes_updated_at", "-note_id")[:limit]
+    )
