@@ -1,14 +1,15 @@
 """`make bench`: the live-notes benchmark at 20, 100 and 200 editors (5 edits/s, 60 s),
 then the open-space board (render time, fan-out to 200 viewers), the import of
-a 20,000-bullet file, and search over a 100,000-note archive on PostgreSQL and on
-SQLite. BENCH=live,board,import,search picks some of them.
+a 20,000-bullet file, search over a 100,000-note archive on PostgreSQL and on
+SQLite, and the browse pages (/events/, series, speakers, "Read it all") on the same
+archive. BENCH=live,board,import,search,pages picks some of them.
 
 Starts one uvicorn process (websockets-sansio) on PostgreSQL for each run. Needs
 DATABASE_URL=postgres://…; BENCH_DURATION, BENCH_EDITORS ("20,100,200") and
 BENCH_REPEAT override the defaults. Results are appended as JSON lines to
 bench/results.jsonl and printed as a Markdown table.
 
-The search benchmark builds its archive once (a few minutes per database) in
+The search and pages benchmarks build their archive once (a few minutes per database) in
 BENCH_SEARCH_DATABASE_URL (default: DATABASE_URL; better a database of its own) and
 in the SQLite file bench/results/archive.sqlite3 (BENCH_SEARCH_SQLITE_URL), and
 reuses it afterwards.
@@ -40,7 +41,7 @@ COLUMNS = [
 
 
 def main() -> None:
-    wanted = os.environ.get("BENCH", "live,board,import,search").split(",")
+    wanted = os.environ.get("BENCH", "live,board,import,search,pages").split(",")
     if "live" in wanted:
         live_notes()
     for name in ("board", "import"):
@@ -48,22 +49,24 @@ def main() -> None:
             print(f"\n== {name}_bench.py ==", flush=True)
             subprocess.run([sys.executable, str(HERE / f"{name}_bench.py")], check=True)
     if "search" in wanted:
-        search()
+        archive_bench("search_bench.py", "--explain")
+    if "pages" in wanted:
+        archive_bench("pages_bench.py")
 
 
-def search() -> None:
-    """bench/search_bench.py on PostgreSQL, then on SQLite (separate processes: the
-    database is chosen by the environment at start-up)."""
+def archive_bench(script: str, *options: str) -> None:
+    """`script` (search_bench.py, pages_bench.py) on PostgreSQL, then on SQLite (separate
+    processes: the database is chosen by the environment at start-up)."""
     postgres = os.environ.get("BENCH_SEARCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
     if not postgres.startswith("postgres"):
-        sys.exit("the search benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
+        sys.exit(f"{script} needs PostgreSQL here: set DATABASE_URL=postgres://…")
     sqlite = os.environ.get("BENCH_SEARCH_SQLITE_URL") or (
         f"sqlite:///{HERE / 'results' / 'archive.sqlite3'}"
     )
     (HERE / "results").mkdir(exist_ok=True)
     for url in (postgres, sqlite):
-        print(f"\n== search_bench.py ({url.split(':', 1)[0]}) ==", flush=True)
-        command = [sys.executable, str(HERE / "search_bench.py"), "--explain"]
+        print(f"\n== {script} ({url.split(':', 1)[0]}) ==", flush=True)
+        command = [sys.executable, str(HERE / script), *options]
         command += ["--json", str(HERE / "results.jsonl")]
         subprocess.run(command, env={**os.environ, "DATABASE_URL": url}, check=True)
 

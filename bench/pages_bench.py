@@ -1,0 +1,214 @@
+"""Time the browse pages on the generated archive: /events/, a series, speakers, "Read it all".
+
+    DATABASE_URL=sqlite:///$PWD/bench/results/archive.sqlite3 .venv/bin/python bench/pages_bench.py
+    DATABASE_URL=postgres://…/cn_pagebench .venv/bin/python bench/pages_bench.py
+
+Builds the archive first if it is missing (bench/archive_data.py: 200 events, 10,000
+talks, 100,000 notes), then, once, what the generator leaves out: a Series per city
+("DevOpsDays Paris", its events attached) and the talks' links to Speaker rows, made
+by `talk_set_speakers` from each talk's names, as the importer does (a minute or two).
+
+Each page is a GET through Django's test client in this process — the view, its
+queries, the template — so the time is what a reader waits for minus the network.
+Pages: /events/, /events/?page=4, the biggest series, the speaker with the median number
+of talks and the busiest speaker, and an event's "Read it all" page. Two warm-up GETs of
+each page, then --rounds rounds of --requests GETs of each (a quarter of them for a
+page whose second warm-up GET took over half a second); prints per page the median,
+p95 and max of the page time, the median of its database time, the number of SQL queries
+(the set of counts seen: one number if it is constant). --json FILE appends the rows
+as JSON lines.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import archive_data  # noqa: E402
+from search_bench import DatabaseClock  # noqa: E402
+
+SERIES_PREFIX = "bench-devopsdays-"
+SLOW_PAGE_S = 0.5
+
+
+def add_series() -> None:
+    """One series per city, every bench event in its city's series (idempotent)."""
+    from django.db import transaction
+
+    from sessions.models import Event, Series
+
+    events = Event.objects.filter(slug__startswith=archive_data.SLUG_PREFIX)
+    if not events.filter(series__isnull=True).exists():
+        return
+    with transaction.atomic():
+        for city in archive_data.CITIES:
+            series, _ = Series.objects.get_or_create(
+                slug=f"{SERIES_PREFIX}{city.lower()}",
+                defaults={"name": f"DevOpsDays {city}", "description": f"Every year in {city}."},
+            )
+            events.filter(name__startswith=f"DevOpsDays {city} ").update(series=series)
+    print("series: one per city, events attached", flush=True)
+
+
+def link_speakers() -> None:
+    """Speaker rows and TalkSpeaker links for every bench talk, from `Talk.speakers`."""
+    from django.db import transaction
+
+    from sessions.archive.speakers import talk_set_speakers
+    from sessions.models import Talk, TalkSpeaker
+
+    talks = Talk.objects.filter(event__slug__startswith=archive_data.SLUG_PREFIX)
+    if TalkSpeaker.objects.filter(talk__in=talks).exists():
+        return
+    started = time.monotonic()
+    rows = list(talks.order_by("pk"))
+    for start in range(0, len(rows), 1000):
+        with transaction.atomic():
+            for talk in rows[start : start + 1000]:
+                talk_set_speakers(talk=talk, names=talk.speakers.split(", "))
+        print(f"  speakers linked: {min(start + 1000, len(rows))}/{len(rows)}", flush=True)
+    print(f"speakers linked in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def pages() -> list[tuple[str, str]]:
+    """(name, URL) of the pages to time."""
+    from django.db.models import Count, Q
+
+    from sessions.models import Event, Series, Speaker
+
+    public = Q(talk_links__talk__event__visibility=Event.Visibility.PUBLIC)
+    speakers = list(
+        Speaker.objects.annotate(n=Count("talk_links", filter=public))
+        .filter(n__gt=0)
+        .order_by("n", "slug")
+        .values_list("slug", "n")
+    )
+    typical = speakers[len(speakers) // 2]
+    busiest = speakers[-1]
+    series = (
+        Series.objects.filter(slug__startswith=SERIES_PREFIX)
+        .annotate(n=Count("events", filter=Q(events__visibility=Event.Visibility.PUBLIC)))
+        .order_by("-n", "slug")
+        .first()
+    )
+    event = (
+        Event.objects.listed()
+        .filter(slug__startswith=archive_data.SLUG_PREFIX)
+        .order_by("-start_date", "name", "pk")
+        .first()
+    )
+    return [
+        ("/events/", "/events/"),
+        ("/events/?page=4", "/events/?page=4"),
+        (f"series ({series.n} events)", f"/series/{series.slug}/"),
+        (f"speaker, typical ({typical[1]} talks)", f"/speakers/{typical[0]}/"),
+        (f"speaker, busiest ({busiest[1]} talks)", f"/speakers/{busiest[0]}/"),
+        ("event read (talks + open spaces)", f"/events/{event.slug}/read/"),
+    ]
+
+
+def _percentile(values: list[float], pct: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+
+
+def measure(targets: list[tuple[str, str]], *, rounds: int, requests: int) -> list[dict]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    warm_up = {}
+    for _, url in targets:
+        assert client.get(url).status_code == 200, url
+        start = time.perf_counter()
+        client.get(url)
+        warm_up[url] = time.perf_counter() - start
+    rows = []
+    for name, url in targets:
+        page_ms, db_ms, counts = [], [], set()
+        size = 0
+        # A page that takes seconds gets a quarter of the requests (the table says so).
+        per_round = requests if warm_up[url] < SLOW_PAGE_S else max(3, requests // 4)
+        for _ in range(rounds):
+            for _ in range(per_round):
+                clock = DatabaseClock()
+                with (
+                    CaptureQueriesContext(connection) as captured,
+                    connection.execute_wrapper(clock),
+                ):
+                    start = time.perf_counter()
+                    response = client.get(url)
+                    page_ms.append((time.perf_counter() - start) * 1000)
+                assert response.status_code == 200, url
+                size = len(response.content)
+                db_ms.append(clock.seconds * 1000)
+                counts.add(len(captured))
+        rows.append(
+            {
+                "bench": "pages",
+                "database": connection.vendor,
+                "page": name,
+                "url": url,
+                "samples": len(page_ms),
+                "median_ms": round(statistics.median(page_ms), 1),
+                "p95_ms": round(_percentile(page_ms, 95), 1),
+                "max_ms": round(max(page_ms), 1),
+                "db_median_ms": round(statistics.median(db_ms), 1),
+                "sql_queries": sorted(counts),
+                "kib": round(size / 1024),
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=20, help="GETs of each page per round")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    archive_data.setup_django()
+    archive_data.build(
+        events=200, talks=10_000, notes=100_000, seed=archive_data.DEFAULT_SEED, reset=False
+    )
+    from django.db import connection
+
+    add_series()
+    link_speakers()
+    targets = pages()
+    load_before = " / ".join(f"{n:.1f}" for n in os.getloadavg())
+    rows = measure(targets, rounds=args.rounds, requests=args.requests)
+    load_after = " / ".join(f"{n:.1f}" for n in os.getloadavg())
+    print(
+        f"\n{connection.vendor}: {args.rounds} rounds × {args.requests} requests per page; "
+        f"load average (1/5/15 min) {load_before} before, {load_after} after"
+    )
+    print("| page | GETs | median ms | p95 ms | max ms | db median ms | SQL queries | KiB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        queries = ", ".join(str(n) for n in row["sql_queries"])
+        print(
+            f"| {row['page']} `{row['url']}` | {row['samples']} | {row['median_ms']} | "
+            f"{row['p95_ms']} | "
+            f"{row['max_ms']} | {row['db_median_ms']} | {queries} | {row['kib']} |"
+        )
+    if args.json:
+        with args.json.open("a") as out:
+            for row in rows:
+                out.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # In-process test client: plain HTTP, and a secret key of this run.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("HTTPS", "false")
+    main()
