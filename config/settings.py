@@ -137,8 +137,9 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# --- Caches (rate-limit counters) ----------------------------------------------
-# Counters must be shared by every worker process: Redis when there is one.
+# --- Cache -------------------------------------------------------------------
+# Rendered Markdown and the live notes' connection counters: shared by every worker
+# process through Redis when REDIS_URL is set, per process otherwise.
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -3,6 +3,7 @@
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -102,6 +103,7 @@ def talk_detail(request: HttpRequest, slug: str, talk_slug: str) -> HttpResponse
         item=talk,
         template="sessions/talk_detail.html",
         speakers=talk_speakers(talk=talk),
+        notes_md_url=reverse("sessions:talk_notes_md", args=[slug, talk.slug]),
     )
 
 
@@ -113,6 +115,7 @@ def open_space_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         event=open_space.event,
         item=open_space,
         template="sessions/open_space_detail.html",
+        notes_md_url=reverse("sessions:open_space_notes_md", args=[slug, open_space.pk]),
     )
 
 

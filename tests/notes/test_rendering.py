@@ -1,6 +1,20 @@
-import pytest
+from pathlib import Path
 
-from notes.rendering import render_markdown, same_rendering
+import pytest
+from django.core.cache import cache
+
+from notes.rendering import (
+    MAX_NESTING,
+    MAX_RENDER_COST,
+    TOO_COSTLY_HTML,
+    _cache_key,
+    markdown_renderable,
+    render_cost,
+    render_markdown,
+    same_rendering,
+)
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def test_render_markdown_keeps_nested_bullets_and_tables():
@@ -49,3 +63,40 @@ def test_render_markdown_empty_is_empty():
 )
 def test_same_rendering_tells_what_shows_the_same(a, b, same):
     assert same_rendering(a, b) is same
+
+
+HOSTILE = "- " + "[" * 500_000  # what a guest wrote in issue 12: 16–18 s per page view
+
+
+def test_render_markdown_shows_a_notice_for_a_text_over_its_cost_budget():
+    html = render_markdown(HOSTILE)
+
+    assert (markdown_renderable(HOSTILE), html) == (False, TOO_COSTLY_HTML)
+
+
+def test_an_ordinary_note_is_well_within_the_render_budget():
+    note = (FIXTURES / "rich-notes.md").read_text()
+
+    assert render_cost(note) * 20 < MAX_RENDER_COST
+    assert "<table>" in render_markdown(note)
+
+
+def test_render_cost_counts_lone_carriage_returns_as_lines():
+    assert render_cost("a\r" * 1000) == render_cost("a\n" * 1000)
+
+
+def test_render_markdown_bounds_nesting():
+    html = render_markdown(">" * 1000 + " deep\n")
+
+    assert html.count("<blockquote>") == MAX_NESTING
+
+
+def test_render_markdown_serves_an_unchanged_text_from_the_cache():
+    text = "- a point\n" * 200
+    render_markdown(text)
+    # The cache holds the rendering of this very text: plant a marker there, and the
+    # next render returns it instead of rendering again.
+    cache.set(_cache_key(text), "<p>from the cache</p>")
+
+    assert render_markdown(text) == "<p>from the cache</p>"
+    assert render_markdown(text + "- one more\n").startswith("<ul>")
