@@ -10,13 +10,10 @@ from django.core.paginator import Page, Paginator
 from django.db.models import (
     BooleanField,
     Count,
-    ExpressionWrapper,
     Func,
     Prefetch,
     Q,
     QuerySet,
-    TextField,
-    Value,
     prefetch_related_objects,
 )
 
@@ -31,27 +28,35 @@ HOME_PAST = 6
 MERGE_CANDIDATES = 20
 
 
-class Stripped(Func):
-    """Text without its leading and trailing white space, in SQL (a regex would call back
-    into Python on SQLite, for every note of every listed event)."""
+class Written(Func):
+    """Whether a text holds more than white space (an emptied live document keeps a
+    newline), in SQL.
 
-    function = "TRIM"  # SQLite's trim(X, Y)
-    output_field = TextField()
+    On PostgreSQL a text longer than a few dozen bytes is written without reading it:
+    `octet_length` reads the size from the stored value's header, where trimming would
+    fetch and decompress every note (4× slower over the 15,000 notes of a page of
+    events). SQLite (3.40 here) has no such function: it trims.
+    """
+
+    output_field = BooleanField()
 
     def __init__(self, expression) -> None:
-        super().__init__(expression, Value(" \t\r\n"))
+        super().__init__(expression)
+
+    def as_sql(self, compiler, connection, **extra):
+        text, params = compiler.compile(self.source_expressions[0])
+        return f"(TRIM({text}, %s) <> '')", [*params, " \t\r\n"]
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, function="BTRIM", **extra)
+        text, params = compiler.compile(self.source_expressions[0])
+        sql = f"(CASE WHEN octet_length({text}) > 64 THEN TRUE ELSE BTRIM({text}, %s) <> '' END)"
+        return sql, [*params, *params, " \t\r\n"]
 
 
 def with_has_notes(queryset: QuerySet) -> QuerySet:
     """Talks or open spaces annotated with `has_notes`: their notes hold more than white
-    space (an emptied live document keeps a newline). Computed on the joined note row, so
-    that the database trims only the notes of the rows it returns."""
-    return queryset.alias(_stripped=Stripped("note__markdown")).annotate(
-        has_notes=ExpressionWrapper(~Q(_stripped=""), output_field=BooleanField())
-    )
+    space. Computed on the joined note row, for the rows the query returns only."""
+    return queryset.annotate(has_notes=Written("note__markdown"))
 
 
 def with_counts(events: Iterable[Event]) -> list[Event]:
@@ -64,10 +69,10 @@ def with_counts(events: Iterable[Event]) -> list[Event]:
     for items in (Talk.objects.all(), OpenSpace.objects.exclude(status=OpenSpace.Status.WITHDRAWN)):
         rows = (
             items.filter(event_id__in=counts)
-            .alias(_written=Stripped("note__markdown"))
+            .alias(_written=Written("note__markdown"))
             .order_by()
             .values("event_id")
-            .annotate(items=Count("pk"), notes=Count("pk", filter=~Q(_written="")))
+            .annotate(items=Count("pk"), notes=Count("pk", filter=Q(_written=True)))
         )
         for row in rows:
             counts[row["event_id"]][0] += row["items"]
