@@ -25,6 +25,8 @@ from functools import cache
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from .rendering import MAX_NESTING, markdown_renderable
+
 ZWSP = "\u200b"  # Org's documented escape: breaks emphasis and structure markers.
 
 
@@ -191,11 +193,33 @@ def _md_table(table: Table) -> list[str]:
 
 @cache
 def _md_parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    return MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING}).enable(
+        ["table", "strikethrough"]
+    )
+
+
+@cache
+def _md_block_parser() -> MarkdownIt:
+    # The block model keeps inline Markdown as written (`Token.content`), so the
+    # costly inline pass (see notes/rendering.py) is not run over a whole note.
+    return (
+        MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
+        .enable(["table", "strikethrough"])
+        .disable("inline")
+    )
 
 
 def markdown_tokens(text: str) -> list[Token]:
-    return _md_parser().parse(text)
+    """Block tokens; their inline tokens carry `content` only (no `children`: parse
+    those with `inline_tokens` where needed)."""
+    return _md_block_parser().parse(text)
+
+
+def inline_tokens(text: str) -> list[Token]:
+    """The inline tokens of one line of inline Markdown (a heading's text)."""
+    if not markdown_renderable(text):
+        return [Token("text", "", 0, content=text)]
+    return _md_parser().parseInline(text)[0].children or []
 
 
 def markdown_blocks(tokens: list[Token], *, heading_base: int = 0) -> list:
@@ -645,6 +669,10 @@ def render_org(blocks: list, *, heading_offset: int = 0) -> str:
 
 
 def markdown_to_org(text: str, *, heading_offset: int = 0) -> str:
+    if not markdown_renderable(text):
+        # Too costly to convert inline Markdown (notes/rendering.py): keep the note
+        # whole, as Markdown source in a block that Org shows verbatim.
+        return render_org([Code("markdown", text.rstrip("\n") + "\n")])
     return render_org(markdown_blocks(markdown_tokens(text)), heading_offset=heading_offset)
 
 
@@ -729,7 +757,7 @@ _ORG_MARKUP_RISK = re.compile(
 
 
 def markdown_inline_to_org(text: str) -> str:
-    tokens = _md_parser().parseInline(text)[0].children or []
+    tokens = inline_tokens(text)
     return _org_inline(tokens, 0, len(tokens))
 
 

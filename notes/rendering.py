@@ -1,9 +1,31 @@
-"""Markdown → safe HTML for notes, abstracts and descriptions."""
+"""Markdown → safe HTML for notes, abstracts and descriptions, bounded in time.
 
+Anyone who may write a note may write hostile Markdown, and markdown-it-py's inline
+parser spends far more on some characters than on prose (a `[` costs about 200 times
+a letter: each opener scans ahead for a link label), and its block parser pays per
+line. A bullet of 500 000 `[` took 16–18 s per page view. So:
+
+- `render_cost` estimates the work from character counts (C-speed `str.count`, a few
+  ms per MB), and a text over `MAX_RENDER_COST` is not rendered: the caller shows a
+  notice instead (`markdown_renderable`), and notes offer their Markdown download.
+  Ordinary notes are well below it (a 25 KiB note of bullets, links, tables and
+  emphasis costs about a fifth of it).
+- Nesting is bounded by markdown-it's `maxNesting` (block quotes, lists, emphasis),
+  so neither the parser nor nh3 ever sees deep trees.
+- The HTML is cached by a digest of the text (Django's cache: Redis when REDIS_URL is
+  set), so a page view never renders an unchanged note twice, in any worker process;
+  a new version has a new digest, so the cache is never stale.
+"""
+
+import hashlib
+import logging
 from functools import cache
 
 import nh3
+from django.core.cache import cache as django_cache
 from markdown_it import MarkdownIt
+
+log = logging.getLogger(__name__)
 
 ALLOWED_TAGS = {
     "a",
@@ -51,20 +73,66 @@ ALLOWED_ATTRIBUTES = {
     "input": {"type", "checked", "disabled"},
 }
 
+# Estimated µs of work per occurrence, measured on the 2-core dev box while other jobs
+# loaded it (load average ~7; bench/render_bench.py measures the real thing): every
+# line costs the block parser up to 100 µs, and these characters cost the inline parser
+# (or nh3) what is given. Any other character costs 1/8 µs.
+_COSTLY_CHARACTERS = {
+    "\n": 100,
+    "\r": 100,  # markdown-it reads a lone CR as a line break
+    "[": 45,
+    "!": 30,
+    "|": 35,
+    "~": 20,
+    "*": 25,
+    "_": 22,
+    "`": 10,
+    "<": 8,
+    "&": 10,
+    ">": 5,
+    "#": 5,
+    "\\": 3,
+}
+# About 1 s of work on that loaded box (0.2–0.3 s when it is idle); rendered once per
+# version of a text (the cache), so a reader pays it at most once per change.
+MAX_RENDER_COST = 1_000_000
+# markdown-it's own default for CommonMark, stated: deeper structure renders as text.
+MAX_NESTING = 20
+# Shorter texts render faster than a cache round trip to Redis.
+_CACHE_MIN_CHARS = 1024
+_CACHE_SECONDS = 7 * 24 * 3600
+_CACHE_VERSION = "1"  # bump when the HTML for the same text changes (parser, allow-lists)
+
+TOO_COSTLY_HTML = (
+    '<p class="render-too-large">This text is too long or too complex to show here.</p>'
+)
+
+
+def render_cost(text: str) -> int:
+    """Estimated µs markdown-it-py needs for `text` (an upper bound, roughly)."""
+    cost = len(text) // 8
+    for character, weight in _COSTLY_CHARACTERS.items():
+        cost += weight * text.count(character)
+    return cost
+
+
+def markdown_renderable(text: str) -> bool:
+    """Whether `render_markdown` renders `text` rather than showing a notice."""
+    return render_cost(text) <= MAX_RENDER_COST
+
 
 @cache
 def _parser() -> MarkdownIt:
     # CommonMark plus GFM tables and strikethrough; raw HTML stays escaped text
     # (html=False), and nh3 then strips anything unexpected as a second guard.
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
-        ["table", "strikethrough"]
-    )
+    return MarkdownIt(
+        "commonmark", {"html": False, "linkify": False, "maxNesting": MAX_NESTING}
+    ).enable(["table", "strikethrough"])
 
 
-def render_markdown(text: str) -> str:
-    """Render Markdown to sanitized HTML (safe to mark safe in templates)."""
-    if not text:
-        return ""
+def _render(text: str) -> str:
+    if not markdown_renderable(text):
+        return TOO_COSTLY_HTML
     html = _parser().render(text)
     return nh3.clean(
         html,
@@ -73,3 +141,33 @@ def render_markdown(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def _cache_key(text: str) -> str:
+    digest = hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+    return f"notes.md.{_CACHE_VERSION}.{digest}"
+
+
+def render_markdown(text: str) -> str:
+    """Render Markdown to sanitized HTML (safe to mark safe in templates).
+
+    A text over the cost budget gives `TOO_COSTLY_HTML`, a notice (check with
+    `markdown_renderable` to offer something better, such as a download).
+    """
+    if not text:
+        return ""
+    if len(text) < _CACHE_MIN_CHARS:
+        return _render(text)
+    key = _cache_key(text)
+    try:
+        html = django_cache.get(key)
+    except Exception:  # the cache is down: render, the page must not fail
+        log.warning("rendering cache unavailable", exc_info=True)
+        return _render(text)
+    if html is None:
+        html = _render(text)
+        try:
+            django_cache.set(key, html, _CACHE_SECONDS)
+        except Exception:
+            log.warning("rendering cache unavailable", exc_info=True)
+    return html

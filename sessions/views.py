@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -64,7 +65,9 @@ def open_space_or_404(*, slug: str, pk: int) -> OpenSpace:
     )
 
 
-def _item_page(request: HttpRequest, *, event: Event, item: Talk | OpenSpace, template: str):
+def _item_page(
+    request: HttpRequest, *, event: Event, item: Talk | OpenSpace, template: str, notes_md_url: str
+):
     access = request_access(request, event)
     refusal = access.read_notes()
     if refusal is not None:
@@ -83,6 +86,7 @@ def _item_page(request: HttpRequest, *, event: Event, item: Talk | OpenSpace, te
         "writing": "write" in request.GET,
         "user_name": (user.get_full_name() or user.get_username()) if user.is_authenticated else "",
         "is_guest": not user.is_authenticated,
+        "notes_md_url": notes_md_url,
     }
     return render(request, template, context)
 
@@ -90,7 +94,13 @@ def _item_page(request: HttpRequest, *, event: Event, item: Talk | OpenSpace, te
 @require_GET
 def talk_detail(request: HttpRequest, slug: str, talk_slug: str) -> HttpResponse:
     talk = talk_or_404(slug=slug, talk_slug=talk_slug)
-    return _item_page(request, event=talk.event, item=talk, template="sessions/talk_detail.html")
+    return _item_page(
+        request,
+        event=talk.event,
+        item=talk,
+        template="sessions/talk_detail.html",
+        notes_md_url=reverse("sessions:talk_notes_md", args=[slug, talk.slug]),
+    )
 
 
 @require_GET
@@ -101,6 +111,7 @@ def open_space_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         event=open_space.event,
         item=open_space,
         template="sessions/open_space_detail.html",
+        notes_md_url=reverse("sessions:open_space_notes_md", args=[slug, open_space.pk]),
     )
 
 

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from notes.rendering import render_markdown
+from notes.rendering import markdown_renderable, render_markdown
 
 register = template.Library()
 
@@ -10,3 +10,9 @@ register = template.Library()
 def markdown_filter(text: str) -> SafeString:
     # render_markdown sanitizes with nh3, so the result is safe to emit as HTML.
     return mark_safe(render_markdown(text or ""))  # noqa: S308
+
+
+@register.filter(name="markdown_renderable")
+def markdown_renderable_filter(text: str) -> bool:
+    """Whether `|markdown` renders the text, rather than a too-large notice."""
+    return markdown_renderable(text or "")

@@ -1,4 +1,20 @@
-from notes.rendering import render_markdown
+from pathlib import Path
+
+from django.core.cache import cache
+
+from notes import markup
+from notes.outline import parse_markdown
+from notes.rendering import (
+    MAX_NESTING,
+    MAX_RENDER_COST,
+    TOO_COSTLY_HTML,
+    _cache_key,
+    markdown_renderable,
+    render_cost,
+    render_markdown,
+)
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def test_render_markdown_keeps_nested_bullets_and_tables():
@@ -33,3 +49,59 @@ def test_render_markdown_drops_dangerous_urls_and_escapes_html():
 
 def test_render_markdown_empty_is_empty():
     assert render_markdown("") == ""
+
+
+HOSTILE = "- " + "[" * 500_000  # what a guest wrote in issue 12: 16–18 s per page view
+
+
+def test_render_markdown_shows_a_notice_for_a_text_over_its_cost_budget():
+    html = render_markdown(HOSTILE)
+
+    assert (markdown_renderable(HOSTILE), html) == (False, TOO_COSTLY_HTML)
+
+
+def test_an_ordinary_note_is_well_within_the_render_budget():
+    note = (FIXTURES / "rich-notes.md").read_text()
+
+    assert render_cost(note) * 20 < MAX_RENDER_COST
+    assert "<table>" in render_markdown(note)
+
+
+def test_render_cost_counts_lone_carriage_returns_as_lines():
+    assert render_cost("a\r" * 1000) == render_cost("a\n" * 1000)
+
+
+def test_render_markdown_bounds_nesting():
+    html = render_markdown(">" * 1000 + " deep\n")
+
+    assert html.count("<blockquote>") == MAX_NESTING
+
+
+def test_render_markdown_serves_an_unchanged_text_from_the_cache():
+    text = "- a point\n" * 200
+    render_markdown(text)
+    # The cache holds the rendering of this very text: plant a marker there, and the
+    # next render returns it instead of rendering again.
+    cache.set(_cache_key(text), "<p>from the cache</p>")
+
+    assert render_markdown(text) == "<p>from the cache</p>"
+    assert render_markdown(text + "- one more\n").startswith("<ul>")
+
+
+def test_a_note_too_costly_to_convert_goes_to_org_as_markdown_source():
+    org = markup.markdown_to_org("- " + "[" * 100_000 + "\n* not a heading")
+
+    assert org == ("#+BEGIN_SRC markdown\n- " + "[" * 100_000 + "\n,* not a heading\n#+END_SRC\n")
+
+
+def test_block_tokens_skip_the_inline_pass_and_headings_still_read_as_plain_text():
+    tokens = markup.markdown_tokens("# A *bold* [title](x)\n\ntext")
+
+    assert [(t.type, t.content, t.children) for t in tokens[:3]] == [
+        ("heading_open", "", None),
+        ("inline", "A *bold* [title](x)", []),
+        ("heading_close", "", None),
+    ]
+    assert parse_markdown("# A *bold* [title](x)\n", name="n.md").sections[0].title == (
+        "A bold title"
+    )

@@ -458,3 +458,23 @@ def test_talk_page_names_the_notes_contributors_in_order(client: Client, known_e
     html = client.get(talk.get_absolute_url()).content.decode()
 
     assert '<p class="meta" id="notes-contributors">Written by Zoe &lt;b&gt;, Adam</p>' in html
+
+
+def test_talk_page_offers_a_download_instead_of_rendering_hostile_notes(
+    client: Client, known_event
+):
+    talk = Talk.objects.get(title="Side Story")
+    hostile = "- " + "[" * 500_000
+    talk.note.markdown = hostile
+    talk.note.save()
+
+    html = client.get(talk.get_absolute_url()).content.decode()
+    download = client.get(reverse("sessions:talk_notes_md", args=["known-conf", "side-story"]))
+
+    assert (
+        '<p id="notes-too-large">These notes are too large to show here. '
+        '<a href="/events/known-conf/talks/side-story/notes.md" download>'
+        "Download them as Markdown</a>.</p>"
+    ) in html
+    assert "[[[" not in html
+    assert hostile in download.content.decode()
