@@ -47,7 +47,7 @@ class LiveClient:
     """One simulated editor: a DocClient speaking to the ASGI app in-process."""
 
     def __init__(self, note_id: int, *, name: str = "Ann", origin: bytes = ORIGIN, cookie=None):
-        headers = [(b"origin", origin)]
+        headers = [(b"origin", origin), (b"host", b"testserver")]
         if cookie:
             headers.append((b"cookie", cookie))
         self.comm = WebsocketCommunicator(
