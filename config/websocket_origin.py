@@ -80,9 +80,9 @@ def origin_allowed(scope) -> bool:
         return False
     host = (_header(scope, b"host") or "").lower()
     domain, _ = split_domain_port(host)
-    if domain and validate_host(domain, settings.ALLOWED_HOSTS):
-        if origin == _origin(_served_scheme(scope), host):
-            return True
+    served = domain and validate_host(domain, settings.ALLOWED_HOSTS)
+    if served and origin == _origin(_served_scheme(scope), host):
+        return True
     return _trusted(origin)
 
 
