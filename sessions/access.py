@@ -33,6 +33,7 @@ CAPABILITIES = (
     "edit",
     "read_notes",
     "write_notes",
+    "lock_notes",
 )
 
 
@@ -61,6 +62,8 @@ class NotAllowed(Exception):
 
 ARCHIVED = Refusal("This event is archived.")
 WITHDRAWN = Refusal("This topic was withdrawn.")
+NOTES_ARCHIVED = Refusal("This event is archived: its notes are read-only.")
+NOTES_LOCKED = Refusal("The organizers locked these notes: they are read-only for now.")
 
 
 def _organizes_every_event(user) -> bool:
@@ -187,12 +190,19 @@ class EventAccess:
         # Notes are public: whoever reaches an event (listed or by its link) may read them.
         return None
 
-    def write_notes(self) -> Refusal | None:
+    def write_notes(self, note) -> Refusal | None:
+        """Write in `note` (a notes.Note of this event's talks or open spaces)."""
         if self.event.archived:
-            return Refusal("This event is archived: its notes are read-only.")
+            return NOTES_ARCHIVED
+        if note.locked:  # organizers too: a lock is undone by unlocking
+            return NOTES_LOCKED
         if self.actor.user_id is not None or self.event.allows_guests:
             return None
         return Refusal("Sign in to take notes.", sign_in=True)
+
+    def lock_notes(self) -> Refusal | None:
+        """Lock or unlock a note of this event (every open editor turns read-only)."""
+        return self._organizers_only("Only the organizers of this event may lock its notes.")
 
     # --- Wrappers ---------------------------------------------------------------
 

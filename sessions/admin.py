@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from .access import organized
 from .models import Event, Interest, OpenSpace, Room, Slot, Talk
+from .moderation import event_access_changed
 
 
 class OrganizerScopedAdmin(admin.ModelAdmin):
@@ -57,6 +58,13 @@ class EventAdmin(OrganizerScopedAdmin):
         ),
         ("Open space", {"fields": ["proposals_open", "open_space_placement"]}),
     ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # organizers are saved here
+        # Archived, who may take notes, the organizers: open editors follow at once.
+        access_fields = {"archived", "notes_access", "organizers"}
+        if change and access_fields & set(form.changed_data):
+            event_access_changed(event=form.instance)
 
 
 @admin.register(Talk)

@@ -1,16 +1,17 @@
 """Pages of events, talks and open spaces: thin adapters over selectors."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from notes.selectors import note_contributor_names
 
-from . import selectors
-from .access import refuse, request_access
+from . import moderation, selectors
+from .access import EventAccess, refuse, request_access, requires
 from .models import Event, OpenSpace, Talk
 from .schedule_formats import schedule_frab_json, schedule_ical
 
@@ -72,7 +73,7 @@ def _item_page(
     refusal = access.read_notes()
     if refusal is not None:
         return refuse(request, refusal, event=event)
-    write_refusal = access.write_notes()
+    write_refusal = access.write_notes(item.note)
     user = request.user
     context = {
         "event": event,
@@ -87,6 +88,7 @@ def _item_page(
         "user_name": (user.get_full_name() or user.get_username()) if user.is_authenticated else "",
         "is_guest": not user.is_authenticated,
         "notes_md_url": notes_md_url,
+        "can_lock": access.can("lock_notes"),
     }
     return render(request, template, context)
 
@@ -131,3 +133,23 @@ def schedule_ics(request: HttpRequest, slug: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'inline; filename="{event.slug}.ics"'
     return response
+
+
+class NoteLockForm(forms.Form):
+    locked = forms.BooleanField(required=False)
+    # Back to the writing view when the form was sent from it.
+    write = forms.BooleanField(required=False)
+
+
+@require_POST
+@requires("lock_notes")
+def note_lock(request: HttpRequest, event: Event, access: EventAccess, note_id: int):
+    """Lock or unlock a note of the event: every open editor follows at once."""
+    owner = selectors.note_owner(note_id=note_id)
+    if owner is None or owner.event_id != event.pk:
+        raise Http404("No such note at this event.")
+    form = NoteLockForm(request.POST)
+    form.is_valid()  # two optional booleans: always valid
+    moderation.note_lock(access=access, note=owner.note, locked=form.cleaned_data["locked"])
+    query = "?write" if form.cleaned_data["write"] else ""
+    return redirect(f"{owner.get_absolute_url()}{query}#notes")

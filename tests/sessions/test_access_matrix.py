@@ -5,9 +5,9 @@ answer of the real view (Django's test client), and — for the notes — the ou
 the real notes socket (`config.asgi.application`).
 
 The event of the table lets guests take notes, lets hosts place their own topics
-(self-scheduling), takes proposals, and starts in a month (nothing is held yet). Two
-more columns ask `write_notes` of an event that only lets signed-in users write, and
-of an archived event.
+(self-scheduling), takes proposals, and starts in a month (nothing is held yet). Three
+more columns ask `write_notes` of an event that only lets signed-in users write, of
+an archived event, and of a note its organizers locked.
 """
 
 import re
@@ -18,7 +18,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.urls import reverse
 
-from sessions.access import event_access
+from notes.models import Note
+from sessions.access import NOTES_ARCHIVED, NOTES_LOCKED, event_access
 from sessions.board.identity import GUEST_COOKIE, Actor, guest_key_from_cookie
 from sessions.models import Event, OpenSpace
 from tests.factories import make_open_space, make_talk, make_user
@@ -46,17 +47,19 @@ COLUMNS = (
     "write_notes",
     "write_notes, signed-in only event",
     "write_notes, archived event",
+    "write_notes, locked note",
+    "lock_notes",
 )
 # fmt: off
 MATRIX = [
-    # role         set_up import manage propose interest place  place    edit  edit     read   write  write      write
-    #              board  notes  event                   own    other's  own   other's  notes  notes  users-only archived
-    ("anonymous",  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,    NO,      NO,   NO,      OK,    OK,    LOGIN,     NO),
-    ("guest",      LOGIN, LOGIN, LOGIN, OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    LOGIN,     NO),
-    ("user",       NO,    NO,    NO,    OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    OK,        NO),
-    ("organizer",  OK,    OK,    OK,    OK,     OK,      OK,    OK,      OK,   OK,      OK,    OK,    OK,        NO),
-    ("staff",      NO,    NO,    NO,    OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    OK,        NO),
-    ("superuser",  OK,    OK,    OK,    OK,     OK,      OK,    OK,      OK,   OK,      OK,    OK,    OK,        NO),
+    # role         set_up import manage propose interest place  place    edit  edit     read   write  write      write     write   lock
+    #              board  notes  event                   own    other's  own   other's  notes  notes  users-only archived  locked  notes
+    ("anonymous",  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,    NO,      NO,   NO,      OK,    OK,    LOGIN,     NO,       NO,     LOGIN),
+    ("guest",      LOGIN, LOGIN, LOGIN, OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    LOGIN,     NO,       NO,     LOGIN),
+    ("user",       NO,    NO,    NO,    OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    OK,        NO,       NO,     NO),
+    ("organizer",  OK,    OK,    OK,    OK,     OK,      OK,    OK,      OK,   OK,      OK,    OK,    OK,        NO,       NO,     OK),
+    ("staff",      NO,    NO,    NO,    OK,     OK,      OK,    NO,      OK,   NO,      OK,    OK,    OK,        NO,       NO,     NO),
+    ("superuser",  OK,    OK,    OK,    OK,     OK,      OK,    OK,      OK,   OK,      OK,    OK,    OK,        NO,       NO,     OK),
 ]
 # fmt: on
 
@@ -116,6 +119,9 @@ class World:
         if column == "write_notes, archived event":
             Event.objects.filter(pk=self.event.pk).update(archived=True)
             self.event.refresh_from_db()
+        if column == "write_notes, locked note":
+            Note.objects.filter(pk=self.talk.note_id).update(locked=True)
+            self.talk.note.refresh_from_db()
 
     @property
     def actor(self) -> Actor:
@@ -141,7 +147,9 @@ def test_access_answers(role, column, expected):
     world = World(role, column)
     access = event_access(event=world.event, actor=world.actor)
     capability = _capability(column)
-    args = (world.topic(column),) if capability in ("place", "edit") else ()
+    args = {"place": (world.topic(column),), "edit": (world.topic(column),)}.get(capability, ())
+    if capability == "write_notes":
+        args = (world.talk.note,)
 
     refusal = access.check(capability, *args)
 
@@ -233,12 +241,24 @@ def _write_notes(world: World, column: str, expected: str) -> tuple[list, list]:
         f'<a href="{reverse("login")}?next={page.replace("?", "%3F")}">Sign in</a>'
         " to take notes; you are following them live."
     )
-    want = {
-        OK: ("true", ""),
-        NO: ("false", "This event is archived: its notes are read-only."),
-        LOGIN: ("false", sign_in),
-    }
+    refused = NOTES_LOCKED if column.endswith("locked note") else NOTES_ARCHIVED
+    want = {OK: ("true", ""), NO: ("false", refused.text), LOGIN: ("false", sign_in)}
     return [seen], [want[expected]]
+
+
+def _lock_notes(world: World, column: str, expected: str) -> tuple[list, list]:
+    """The organizers' lock button: it locks the note, or is refused."""
+    page = world.talk.get_absolute_url()
+    url = reverse("sessions:note_lock", args=[world.event.slug, world.talk.note_id])
+    offered = 'id="notes-lock-button"' in world.client.get(page).content.decode()
+    response = world.client.post(url, {"locked": "true"})
+    locked = Note.objects.get(pk=world.talk.note_id).locked
+    want = {
+        OK: (True, 302, f"{page}#notes", True),
+        NO: (False, *FORBIDDEN, False),
+        LOGIN: (False, *_login(url), False),
+    }
+    return [(offered, *_answer(response), locked)], [want[expected]]
 
 
 PROBES = {
@@ -250,6 +270,7 @@ PROBES = {
     "edit": _edit,
     "read_notes": _read_notes,
     "write_notes": _write_notes,
+    "lock_notes": _lock_notes,
 }  # manage_event has no page of its own yet (the admin also needs staff status)
 
 
@@ -292,5 +313,10 @@ async def test_notes_socket_answers_as_the_table_says(role, column, expected):
     else:
         await client.until(lambda: client.y.denied)
         await room_flushed(note_id)
-        assert (client.y.denied, await stored_text(note_id)) == (["read-only"], "")
+        reasons = {
+            "write_notes, signed-in only event": "Sign in to take notes.",
+            "write_notes, archived event": NOTES_ARCHIVED.text,
+            "write_notes, locked note": NOTES_LOCKED.text,
+        }
+        assert (client.y.denied, await stored_text(note_id)) == ([reasons[column]], "")
     await client.disconnect()
