@@ -8,22 +8,10 @@ import zoneinfo
 from django import forms
 
 from .models import Event, EventRole
+from .services import EVENT_FIELDS
 
-EVENT_FORM_FIELDS = [
-    "name",
-    "slug",
-    "start_date",
-    "end_date",
-    "timezone",
-    "venue",
-    "description",
-    "series",
-    "visibility",
-    "notes_access",
-    "open_space_placement",
-    "proposals_open",
-    "archived",
-]
+# The event settings form edits exactly what the services may change.
+EVENT_FORM_FIELDS = list(EVENT_FIELDS)
 
 
 class EventForm(forms.Form):

@@ -1,6 +1,8 @@
 import pytest
 from django.db import connections
 
+from tests.notes.servers import Server, ServerDatabase
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _close_connection_pools(django_db_setup, django_db_blocker):
@@ -11,3 +13,26 @@ def _close_connection_pools(django_db_setup, django_db_blocker):
         for connection in connections.all():
             if getattr(connection, "pool", None) is not None:
                 connection.close_pool()
+
+
+# Real server processes (tests/notes/servers.py): one throwaway database per test module,
+# and the uvicorn processes a test starts, stopped after it.
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
+    db = ServerDatabase(tmp_path_factory.mktemp("servers"))
+    yield db
+    db.drop()
+
+
+@pytest.fixture
+def servers(database, tmp_path):
+    started: list[Server] = []
+
+    def start(**env) -> Server:
+        server = Server(database, tmp_path, **env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

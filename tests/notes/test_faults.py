@@ -17,30 +17,9 @@ import websockets
 from websockets.asyncio.client import connect
 
 from notes.client import DocClient
-from tests.notes.servers import RedisServer, Server, ServerDatabase, WsClient
+from tests.notes.servers import RedisServer, WsClient
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture(scope="module")
-def database(tmp_path_factory):
-    db = ServerDatabase(tmp_path_factory.mktemp("faults"))
-    yield db
-    db.drop()
-
-
-@pytest.fixture
-def servers(database, tmp_path):
-    started: list[Server] = []
-
-    def start(**env) -> Server:
-        server = Server(database, tmp_path, **env)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 @pytest.fixture

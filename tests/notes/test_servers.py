@@ -6,30 +6,9 @@ import uuid
 import pytest
 
 from tests.conftest import IN_CI
-from tests.notes.servers import Server, ServerDatabase, WsClient
+from tests.notes.servers import WsClient
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture(scope="module")
-def database(tmp_path_factory):
-    db = ServerDatabase(tmp_path_factory.mktemp("servers"))
-    yield db
-    db.drop()
-
-
-@pytest.fixture
-def servers(database, tmp_path):
-    started: list[Server] = []
-
-    def start(**env) -> Server:
-        server = Server(database, tmp_path, **env)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def redis_url() -> str:
