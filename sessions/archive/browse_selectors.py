@@ -19,13 +19,18 @@ from django.db.models import (
 
 from notes.models import Note
 
-from ..models import Event, OpenSpace, Series, Speaker, Talk, TalkSpeaker
+from ..models import Event, Series, Speaker, Talk, TalkSpeaker
 from ..selectors import ScheduleItem, event_items
+from .models import SearchEntry
 
 EVENTS_PER_PAGE = 30
 HOME_UPCOMING = 6
 HOME_PAST = 6
 MERGE_CANDIDATES = 20
+SPEAKER_TALKS_PER_PAGE = 30
+# What a note may hold and still have nothing to read (an emptied live document keeps a
+# newline). The search index's triggers trim the same characters (conf_sessions.0009).
+BLANK = " \t\r\n"
 
 
 class Written(Func):
@@ -45,12 +50,12 @@ class Written(Func):
 
     def as_sql(self, compiler, connection, **extra):
         text, params = compiler.compile(self.source_expressions[0])
-        return f"(TRIM({text}, %s) <> '')", [*params, " \t\r\n"]
+        return f"(TRIM({text}, %s) <> '')", [*params, BLANK]
 
     def as_postgresql(self, compiler, connection, **extra):
         text, params = compiler.compile(self.source_expressions[0])
         sql = f"(CASE WHEN octet_length({text}) > 64 THEN TRUE ELSE BTRIM({text}, %s) <> '' END)"
-        return sql, [*params, *params, " \t\r\n"]
+        return sql, [*params, *params, BLANK]
 
 
 def with_has_notes(queryset: QuerySet) -> QuerySet:
@@ -60,23 +65,26 @@ def with_has_notes(queryset: QuerySet) -> QuerySet:
 
 
 def with_counts(events: Iterable[Event]) -> list[Event]:
-    """`events` with `items_count` (talks and open spaces, withdrawn ones aside, as the
-    event page shows them) and `notes_count` (those whose notes are written) set, in two
-    queries. Counted for the given events only, after paging: counting in the paged query
-    would count every row before the page's offset too."""
+    """`events` with `items_count` (talks and open spaces readers see: withdrawn and hidden
+    topics aside, as on the event's pages) and `notes_count` (those whose notes are
+    written) set, in one query. Counted for the given events only, after paging.
+
+    Counted from the search index, which database triggers keep with one entry per such
+    item and its `notes_updated_at` set exactly while its notes are written (more than
+    white space; see the migration conf_sessions.0009): an index-only scan of
+    (event, notes_updated_at), where joining every item to its note read 15,000 rows of
+    each table for a page of 30 events (65–135 ms; bench/RESULTS.md).
+    """
     events = list(events)
-    counts = {event.pk: [0, 0] for event in events}
-    for items in (Talk.objects.all(), OpenSpace.objects.exclude(status=OpenSpace.Status.WITHDRAWN)):
-        rows = (
-            items.filter(event_id__in=counts)
-            .alias(_written=Written("note__markdown"))
-            .order_by()
-            .values("event_id")
-            .annotate(items=Count("pk"), notes=Count("pk", filter=Q(_written=True)))
-        )
-        for row in rows:
-            counts[row["event_id"]][0] += row["items"]
-            counts[row["event_id"]][1] += row["notes"]
+    counts = {event.pk: (0, 0) for event in events}
+    rows = (
+        SearchEntry.objects.filter(event_id__in=counts)
+        .order_by()
+        .values("event_id")
+        .annotate(items=Count("*"), notes=Count("notes_updated_at"))
+    )
+    for row in rows:
+        counts[row["event_id"]] = (row["items"], row["notes"])
     for event in events:
         event.items_count, event.notes_count = counts[event.pk]
     return events
@@ -159,23 +167,63 @@ def _speaker_links() -> Prefetch:
     )
 
 
-def speaker_talks(*, speaker: Speaker, listed_only: bool = True) -> list[Talk]:
+def _speaker_talks(*, speaker: Speaker, listed_only: bool) -> QuerySet[Talk]:
     """The talks `speaker` gave, newest event first, then in the order of each event, with
-    their event, `has_notes` and `co_speakers` (the other speakers, in the talk's order).
-    Unlisted events' talks only with `listed_only=False` (for their organizers)."""
+    their event, `has_notes` and their speakers (for `_with_co_speakers`)."""
     talks = Talk.objects.filter(speaker_links__speaker=speaker)
     if listed_only:
         talks = talks.filter(event__visibility=Event.Visibility.PUBLIC)
-    talks = list(
+    return (
         with_has_notes(talks.select_related("event"))
         .prefetch_related(_speaker_links())
         .order_by("-event__start_date", "event__pk", "start", "day", "position", "pk")
     )
+
+
+def _with_co_speakers(talks: Iterable[Talk], *, speaker: Speaker) -> list[Talk]:
+    """`talks` with `co_speakers`: their other speakers, in the order each talk names them."""
+    talks = list(talks)
     for talk in talks:
         talk.co_speakers = [
             link.speaker for link in talk.speaker_links.all() if link.speaker_id != speaker.pk
         ]
     return talks
+
+
+def speaker_talks(*, speaker: Speaker, listed_only: bool = True) -> list[Talk]:
+    """The talks `speaker` gave, newest event first, then in the order of each event, with
+    their event, `has_notes` and `co_speakers` (the other speakers, in the talk's order).
+    Unlisted events' talks only with `listed_only=False` (for their organizers)."""
+    return _with_co_speakers(
+        _speaker_talks(speaker=speaker, listed_only=listed_only), speaker=speaker
+    )
+
+
+@dataclass
+class EventTalks:
+    event: Event
+    talks: list[Talk]
+
+
+def speaker_talks_page(
+    *, speaker: Speaker, page: str | int | None
+) -> tuple[Page, list[EventTalks]]:
+    """One page of `speaker_talks` (listed events only, SPEAKER_TALKS_PER_PAGE a page),
+    grouped by event; an event whose talks straddle two pages heads its part on each. An
+    out-of-range or malformed page number gives the nearest page, as Django's paginator
+    does. Three queries whatever the speaker: the count, the page's talks with their
+    events and notes' state, and their speakers."""
+    found = Paginator(_speaker_talks(speaker=speaker, listed_only=True), SPEAKER_TALKS_PER_PAGE)
+    found = found.get_page(page)
+    found.object_list = _with_co_speakers(found.object_list, speaker=speaker)
+    groups = [
+        EventTalks(event=talks[0].event, talks=talks)
+        for talks in (
+            list(of_event)
+            for _, of_event in itertools.groupby(found.object_list, key=lambda t: t.event_id)
+        )
+    ]
+    return found, groups
 
 
 def talk_speakers(*, talk: Talk) -> list[Speaker]:
@@ -227,7 +275,7 @@ class ReadItem:
 
     @property
     def has_notes(self) -> bool:
-        return bool(self.note.markdown.strip())
+        return bool(self.note.markdown.strip(BLANK))
 
     @property
     def description(self) -> str:
