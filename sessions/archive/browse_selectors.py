@@ -11,13 +11,13 @@ from django.db.models import (
     BooleanField,
     Count,
     Func,
-    Prefetch,
     Q,
     QuerySet,
-    prefetch_related_objects,
 )
+from django.utils.safestring import SafeString, mark_safe
 
-from notes.models import Note
+from notes.models import NoteContributor
+from notes.rendering import render_markdown_many
 
 from ..models import Event, Series, Speaker, Talk, TalkSpeaker
 from ..selectors import ScheduleItem, event_items
@@ -27,7 +27,7 @@ EVENTS_PER_PAGE = 30
 HOME_UPCOMING = 6
 HOME_PAST = 6
 MERGE_CANDIDATES = 20
-SPEAKER_TALKS_PER_PAGE = 30
+SPEAKER_TALKS_PER_PAGE = 20
 # What a note may hold and still have nothing to read (an emptied live document keeps a
 # newline). The search index's triggers trim the same characters (conf_sessions.0009).
 BLANK = " \t\r\n"
@@ -160,33 +160,32 @@ def home_events(*, today: date) -> HomeEvents:
 # --- Speakers -----------------------------------------------------------------------------
 
 
-def _speaker_links() -> Prefetch:
-    return Prefetch(
-        "speaker_links",
-        queryset=TalkSpeaker.objects.select_related("speaker").order_by("position", "pk"),
-    )
-
-
 def _speaker_talks(*, speaker: Speaker, listed_only: bool) -> QuerySet[Talk]:
     """The talks `speaker` gave, newest event first, then in the order of each event, with
-    their event, `has_notes` and their speakers (for `_with_co_speakers`)."""
+    their event and `has_notes`."""
     talks = Talk.objects.filter(speaker_links__speaker=speaker)
     if listed_only:
         talks = talks.filter(event__visibility=Event.Visibility.PUBLIC)
-    return (
-        with_has_notes(talks.select_related("event"))
-        .prefetch_related(_speaker_links())
-        .order_by("-event__start_date", "event__pk", "start", "day", "position", "pk")
+    return with_has_notes(talks.select_related("event")).order_by(
+        "-event__start_date", "event__pk", "start", "day", "position", "pk"
     )
 
 
 def _with_co_speakers(talks: Iterable[Talk], *, speaker: Speaker) -> list[Talk]:
-    """`talks` with `co_speakers`: their other speakers, in the order each talk names them."""
+    """`talks` with `co_speakers`: their other speakers, in the order each talk names them.
+    One query (a prefetch would build a queryset per talk: a third of a page's time)."""
     talks = list(talks)
+    others: dict[int, list[Speaker]] = {}
+    links = (
+        TalkSpeaker.objects.filter(talk__in=talks)
+        .exclude(speaker=speaker)
+        .select_related("speaker")
+        .order_by("position", "pk")
+    )
+    for link in links:
+        others.setdefault(link.talk_id, []).append(link.speaker)
     for talk in talks:
-        talk.co_speakers = [
-            link.speaker for link in talk.speaker_links.all() if link.speaker_id != speaker.pk
-        ]
+        talk.co_speakers = others.get(talk.pk, [])
     return talks
 
 
@@ -262,29 +261,20 @@ def speaker_merge_candidates(*, speaker: Speaker, among: QuerySet[Speaker]) -> l
 
 @dataclass
 class ReadItem:
+    """An item of "Read it all" with what the page shows of it, made ready by
+    `event_proceedings` (the page lists hundreds: nothing is computed per view of it)."""
+
     item: ScheduleItem
+    url: str
+    has_notes: bool
+    notes_html: SafeString  # sanitized by render_markdown_many (nh3)
+    description_html: SafeString
+    contributors: list[str]
 
     @property
     def anchor(self) -> str:
         # By primary key: a renamed talk keeps its place in links to this page.
         return f"{'open-space' if self.item.is_open_space else 'talk'}-{self.item.obj.pk}"
-
-    @property
-    def note(self) -> Note:
-        return self.item.obj.note
-
-    @property
-    def has_notes(self) -> bool:
-        return bool(self.note.markdown.strip(BLANK))
-
-    @property
-    def description(self) -> str:
-        obj = self.item.obj
-        return obj.description if self.item.is_open_space else obj.abstract
-
-    @property
-    def contributors(self) -> list[str]:
-        return [c.name for c in self.note.contributors.all()]  # prefetched
 
 
 @dataclass
@@ -314,19 +304,44 @@ def event_proceedings(*, event: Event) -> Proceedings:
     """Every talk and open space of `event` with its notes, in schedule order: one section
     per day (event time zone), its timed items first in time order, then those known only
     by their day (imported notes often say only "day 2") in the order of the imported
-    document; items with neither time nor day come last, in a section of their own."""
+    document; items with neither time nor day come last, in a section of their own.
+
+    Three queries (the talks, the open spaces, each with their notes, rooms and slots;
+    the contributors of every note) and one round trip to the rendering cache for every
+    note and description: a page of 500 items renders only the texts changed since."""
     scheduled, unscheduled = event_items(event=event, notes=True)
-    # One query for the contributors of every note.
-    prefetch_related_objects([item.obj.note for item in (*scheduled, *unscheduled)], "contributors")
+    items = [*scheduled, *unscheduled]
+    contributors: dict[int, list[str]] = {}
+    for note_id, name in (
+        NoteContributor.objects.filter(note_id__in=[item.note_id for item in items])
+        .order_by("first_edit_at", "pk")
+        .values_list("note_id", "name")
+    ):
+        contributors.setdefault(note_id, []).append(name)
+    notes = [item.obj.note.markdown for item in items]
+    descriptions = [
+        item.obj.description if item.is_open_space else item.obj.abstract for item in items
+    ]
+    html = render_markdown_many([*notes, *descriptions])
+    # render_markdown_many sanitizes with nh3: its HTML is safe to emit as is.
+    ready = {
+        id(item): ReadItem(
+            item=item,
+            url=item.url,
+            has_notes=bool(text.strip(BLANK)),
+            notes_html=mark_safe(notes_html),  # noqa: S308
+            description_html=mark_safe(description_html),  # noqa: S308
+            contributors=contributors.get(item.note_id, []),
+        )
+        for item, text, notes_html, description_html in zip(
+            items, notes, html[: len(items)], html[len(items) :], strict=True
+        )
+    }
     tz = event.tz
-    by_day: dict[date | None, list[ScheduleItem]] = {}
+    by_day: dict[date | None, list[ReadItem]] = {}
     for item in scheduled:  # already in time order
-        by_day.setdefault(item.start.astimezone(tz).date(), []).append(item)
+        by_day.setdefault(item.start.astimezone(tz).date(), []).append(ready[id(item)])
     for item in sorted(unscheduled, key=lambda i: (i.obj.position, i.is_open_space, i.obj.pk)):
-        by_day.setdefault(item.obj.day, []).append(item)
+        by_day.setdefault(item.obj.day, []).append(ready[id(item)])
     days = sorted(by_day, key=lambda day: (day is None, day or date.min))
-    return Proceedings(
-        sections=[
-            ReadSection(day=day, items=[ReadItem(item=i) for i in by_day[day]]) for day in days
-        ]
-    )
+    return Proceedings(sections=[ReadSection(day=day, items=by_day[day]) for day in days])

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 from notes.rendering import (
     MAX_NESTING,
@@ -9,8 +9,10 @@ from notes.rendering import (
     TOO_COSTLY_HTML,
     _cache_key,
     markdown_renderable,
+    render_cache,
     render_cost,
     render_markdown,
+    render_markdown_many,
     same_rendering,
 )
 
@@ -96,7 +98,52 @@ def test_render_markdown_serves_an_unchanged_text_from_the_cache():
     render_markdown(text)
     # The cache holds the rendering of this very text: plant a marker there, and the
     # next render returns it instead of rendering again.
-    cache.set(_cache_key(text), "<p>from the cache</p>")
+    render_cache().set(_cache_key(text), "<p>from the cache</p>")
 
     assert render_markdown(text) == "<p>from the cache</p>"
     assert render_markdown(text + "- one more\n").startswith("<ul>")
+
+
+def test_render_markdown_many_renders_each_text_in_order():
+    texts = ["*one*", "", "- a point\n" * 200, "*one*", "two"]
+
+    assert render_markdown_many(texts) == [render_markdown(text) for text in texts]
+    assert render_markdown_many([]) == []
+
+
+def test_render_markdown_many_serves_short_and_long_texts_from_the_cache():
+    short, long = "*short*", "- a point\n" * 200
+    render_markdown_many([short, long])
+    assert render_cache().get(_cache_key(short)) == "<p><em>short</em></p>\n"
+    render_cache().set(_cache_key(short), "<p>short, from the cache</p>")
+    render_cache().set(_cache_key(long), "<p>long, from the cache</p>")
+
+    assert render_markdown_many([long, short, "*new*"]) == [
+        "<p>long, from the cache</p>",
+        "<p>short, from the cache</p>",
+        "<p><em>new</em></p>\n",
+    ]
+
+
+def test_renderings_have_their_own_cache(settings):
+    render_markdown_many(["*kept apart*"])
+
+    assert settings.NOTES_RENDER_CACHE != "default"
+    assert caches["default"].get(_cache_key("*kept apart*")) is None
+    assert render_cache().get(_cache_key("*kept apart*")) == "<p><em>kept apart</em></p>\n"
+
+
+def test_render_markdown_many_renders_when_the_cache_is_down(settings):
+    # Nothing listens on port 1: every cache call fails at once.
+    settings.CACHES = {
+        **settings.CACHES,
+        settings.NOTES_RENDER_CACHE: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        },
+    }
+
+    assert render_markdown_many(["*still*", "- a point\n" * 200]) == [
+        "<p><em>still</em></p>\n",
+        render_markdown("- a point\n" * 200),
+    ]
