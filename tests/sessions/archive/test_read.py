@@ -180,6 +180,9 @@ def test_read_prints_each_item_address(client: Client, conf: Event):
 
     url = f"http://testserver/events/read-conf/talks/{talk.slug}/"
     assert f'<p class="meta read-item__link"><a href="{url}">{url}</a></p>' in html
+    items = [*Talk.objects.filter(event=conf), *OpenSpace.objects.filter(event=conf).shown()]
+    printed = texts(html, r'<p class="meta read-item__link"><a href="[^"]+">(.*?)</a></p>')
+    assert sorted(printed) == sorted(f"http://testserver{i.get_absolute_url()}" for i in items)
 
 
 def test_read_query_count_is_constant(client: Client, django_assert_num_queries):
