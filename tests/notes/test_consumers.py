@@ -138,9 +138,13 @@ async def test_awareness_is_relayed_and_removed_when_its_connection_closes():
     ann = await LiveClient(note_id, name="Ann").connect()
     bob = await LiveClient(note_id, name="Bob").connect()
 
-    await ann.send(ann.y.awareness_message({"user": {"name": "Ann", "color": "#c00"}}))
+    # A guest's presence shows their name as a guest's (see the tests below).
+    await ann.send(ann.y.awareness_message({"user": {"name": "Ann (guest)", "color": "#c00"}}))
     await bob.until(lambda: ann.y.client_id in bob.y.awareness)
-    assert bob.y.awareness[ann.y.client_id] == (0, '{"user": {"name": "Ann", "color": "#c00"}}')
+    assert bob.y.awareness[ann.y.client_id] == (
+        0,
+        '{"user": {"name": "Ann (guest)", "color": "#c00"}}',
+    )
 
     await ann.disconnect()
     await bob.until(lambda: bob.y.awareness[ann.y.client_id][1] == "null")
@@ -151,9 +155,9 @@ async def test_awareness_is_relayed_and_removed_when_its_connection_closes():
 async def test_query_awareness_is_answered_with_every_known_state():
     note_id = await guest_note()
     ann = await LiveClient(note_id, name="Ann").connect()
-    await ann.send(ann.y.awareness_message({"user": {"name": "Ann"}}))
+    await ann.send(ann.y.awareness_message({"user": {"name": "Ann (guest)"}}))
     bob = await LiveClient(note_id, name="Bob").connect()
-    await bob.send(bob.y.awareness_message({"user": {"name": "Bob"}}))
+    await bob.send(bob.y.awareness_message({"user": {"name": "Bob (guest)"}}))
     await ann.until(lambda: bob.y.client_id in ann.y.awareness)
     carol = await LiveClient(note_id, name="Carol").connect()
     await carol.pump()
@@ -163,8 +167,8 @@ async def test_query_awareness_is_answered_with_every_known_state():
     await carol.until(lambda: len(carol.y.awareness) == 2)
 
     assert carol.y.awareness == {
-        ann.y.client_id: (0, json.dumps({"user": {"name": "Ann"}})),
-        bob.y.client_id: (0, json.dumps({"user": {"name": "Bob"}})),
+        ann.y.client_id: (0, json.dumps({"user": {"name": "Ann (guest)"}})),
+        bob.y.client_id: (0, json.dumps({"user": {"name": "Bob (guest)"}})),
     }
     for client in (ann, bob, carol):
         await client.disconnect()
@@ -186,11 +190,11 @@ async def test_archived_event_gives_a_read_only_connection():
     await reader.append(" (again)")
     await reader.sync()
 
-    assert reader.y.denied == ["read-only"]
+    # Told why, once.
+    archived = "This event is archived: its notes are read-only."
+    assert reader.y.denied == [archived]
     assert (
-        reader.frames.count(
-            {"type": "websocket.send", "bytes": encode_permission_denied("read-only")}
-        )
+        reader.frames.count({"type": "websocket.send", "bytes": encode_permission_denied(archived)})
         == 1
     )
     await room_flushed(note_id)
@@ -216,7 +220,7 @@ async def test_guest_on_a_users_only_event_reads_live_but_cannot_write():
         lambda: guest.text in ("Live for readers! — guest edit", "Live for readers — guest edit!")
     )
 
-    assert guest.y.denied == ["read-only"]
+    assert guest.y.denied == ["Sign in to take notes."]
     assert writer.text == "Live for readers!"
     await room_flushed(note_id)
     assert await stored_text(note_id) == "Live for readers!"

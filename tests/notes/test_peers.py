@@ -45,7 +45,9 @@ class Peer:
 @pytest_asyncio.fixture
 async def two_processes(settings):
     settings.NOTES_LIVE = {"PEER_SYNC_INTERVAL": 0.1}
-    note_id = await database_sync_to_async(lambda: make_talk(event=make_event()).note_id)()
+    # Guests may write: the rooms ask the policy about these connections once linked.
+    event = await database_sync_to_async(make_event)(notes_access="guests")
+    note_id = await database_sync_to_async(lambda: make_talk(event=event).note_id)()
     layer = InMemoryChannelLayer()
     registries = [RoomRegistry(peer_sync=True, channel_layer=layer) for _ in range(2)]
     peers = [Peer(registry, await registry.get_room(note_id)) for registry in registries]
