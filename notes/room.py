@@ -95,6 +95,13 @@ def _with_name(state: str, value, name: str) -> str:
     return json.dumps({**value, "user": {**user, "name": name}}, ensure_ascii=False)
 
 
+def _amount(size: int) -> str:
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"
+
+
 def _ask_policy(*, note_id: int, users: dict) -> dict:
     """The policy's answer for each of `users` ({key: user}), in a worker thread."""
     policy = get_policy()
@@ -286,7 +293,7 @@ class Room:
             if len(self.text) + len(update) > self.max_note_bytes:
                 raise Refused(
                     CLOSE_TOO_LARGE,
-                    f"this note is full ({self.max_note_bytes // 1024} KiB of text): "
+                    f"this note is full ({_amount(self.max_note_bytes)} of text): "
                     "your last change was not saved",
                 )
             self._hold = True
@@ -301,7 +308,7 @@ class Room:
                 # an update can release more text than it carries. Its change was
                 # neither sent nor stored, but the document holds it: drop the room
                 # (see _discard) rather than let it leak through a later sync.
-                self._discard()
+                self._discard(culprit=conn)
                 raise Refused(CLOSE_TOO_LARGE, "this note is full: your last change was not saved")
             if held is not None:
                 self._changed(held, conn)
@@ -529,7 +536,7 @@ class Room:
 
     # --- dropping a room whole ---
 
-    def _discard(self) -> None:
+    def _discard(self, *, culprit: Connection) -> None:
         """Drop this room: its document holds a change that must be neither sent nor
         stored. Every client is closed with 1013 (they reconnect and resync, losing
         nothing: a CRDT client keeps its edits); what the room accepted before is
@@ -538,7 +545,8 @@ class Room:
         self.discarded = True
         self.writer.keep_markdown()  # the text is not the note's any more
         for conn in list(self.clients):
-            conn.close(CLOSE_RECONNECT, "the note was reloaded: reconnect to resync")
+            if conn is not culprit:  # which gets its own reason
+                conn.close(CLOSE_RECONNECT, "the note was reloaded: reconnect to resync")
         self.registry.retire(self)
 
     # --- changes made by the server ---

@@ -161,8 +161,9 @@ def note_set_locked(*, note_id: int, locked: bool) -> bool:
 
 def note_contributors_merge_guest(*, guest_key: str, user_id: int, name: str) -> int:
     """Credit to an account what a guest browser (`guest_key`) wrote, under `name` (the
-    account's display name): for when that guest signs up or signs in. Returns the
-    number of notes whose credit moved. A note the account also wrote keeps one row."""
+    account's display name): for when that guest signs up or signs in. Returns how
+    many guest rows became the account's; in a note the account also wrote, the guest's
+    row is folded into the account's one."""
     if not guest_key:
         return 0
     moved = 0

@@ -22,6 +22,7 @@ from notes.protocol import (
 )
 from notes.room import registry_for_loop
 from notes.services import note_replace_text
+from sessions.board.identity import GUEST_COOKIE, _signer
 from sessions.models import Event
 from tests.factories import make_event, make_talk, make_user
 from tests.notes.live import LiveClient, eventually, room_flushed, session_cookie, stored_text
@@ -420,3 +421,26 @@ async def test_replace_text_reaches_open_rooms_and_storage():
     await client.disconnect()
     await eventually(lambda: note_fields(note_id), within=1)
     assert (await note_fields(note_id))["markdown"] == "# Brand new"
+
+
+async def test_a_guest_who_takes_an_accounts_name_is_credited_as_a_guest():
+    note_id = await guest_note()
+    grace = await database_sync_to_async(make_user)(first_name="Grace", last_name="Hopper")
+    account = await LiveClient(note_id, cookie=await session_cookie(grace)).connect()
+    guest_cookie = f"{GUEST_COOKIE}={_signer().sign('impostor-key')}".encode()
+    impostor = await LiveClient(note_id, name="Grace Hopper", cookie=guest_cookie).connect()
+
+    await account.append("Real. ")
+    await impostor.until_text("Real. ")
+    await impostor.append("Fake.")
+    await account.until_text("Real. Fake.")
+    await room_flushed(note_id)
+
+    rows = await database_sync_to_async(
+        lambda: list(
+            NoteContributor.objects.filter(note_id=note_id).values_list("user", "name", "guest_key")
+        )
+    )()
+    assert rows == [(grace.pk, "Grace Hopper", ""), (None, "Grace Hopper", "impostor-key")]
+    for client in (account, impostor):
+        await client.disconnect()

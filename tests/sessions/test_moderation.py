@@ -1,0 +1,143 @@
+"""Organizers lock a note, or archive their event: open editors follow at once."""
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from notes.models import Note, NoteUpdate
+from sessions.access import NOTES_ARCHIVED, NOTES_LOCKED
+from sessions.models import Event
+from sessions.moderation import event_access_changed
+from tests.factories import make_event, make_open_space, make_talk, make_user
+from tests.notes.live import LiveClient, room_flushed, stored_text
+
+
+class World:
+    """An event that lets guests take notes, its organizer, a talk and an open space."""
+
+    def __init__(self) -> None:
+        self.event = make_event(notes_access="guests")
+        self.organizer = make_user(username="orga")
+        self.event.organizers.add(self.organizer)
+        self.talk = make_talk(event=self.event, title="Keynote")
+        self.open_space = make_open_space(event=self.event, title="Hallway")
+        self.client = Client()
+        self.client.force_login(self.organizer)
+
+    def lock(self, *, locked: bool, write: bool = False) -> tuple[int, str]:
+        url = reverse("sessions:note_lock", args=[self.event.slug, self.talk.note_id])
+        data = {"locked": "true" if locked else "false"} | ({"write": "true"} if write else {})
+        response = self.client.post(url, data)
+        return response.status_code, response["Location"]
+
+
+def update_rows(note_id: int) -> int:
+    return NoteUpdate.objects.filter(note_id=note_id).count()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_the_organizers_lock_button_turns_live_editors_read_only_until_unlocked():
+    world = await database_sync_to_async(World)()
+    note_id = world.talk.note_id
+    guest = await LiveClient(note_id, name="Gus").connect()
+    await guest.append("Notes so far")
+    await room_flushed(note_id)
+    rows = await database_sync_to_async(update_rows)(note_id)
+
+    answer = await database_sync_to_async(world.lock)(locked=True, write=True)
+    await guest.until(lambda: guest.y.denied)
+    await guest.append(" — vandalism")
+    await room_flushed(note_id)
+
+    assert answer == (302, f"{world.talk.get_absolute_url()}?write#notes")
+    assert guest.y.denied == [NOTES_LOCKED.text]
+    assert await stored_text(note_id) == "Notes so far"
+    assert await database_sync_to_async(update_rows)(note_id) == rows
+
+    await database_sync_to_async(world.lock)(locked=False)
+    await guest.until(lambda: guest.y.granted)
+    await guest.pump()
+    await guest.send(guest.y.edit(lambda text: text.__delitem__(slice(12, len(text)))))
+    await guest.append(", and more")
+    await room_flushed(note_id)
+    assert await stored_text(note_id) == "Notes so far, and more"
+    assert not await database_sync_to_async(lambda: Note.objects.get(pk=note_id).locked)()
+    await guest.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_archiving_an_event_turns_the_live_editors_of_all_its_notes_read_only():
+    world = await database_sync_to_async(World)()
+    talk_note, space_note = world.talk.note_id, world.open_space.note_id
+    on_talk = await LiveClient(talk_note, name="Tess").connect()
+    on_space = await LiveClient(space_note, name="Sam").connect()
+    await on_talk.append("Talk notes")
+    await on_space.append("Open space notes")
+    for note_id in (talk_note, space_note):
+        await room_flushed(note_id)
+
+    def archive() -> None:
+        with transaction.atomic():
+            Event.objects.filter(pk=world.event.pk).update(archived=True)
+            event_access_changed(event=world.event)
+
+    await database_sync_to_async(archive)()
+    for client in (on_talk, on_space):
+        await client.until(lambda c=client: c.y.denied)
+        await client.append(" (after the archive)")
+    for note_id in (talk_note, space_note):
+        await room_flushed(note_id)
+
+    assert (on_talk.y.denied, on_space.y.denied) == ([NOTES_ARCHIVED.text], [NOTES_ARCHIVED.text])
+    assert (await stored_text(talk_note), await stored_text(space_note)) == (
+        "Talk notes",
+        "Open space notes",
+    )
+    for client in (on_talk, on_space):
+        await client.disconnect()
+
+
+@pytest.mark.django_db
+def test_the_note_page_offers_organizers_to_lock_and_then_to_unlock():
+    world = World()
+    page = world.talk.get_absolute_url() + "?write"
+
+    before = world.client.get(page).content.decode()
+    world.lock(locked=True, write=True)
+    after = world.client.get(page).content.decode()
+    guest_view = Client().get(page).content.decode()
+
+    assert 'name="locked" value="true"' in before
+    assert ">Lock notes</button>" in before
+    assert 'name="locked" value="false"' in after
+    assert ">Unlock notes</button>" in after
+    assert f'<p class="meta" id="notes-read-only-reason">{NOTES_LOCKED.text}</p>' in after
+    assert 'data-can-write="false"' in guest_view
+    assert 'id="notes-lock-form"' not in guest_view
+
+
+@pytest.mark.django_db
+def test_a_note_of_another_event_cannot_be_locked_through_this_one():
+    world = World()
+    other = make_talk(event=make_event())
+    url = reverse("sessions:note_lock", args=[world.event.slug, other.note_id])
+
+    response = world.client.post(url, {"locked": "true"})
+
+    assert (response.status_code, Note.objects.get(pk=other.note_id).locked) == (404, False)
+
+
+@pytest.mark.django_db
+def test_locking_needs_a_post_with_the_csrf_token():
+    world = World()
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(world.organizer)
+    url = reverse("sessions:note_lock", args=[world.event.slug, world.talk.note_id])
+
+    answers = (strict.get(url).status_code, strict.post(url, {"locked": "true"}).status_code)
+
+    assert (answers, Note.objects.get(pk=world.talk.note_id).locked) == ((405, 403), False)
