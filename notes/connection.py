@@ -58,6 +58,7 @@ class Connection:
 
     __slots__ = (
         "_close_task",
+        "_frame_key",
         "_queue",
         "_send",
         "_sender",
@@ -95,8 +96,11 @@ class Connection:
         label="",
         accepted: bool = True,
         on_abort=None,
+        text: bool = False,
     ):
         self._send = send  # ASGI send
+        # Binary frames (the notes protocol), or text frames (`text`: HTML fragments).
+        self._frame_key = "text" if text else "bytes"
         self.can_write = can_write
         # Why it may not write, told to the client when it tries (or when it changes).
         self.read_only_reason = read_only_reason
@@ -137,8 +141,8 @@ class Connection:
         """Frames waiting behind a send that is blocked on a slow socket."""
         return len(self._queue)
 
-    def send(self, data: bytes) -> None:
-        """Send a binary frame, or queue it behind a blocked one; never waits."""
+    def send(self, data: bytes | str) -> None:
+        """Send a frame, or queue it behind a blocked one; never waits."""
         if self.closed or not self.accepted:
             return
         if self._sender is not None:
@@ -151,7 +155,7 @@ class Connection:
                     f"too slow to keep up ({self.queued_bytes} bytes queued); reconnect to resync",
                 )
             return
-        coro = self._send({"type": "websocket.send", "bytes": data})
+        coro = self._send({"type": "websocket.send", self._frame_key: data})
         try:
             pending = coro.send(None)
         except StopIteration:
@@ -168,7 +172,7 @@ class Connection:
             while self._queue and not self.closed:
                 data = self._queue.popleft()
                 self.queued_bytes -= len(data)
-                await self._send({"type": "websocket.send", "bytes": data})
+                await self._send({"type": "websocket.send", self._frame_key: data})
         except asyncio.CancelledError:
             raise
         except Exception as exc:
