@@ -129,6 +129,8 @@ class Room:
         # _client_update); a new room of the note loads once this one is stored.
         self.discarded = False
         self.max_note_bytes = live_setting("MAX_NOTE_BYTES")
+        self.max_awareness = live_setting("MAX_AWARENESS_PER_CONNECTION")
+        self.max_awareness_bytes = live_setting("MAX_AWARENESS_STATE_BYTES")
         # A client's insertion, held by _on_change until _client_update has measured
         # the text it leaves (the text cannot be read inside pycrdt's observer).
         self._hold = False
@@ -285,24 +287,29 @@ class Room:
         # the check comes first, from two facts: an update carries the text it
         # inserts literally (UTF-8, as `len(text)` counts it), so its own insertions
         # grow the text by less than its length; and an update whose first byte is 0
-        # has no structs at all (it only deletes). This costs two lengths per update
-        # and refuses a little early (an update's bookkeeping counts as text).
+        # has no structs at all (it only deletes). It refuses a little early (an
+        # update's bookkeeping counts as text).
         if not update[0]:
             self.apply_update(update, origin=conn)
         else:
-            if len(self.text) + len(update) > self.max_note_bytes:
-                raise Refused(
-                    CLOSE_TOO_LARGE,
-                    f"this note is full ({_amount(self.max_note_bytes)} of text): "
-                    "your last change was not saved",
-                )
+            cap = self.max_note_bytes
             self._hold = True
             try:
-                self.apply_update(update, origin=conn)
+                # One transaction for both measures and the update: a transaction of
+                # its own per measure would cost as much as applying the update.
+                with self.doc.transaction():
+                    if len(self.text) + len(update) > cap:
+                        raise Refused(
+                            CLOSE_TOO_LARGE,
+                            f"this note is full ({_amount(cap)} of text): "
+                            "your last change was not saved",
+                        )
+                    self.apply_update(update, origin=conn)
+                    grown_past_cap = len(self.text) > cap
             finally:
                 self._hold = False
             held, self._held = self._held, None
-            if held is not None and len(self.text) > self.max_note_bytes:
+            if held is not None and grown_past_cap:
                 # Only a crafted client gets here: pycrdt keeps structs whose
                 # dependencies are missing and integrates them when these arrive, so
                 # an update can release more text than it carries. Its change was
@@ -381,8 +388,7 @@ class Room:
     def _client_awareness(self, conn: Connection, entries) -> None:
         """Presence from a client: at most MAX_AWARENESS_PER_CONNECTION states of at
         most MAX_AWARENESS_STATE_BYTES each, showing the connection's own name."""
-        limit = live_setting("MAX_AWARENESS_PER_CONNECTION")
-        max_bytes = live_setting("MAX_AWARENESS_STATE_BYTES")
+        limit, max_bytes = self.max_awareness, self.max_awareness_bytes
         owned = conn.awareness_ids
         new_ids = set()
         accepted = []

@@ -141,3 +141,41 @@ def test_locking_needs_a_post_with_the_csrf_token():
     answers = (strict.get(url).status_code, strict.post(url, {"locked": "true"}).status_code)
 
     assert (answers, Note.objects.get(pk=world.talk.note_id).locked) == ((405, 403), False)
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_archiving_in_the_admin_reaches_open_editors():
+    world = await database_sync_to_async(World)()
+    note_id = world.talk.note_id
+    editor = await LiveClient(note_id, name="Eve").connect()
+
+    def archive_in_the_admin() -> int:
+        admin = make_user(username="admin", is_staff=True, is_superuser=True)
+        client = Client()
+        client.force_login(admin)
+        event = world.event
+        data = {
+            "name": event.name,
+            "slug": event.slug,
+            "start_date": event.start_date.isoformat(),
+            "end_date": event.end_date.isoformat(),
+            "timezone": event.timezone,
+            "visibility": event.visibility,
+            "notes_access": event.notes_access,
+            "organizers": [world.organizer.pk],
+            "archived": "on",
+            "open_space_placement": event.open_space_placement,
+            "proposals_open": "on",
+            "rooms-TOTAL_FORMS": "0",
+            "rooms-INITIAL_FORMS": "0",
+            "slots-TOTAL_FORMS": "0",
+            "slots-INITIAL_FORMS": "0",
+        }
+        return client.post(f"/admin/conf_sessions/event/{event.pk}/change/", data).status_code
+
+    status = await database_sync_to_async(archive_in_the_admin)()
+    await editor.until(lambda: editor.y.denied)
+
+    assert (status, editor.y.denied) == (302, [NOTES_ARCHIVED.text])
+    await editor.disconnect()
