@@ -7,6 +7,10 @@ DEFAULTS = {
     # The text a client may grow a note to (bytes of UTF-8); an insertion past it is
     # refused with 4413 (deleting stays possible). See Room._client_update.
     "MAX_NOTE_BYTES": 4 * 1024 * 1024,
+    # The whole CRDT document (as a new client downloads it): the text, its editing
+    # history's bookkeeping, and anything a crafted client puts outside the text.
+    # Generous: heavy interleaved editing costs several bytes per character of text.
+    "MAX_DOCUMENT_BYTES": 16 * 1024 * 1024,
     # Bytes the server may send in reply to one connection's own requests (sync step 1,
     # query awareness): a token bucket; a request made while it is empty closes the
     # connection with 4429. One reply of any size is always allowed (it may leave the

@@ -129,6 +129,10 @@ class Room:
         # _client_update); a new room of the note loads once this one is stored.
         self.discarded = False
         self.max_note_bytes = live_setting("MAX_NOTE_BYTES")
+        self.max_document_bytes = live_setting("MAX_DOCUMENT_BYTES")
+        # An upper bound of the document's encoded size: the stored state, plus every
+        # change since (recomputed exactly when it passes the cap; see _client_update).
+        self.document_bytes = 0
         self.max_awareness = live_setting("MAX_AWARENESS_PER_CONNECTION")
         self.max_awareness_bytes = live_setting("MAX_AWARENESS_STATE_BYTES")
         # A client's insertion, held by _on_change until _client_update has measured
@@ -169,6 +173,7 @@ class Room:
         except Exception:
             log.exception("stored state of note %s does not apply", self.note_id)
             raise
+        self.document_bytes = len(state.update)
         # Observe only now: what was loaded is stored already.
         self._subscription = self.doc.observe(self._on_change)
         self.loaded = True
@@ -304,6 +309,7 @@ class Room:
                             f"this note is full ({_amount(cap)} of text): "
                             "your last change was not saved",
                         )
+                    self._check_document_size(len(update))
                     self.apply_update(update, origin=conn)
                     grown_past_cap = len(self.text) > cap
             finally:
@@ -322,6 +328,22 @@ class Room:
         if not conn.contributed:
             conn.contributed = True
             self.writer.contributor(user_id=conn.user_id, name=conn.name, guest_key=conn.guest_key)
+
+    def _check_document_size(self, growth: int) -> None:
+        """The text cap does not see content a crafted client puts outside the text (a
+        root type of its own): cap the whole document too. `document_bytes` only grows
+        (deletions shrink the real size), so when it passes the cap it is measured
+        again, exactly: an encoding of the whole document, once per cap's worth of
+        changes at most, unless the document really is that full."""
+        if self.document_bytes + growth <= self.max_document_bytes:
+            return
+        self.document_bytes = len(self.doc.get_update())
+        if self.document_bytes + growth > self.max_document_bytes:
+            raise Refused(
+                CLOSE_TOO_LARGE,
+                f"this note's document is full ({_amount(self.max_document_bytes)}): "
+                "your last change was not saved",
+            )
 
     def apply_update(self, update: bytes, *, origin) -> None:
         """Apply an update; the real changes it makes are fanned out and stored."""
@@ -350,6 +372,7 @@ class Room:
     def _changed(self, update: bytes, origin) -> None:
         """A real change to the document: fan it out and store it."""
         self.version += 1
+        self.document_bytes += len(update)
         self._out.append(update)
         self._out_origins.add(origin)
         if origin is STORE:

@@ -7,8 +7,9 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from django.core.cache import cache
-from pycrdt import Doc
+from pycrdt import Doc, Map
 
+from notes import persistence
 from notes.client import DocClient
 from notes.limits import counter_keys
 from notes.models import NoteUpdate
@@ -290,3 +291,24 @@ async def test_guest_connections_past_the_ceiling_per_address_close_with_4429(se
     assert close_reason(third) == (4429, "too many guests from your network")
     for client in (*guests, elsewhere, account):
         await client.disconnect()
+
+
+async def test_content_outside_the_text_counts_against_the_document_cap(settings):
+    settings.NOTES_LIVE = {"MAX_DOCUMENT_BYTES": 20_000}
+    note_id = await guest_note()
+    crafted = await LiveClient(note_id, name="Mallory").connect()
+    hidden = crafted.y.doc.get("hidden", type=Map)  # a root type no editor shows
+
+    for n in range(10):
+        await crafted.send(
+            crafted.y.edit(lambda _text, n=n: hidden.__setitem__(f"k{n}", "z" * 5000))
+        )
+    await crafted.closed()
+
+    assert close_reason(crafted) == (
+        4413,
+        "this note's document is full (20000 bytes): your last change was not saved",
+    )
+    await room_flushed(note_id)
+    stored = await database_sync_to_async(persistence.load_note_state)(note_id=note_id)
+    assert len(stored.update) < 20_000
