@@ -133,7 +133,10 @@ def note_access_changed(*, note_id: int) -> None:
     channel layer (notes/peers.py). Callable from synchronous code, never raises.
     """
     for registry in all_registries():
-        registry.loop.call_soon_threadsafe(registry.access_changed, note_id)
+        try:
+            registry.loop.call_soon_threadsafe(registry.access_changed, note_id)
+        except RuntimeError:  # its loop closed meanwhile: its rooms are gone
+            continue
     layer = get_channel_layer()
     if layer is None or isinstance(layer, InMemoryChannelLayer):
         return  # one process: its rooms were told above
