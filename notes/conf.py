@@ -23,7 +23,7 @@ DEFAULTS = {
     "MAX_AWARENESS_STATE_BYTES": 8 * 1024,
     # Live connections one account or guest browser may hold open, and connections
     # without an account from one IP address (see notes/limits.py). Past them: 4429.
-    "MAX_CONNECTIONS_PER_IDENTITY": 12,
+    "MAX_CONNECTIONS_PER_IDENTITY": 20,
     "MAX_GUEST_CONNECTIONS_PER_IP": 300,
     # Minimum gap between two fan-outs of one room, per connected client (seconds):
     # 50 µs keeps a room at most ~20 000 sends/s whatever its size (1 ms at 20
