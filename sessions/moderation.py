@@ -23,8 +23,9 @@ def note_lock(*, access: EventAccess, note, locked: bool) -> bool:
 
 def event_access_changed(*, event: Event) -> None:
     """After a change of who may write the event's notes (it was archived or
-    unarchived, its notes opened to guests or closed to them, its organizers changed),
-    once committed: every open notes connection of the event asks again."""
+    unarchived, who may take notes changed, someone joined or left its team), once
+    committed: every open notes connection of the event asks again. Called by the
+    services that make those changes (event settings, team) and by the admin."""
     note_ids = selectors.event_note_ids(event=event)
 
     def tell() -> None:
