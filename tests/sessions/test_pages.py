@@ -499,3 +499,15 @@ def test_talk_page_offers_a_download_instead_of_rendering_hostile_notes(
     ) in html
     assert "[[[" not in html
     assert hostile in download.content.decode()
+
+
+def test_the_event_org_export_keeps_hostile_notes_as_markdown_source(client: Client, known_event):
+    talk = Talk.objects.get(title="Side Story")
+    hostile = "- " + "[" * 500_000 + "\n* not an Org heading"
+    talk.note.markdown = hostile
+    talk.note.save()
+
+    org = client.get(reverse("sessions:event_notes_org", args=["known-conf"])).content.decode()
+
+    block = "#+BEGIN_SRC markdown\n- " + "[" * 500_000 + "\n,* not an Org heading\n#+END_SRC\n"
+    assert (org.count(block), org.count("[" * 500_000)) == (1, 1)
