@@ -23,8 +23,10 @@ class Note(models.Model):
     markdown_updated_at = models.DateTimeField(null=True, blank=True)
     # Locked notes are read-only for everyone; what that means (and who may lock) is
     # the policy's to say (settings.NOTES_POLICY). Change it with `note_set_locked`,
-    # which tells the open connections.
-    locked = models.BooleanField(default=False)
+    # which tells the open connections. The database default lets code that does not
+    # know the column yet (a worker of the previous release during a deploy) still
+    # create notes.
+    locked = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["pk"]

@@ -2,8 +2,8 @@ from django.db import migrations, models
 
 
 class AddColumnInPlace(migrations.AddField):
-    """AddField that adds the column in place on SQLite too (ALTER TABLE … ADD COLUMN,
-    keeping its constant default in the schema).
+    """AddField that adds the column in place on SQLite too (ALTER TABLE … ADD COLUMN
+    with the field's constant database default).
 
     For a NOT NULL column Django's SQLite backend instead copies the whole table into a
     new one: every note's CRDT checkpoint, and the table's triggers are lost with the old
@@ -44,6 +44,6 @@ class Migration(migrations.Migration):
         AddColumnInPlace(
             model_name="note",
             name="locked",
-            field=models.BooleanField(default=False),
+            field=models.BooleanField(default=False, db_default=False),
         ),
     ]
