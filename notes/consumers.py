@@ -28,6 +28,7 @@ from channels.db import database_sync_to_async
 from .base import NoteGone, UpdateRejected
 from .conf import live_setting
 from .connection import Connection, FloodGuard
+from .livestats import TOTALS
 from .policy import get_policy
 from .protocol import ProtocolError
 from .room import current_registry
@@ -59,6 +60,7 @@ def _display_name(scope, user) -> tuple[int | None, str]:
 
 async def _refuse(send, code: int, reason: str, label: str) -> None:
     log.info("closing %s with %s: %s", label, code, reason)
+    TOTALS.closes[(code, "server")] += 1
     await send({"type": "websocket.accept"})
     await send({"type": "websocket.close", "code": code, "reason": reason})
 
@@ -112,6 +114,7 @@ async def note_socket(scope, receive, send) -> None:
             message = await receive()
             kind = message["type"]
             if kind == "websocket.disconnect":
+                TOTALS.closes[(message.get("code", 1005), "client")] += 1
                 break
             if kind != "websocket.receive":
                 continue
