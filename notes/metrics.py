@@ -12,7 +12,6 @@ the hot path: a keystroke costs an integer increment, not a locked file write.
 import os
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -26,6 +25,8 @@ from .health import database_health
 from .livestats import TOTALS
 
 PREFIX = "confnotes_live_"
+# The classic text format, which every Prometheus reads (our names need no escaping).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 CONNECTIONS = Gauge(
     PREFIX + "connections", "Open WebSocket connections to notes.", multiprocess_mode="livesum"
@@ -123,4 +124,4 @@ def exposition() -> tuple[bytes, str]:
         _multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(registry), CONTENT_TYPE
