@@ -15,10 +15,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from . import services, team
-from .live_room import event_live_room
 from .access import EventAccess, NotAllowed, event_creation_refusal, refuse, requires, write_refusal
 from .board.forms import apply_errors
 from .forms import EventForm, InviteForm, event_initial
+from .live_room import event_live_room
 from .models import Event, EventInvite, EventRole
 
 LIVE_PAGE = "sessions/event_live.html"
