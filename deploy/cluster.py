@@ -426,6 +426,7 @@ class Nginx:
 {user}worker_processes 1;
 pid {self.dir}/nginx.pid;
 error_log {self.dir}/error.log warn;
+worker_shutdown_timeout 10s;
 events {{
     worker_connections 4096;
 }}
@@ -625,10 +626,15 @@ class Cluster:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        self.nginx.stop()
+        # Workers first: their clients get 1001 through nginx (and find nobody to
+        # reconnect to), then nginx, which has no open sockets left to wait for.
+        for worker in self.workers:
+            if worker.running:
+                worker.process.terminate()
         for worker in self.workers:
             with contextlib.suppress(Exception):
                 worker.terminate(wait=40)
+        self.nginx.stop()
         if self.redis is not None:
             self.redis.stop()
         if self.postgres is not None:

@@ -222,7 +222,8 @@ class StatsTicker:
                 continue
             history = self._history.get(note_id)
             if history is None:
-                history = self._history[note_id] = _History(room.edits)
+                # Everything since the room was loaded counts (its edits start at 0).
+                history = self._history[note_id] = _History(0)
             clients = len(room.clients)
             history.add(bucket, room.edits - history.edits_seen, clients)
             history.edits_seen = room.edits

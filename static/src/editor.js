@@ -161,9 +161,9 @@ async function start(root) {
     if (isSynced) interrupted = null;
   });
   provider.on("connection-close", (event) => {
-    const state = closeState(event);
-    if (state) {
-      interrupted = state;
+    // A later failure of another kind (the network, a refused connection) says more.
+    interrupted = closeState(event);
+    if (interrupted) {
       render();
       return;
     }
