@@ -327,11 +327,11 @@ class Room:
         # A client gets its own changes back only when they are merged with
         # others' (harmless in a CRDT; cheaper than one merge per sender).
         skip = next(iter(origins)) if len(origins) == 1 else None
-        sent = 0
-        for conn in list(self.clients):
+        clients = list(self.clients)
+        for conn in clients:
             if conn is not skip:
                 conn.send(message)
-                sent += 1
+        sent = len(clients) - (skip in self.clients)
         TOTALS.bytes_out += sent * len(message)
         return sent
 

@@ -19,12 +19,6 @@ MAX_QUEUED_BYTES = 1024 * 1024
 NOTES_LIVE = {"MAX_QUEUED_BYTES": MAX_QUEUED_BYTES, "CLOSE_TIMEOUT": 15, "STATS_INTERVAL": 1.0}
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if "tests/faults/" in str(item.fspath).replace("\\", "/"):
-            item.add_marker(pytest.mark.faults)
-
-
 class Faults:
     """The cluster, and what the tests read from it (its database, directly)."""
 

@@ -23,7 +23,8 @@ from websockets.asyncio.client import connect
 from tests.faults.conftest import MAX_QUEUED_BYTES
 from tests.faults.fleet import Editor, Fleet, fresh_text, wait_until
 
-pytestmark = pytest.mark.asyncio(loop_scope="function")
+# Not part of `make test` (pyproject's addopts deselect them): `make test-faults`.
+pytestmark = [pytest.mark.faults, pytest.mark.asyncio(loop_scope="function")]
 
 CONVERGE_WITHIN = 90
 
@@ -313,6 +314,7 @@ async def test_a_reader_that_stops_during_megabytes_is_closed_or_served_never_st
 
     await wait_until(served_or_closed, within=60, what="the reader is served or closed")
     outcome = final_ok["outcome"]
+    print(f"the reader that stopped reading: {outcome}")  # shown with -s
     if outcome != "open":
         assert (outcome.code, outcome.reason.startswith("too slow to keep up")) == (1013, True)
         again = Editor(note_url(faults, note_id, "Reader"), faults.origin, name="reader")
@@ -413,6 +415,7 @@ async def test_new_connections_during_a_postgres_outage_are_refused_then_served(
         )
         await asyncio.sleep(0.25)
     first_ok = next((t for t, (kind, _) in results if kind == "synced"), None)
+    print(f"first socket served {first_ok} s after PostgreSQL answered")  # shown with -s
     assert first_ok is not None, results
     assert first_ok < 3, results
     # Once served, always served.
