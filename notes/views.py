@@ -61,6 +61,28 @@ def _database_answers() -> None:
         connection.close()
 
 
+_redis_clients: dict = {}
+
+
+def _channel_layer_answers() -> None:
+    """Ping the Redis of the channel layer (nothing to ask of the in-memory one)."""
+    config = settings.CHANNEL_LAYERS.get("default", {})
+    if "redis" not in config.get("BACKEND", "").lower():
+        return
+    host = config.get("CONFIG", {}).get("hosts", [None])[0]
+    url = host if isinstance(host, str) else (host or {}).get("address")
+    if not url:
+        return
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+
+        client = _redis_clients[url] = redis.Redis.from_url(
+            url, socket_timeout=2, socket_connect_timeout=2
+        )
+    client.ping()
+
+
 @require_GET
 async def readyz(request: HttpRequest) -> JsonResponse:
     """Whether this worker process can serve live notes as everyone else sees them.
@@ -68,7 +90,9 @@ async def readyz(request: HttpRequest) -> JsonResponse:
     503 while the database does not answer, or while a note open here is not
     linked to its rooms in other processes (the channel layer is down): its
     clients then see the others' edits only through the database, seconds late.
-    Runs on the worker's event loop, so it reports on this process's rooms.
+    Runs on the worker's event loop, so it reports on this process's rooms. Also 503
+    while the channel layer's Redis does not answer a ping, and while the process is
+    draining (shutting down).
     """
     problems = []
     registry = registry_for_loop(asyncio.get_running_loop())
@@ -83,6 +107,10 @@ async def readyz(request: HttpRequest) -> JsonResponse:
         except Exception as exc:
             database_health.report(exc)
             problems.append(f"database: {type(exc).__name__}")
+    try:
+        await sync_to_async(_channel_layer_answers, thread_sensitive=False)()
+    except Exception as exc:
+        problems.append(f"channel layer: {type(exc).__name__}")
     unsynced = registry.unsynced() if registry is not None else []
     if unsynced:
         problems.append(f"{len(unsynced)} open note(s) not linked to the other processes")

@@ -153,6 +153,23 @@ def test_readyz_says_the_database_is_down_without_waiting_for_it(client, databas
     assert time.monotonic() - started < 5  # no connection was waited for
 
 
+@pytest.mark.django_db
+def test_readyz_says_when_the_channel_layers_redis_does_not_answer(client, settings):
+    from tests.notes.servers import free_port
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [f"redis://127.0.0.1:{free_port()}/0"]},
+        }
+    }
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["problems"] == ["channel layer: ConnectionError"]
+
+
 def wrapped(cause: Exception) -> OperationalError:
     """An error as Django raises it: its own class, psycopg's error as the cause."""
     error = OperationalError(str(cause))
