@@ -145,18 +145,35 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Cache -------------------------------------------------------------------
-# Rendered Markdown and the live notes' connection counters: shared by every worker
-# process through Redis when REDIS_URL is set, per process otherwise.
+# The live notes' connection counters and the rate limits ("default"), and rendered
+# Markdown ("renders", notes/rendering.py): shared by every worker process through Redis
+# when REDIS_URL is set, per process otherwise. Renderings have a cache of their own, so
+# that the thousand texts of one "Read it all" page never push counters out: without
+# Redis, a process keeps 5,000 renderings (a few MB at the size of ordinary notes).
+NOTES_RENDER_CACHE = "renders"
 if REDIS_URL:
+    _redis_prefix = os.environ.get("REDIS_PREFIX", "confnotes")
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "confnotes"),
-        }
+            "KEY_PREFIX": _redis_prefix,
+        },
+        NOTES_RENDER_CACHE: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"{_redis_prefix}-renders",
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        NOTES_RENDER_CACHE: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "renders",  # locmem caches of one LOCATION share their store
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        },
+    }
 
 # --- Accounts (django-allauth) --------------------------------------------------
 AUTHENTICATION_BACKENDS = [
