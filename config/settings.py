@@ -111,7 +111,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 20}
+    # A connection is waited for at most `timeout` seconds: past that the database is
+    # taken to be down (the live engine then stops asking it until it answers again,
+    # notes/health.py), instead of holding a thread for the pool's default 30 s.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": 20,
+        "timeout": 5,
+    }
 else:
     # WAL lets readers proceed while the live engine appends updates; IMMEDIATE
     # transactions avoid "database is locked" upgrades between threads.
@@ -322,14 +329,31 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 # NOTES_LIVE='{"MAX_QUEUED_BYTES": 1048576}'.
 NOTES_LIVE = json.loads(os.environ.get("NOTES_LIVE") or "{}")
 
+# Prometheus /metrics (notes/metrics.py) answers scrapers on a loopback address, and
+# those that send `Authorization: Bearer <METRICS_TOKEN>` when it is set.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
+# LOG_FORMAT=json: one JSON object per line (for a log collector); plain text otherwise.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "notes": {"level": os.environ.get("NOTES_LOG_LEVEL", "INFO")},
         "sessions": {"level": "INFO"},
+        # uvicorn's own lines go through the same handler (config/server.py).
+        "uvicorn": {"level": "INFO", "handlers": [], "propagate": True},
+        "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
     },
 }

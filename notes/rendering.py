@@ -104,8 +104,9 @@ _COSTLY_CHARACTERS = {
 MAX_RENDER_COST = 1_000_000
 # markdown-it's own default for CommonMark, stated: deeper structure renders as text.
 MAX_NESTING = 20
-# Shorter texts render faster than a cache round trip to Redis.
-_CACHE_MIN_CHARS = 1024
+# A line or two renders about as fast as a round trip to Redis; anything longer (a
+# kilobyte of notes takes milliseconds) is cached.
+_CACHE_MIN_CHARS = 200
 _CACHE_SECONDS = 7 * 24 * 3600
 _CACHE_VERSION = "1"  # bump when the HTML for the same text changes (parser, allow-lists)
 

@@ -40,6 +40,8 @@ CAPABILITIES = (
     "read_notes",
     "write_notes",
     "merge_speakers",
+    "lock_notes",
+    "monitor_notes",
 )
 
 
@@ -70,6 +72,8 @@ ARCHIVED = Refusal("This event is archived.")
 WITHDRAWN = Refusal("This topic was withdrawn.")
 MERGE_SPEAKERS = "Only the organizers of every event these speakers spoke at may merge them."
 HIDDEN = Refusal("The organizers hid this topic.")
+NOTES_ARCHIVED = Refusal("This event is archived: its notes are read-only.")
+NOTES_LOCKED = Refusal("The organizers locked these notes: they are read-only for now.")
 
 
 def _organizes_every_event(user) -> bool:
@@ -243,13 +247,20 @@ class EventAccess:
         (`merge_speakers_refusal`)."""
         return self._organizers_only(MERGE_SPEAKERS)
 
+    def monitor_notes(self) -> Refusal | None:
+        """The live dashboard: who is in which note now, how fast it is written."""
+        return self._organizers_only("Only the organizers of this event see its live notes.")
+
     def read_notes(self) -> Refusal | None:
         # Notes are public: whoever reaches an event (listed or by its link) may read them.
         return None
 
-    def write_notes(self) -> Refusal | None:
+    def write_notes(self, note) -> Refusal | None:
+        """Write in `note` (a notes.Note of this event's talks or open spaces)."""
         if self.event.archived:
-            return Refusal("This event is archived: its notes are read-only.")
+            return NOTES_ARCHIVED
+        if note.locked:  # organizers too: a lock is undone by unlocking
+            return NOTES_LOCKED
         if self.event.notes_access == Event.NotesAccess.TEAM:
             if self.is_team:
                 return None
@@ -260,6 +271,10 @@ class EventAccess:
         if self.actor.user_id is not None or self.event.allows_guests:
             return None
         return Refusal("Sign in to take notes.", sign_in=True)
+
+    def lock_notes(self) -> Refusal | None:
+        """Lock or unlock a note of this event (every open editor turns read-only)."""
+        return self._organizers_only("Only the organizers of this event may lock its notes.")
 
     # --- Wrappers ---------------------------------------------------------------
 

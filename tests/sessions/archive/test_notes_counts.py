@@ -218,8 +218,8 @@ def test_events_page_shows_the_counts_after_a_live_edit(client: Client):
 
 # --- The migration that made blank notes count as unwritten ------------------------------
 
-BEFORE = [("conf_sessions", "0008_search_index")]
-AFTER = [("conf_sessions", "0009_search_entry_written")]
+BEFORE = [("conf_sessions", "0009_guest_note_names_to_contributors")]
+AFTER = [("conf_sessions", "0010_search_entry_written")]
 
 
 def migrate(targets):

@@ -196,7 +196,7 @@ def _sqlite(written: str) -> str:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conf_sessions", "0008_search_index"),
+        ("conf_sessions", "0009_guest_note_names_to_contributors"),
     ]
 
     operations = [
