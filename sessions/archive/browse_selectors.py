@@ -30,7 +30,7 @@ HOME_PAST = 6
 MERGE_CANDIDATES = 20
 SPEAKER_TALKS_PER_PAGE = 20
 # What a note may hold and still have nothing to read (an emptied live document keeps a
-# newline). The search index's triggers trim the same characters (conf_sessions.0009).
+# newline). The search index's triggers trim the same characters (conf_sessions.0010).
 BLANK = " \t\r\n"
 
 
@@ -72,7 +72,7 @@ def with_counts(events: Iterable[Event]) -> list[Event]:
 
     Counted from the search index, which database triggers keep with one entry per such
     item and its `notes_updated_at` set exactly while its notes are written (more than
-    white space; see the migration conf_sessions.0009): an index-only scan of
+    white space; see the migration conf_sessions.0010): an index-only scan of
     (event, notes_updated_at), where joining every item to its note read 15,000 rows of
     each table for a page of 30 events (65–135 ms; bench/RESULTS.md).
     """

@@ -60,7 +60,7 @@ class SearchEntry(models.Model):
     )
     kind = models.CharField(max_length=12)  # a Talk.Kind value, or OPEN_SPACE_KIND
     # When the note's text last changed; None while it holds nothing but white space
-    # (conf_sessions.0009). What feeds order by, and what /events/ counts as "with notes".
+    # (conf_sessions.0010). What feeds order by, and what /events/ counts as "with notes".
     notes_updated_at = models.DateTimeField(null=True)
     # PostgreSQL only (GIN indexes created by the migration: SQLite cannot declare one).
     vector = SearchVectorField(null=True)

@@ -2,7 +2,7 @@
 follow every path that writes notes or changes what readers see of an event: the live
 engine's Markdown refresh (a queryset .update()), note_replace_text (the admin, re-imports),
 imports, model saves, board moderation, deletions and moves. Database triggers keep the
-entries the counts read (conf_sessions.0008 and 0009); no code here or in the app updates
+entries the counts read (conf_sessions.0008 and 0010); no code here or in the app updates
 them, so each test writes the way the app does and checks the counts against a recount
 from the notes themselves."""
 
