@@ -67,6 +67,7 @@ class Connection:
         "can_write",
         "closed",
         "contributed",
+        "guest_key",
         "label",
         "name",
         "on_abort",
@@ -83,6 +84,7 @@ class Connection:
         can_write: bool,
         user_id: int | None = None,
         name: str = "",
+        guest_key: str = "",
         label="",
         accepted: bool = True,
         on_abort=None,
@@ -91,6 +93,8 @@ class Connection:
         self.can_write = can_write
         self.user_id = user_id
         self.name = name
+        # The guest browser's key (authorship tells guests apart by it); "" for accounts.
+        self.guest_key = guest_key
         self.label = label  # for log lines
         self.awareness_ids: set[int] = set()
         self.told_read_only = False

@@ -28,7 +28,7 @@ from channels.db import database_sync_to_async
 from .base import NoteGone, UpdateRejected
 from .conf import live_setting
 from .connection import Connection, FloodGuard
-from .policy import get_policy
+from .policy import get_policy, guest_key
 from .protocol import ProtocolError
 from .room import current_registry
 
@@ -84,6 +84,7 @@ async def note_socket(scope, receive, send) -> None:
         return
 
     user_id, name = _display_name(scope, user)
+    guest = "" if user_id is not None else guest_key(get_policy(), headers=scope.get("headers", []))
     # A close the client never reads ends this loop from outside (see Connection).
     task = asyncio.current_task()
     conn = Connection(
@@ -91,6 +92,7 @@ async def note_socket(scope, receive, send) -> None:
         can_write=access.can_write,
         user_id=user_id,
         name=name,
+        guest_key=guest,
         label=label,
         accepted=False,
         on_abort=task.cancel,

@@ -19,6 +19,7 @@ touched between awaits. Database work goes to worker threads through `run_db`.
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from pycrdt import Doc, Text, merge_updates
@@ -47,6 +48,7 @@ from .protocol import (
     encode_update,
 )
 from .writer import NoteWriter
+from .yjs import update_clients
 
 log = logging.getLogger("notes.live")
 
@@ -77,6 +79,9 @@ class Room:
         # client id -> [clock, state JSON, monotonic time last heard of]
         self.awareness: dict[int, list] = {}
         self.version = 0  # bumped on every real change (caches key on it)
+        # Yjs client ids whose author this room has recorded (or found recorded).
+        self.known_clients: set[int] = set()
+        self.authorship = live_setting("AUTHORSHIP")
         self.ready: asyncio.Future | None = None
         self.loaded = False  # the stored state is applied
         self.closed = False
@@ -206,6 +211,18 @@ class Room:
                 conn.send(encode_permission_denied("read-only"))
             return
         self.apply_update(update, origin=conn)
+        if self.authorship:
+            # The first connection to bring a client id's items is its author; an
+            # edit holds one client, read from its first bytes (see update_clients).
+            for client_id in update_clients(update):
+                if client_id not in self.known_clients:
+                    self.known_clients.add(client_id)
+                    self.writer.client_author(
+                        client_id=client_id,
+                        user_id=conn.user_id,
+                        guest_key=conn.guest_key,
+                        name=conn.name,
+                    )
         if not conn.contributed:
             conn.contributed = True
             self.writer.contributor(user_id=conn.user_id, name=conn.name)
@@ -348,18 +365,37 @@ class Room:
 
     # --- changes made by the server ---
 
-    def replace_text(self, markdown: str) -> None:
-        """Replace the whole text (imports, admin) as one change all clients receive."""
-        # Observers run when the transaction commits: keep the origin set until then.
-        self._origin = SERVER
-        try:
-            with self.doc.transaction():
-                self.text.clear()
-                if markdown:
-                    self.text.insert(0, markdown)
-        finally:
-            self._origin = None
-        self.writer.request_markdown(force_revision=True)
+    def snapshot(self) -> "TextState":
+        return TextState(text=str(self.text), state_vector=self.doc.get_state())
+
+    def replace_text(self, markdown: str) -> "Replacement | None":
+        """Make the text read `markdown` (imports, admin, restores): one change, made of
+        word-level edits, that every client receives. None when it already reads so.
+
+        The change is made by a client id of its own (a scratch copy of the document),
+        so that authorship can name who it was made for.
+        """
+        scratch = Doc()
+        scratch.get(CONTENT, type=Text)
+        scratch.apply_update(self.doc.get_update())
+        update = persistence.edit_text(scratch, markdown)
+        if update is None:
+            return None
+        self.apply_update(update, origin=SERVER)
+        self.writer.request_markdown(force_revision=False)
+        return Replacement(client_id=scratch.client_id, after=self.snapshot())
+
+
+@dataclass(frozen=True)
+class TextState:
+    text: str
+    state_vector: bytes
+
+
+@dataclass(frozen=True)
+class Replacement:
+    client_id: int  # the Yjs client id that made the change
+    after: TextState
 
 
 # --- The per-process registry -----------------------------------------------------------

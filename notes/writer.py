@@ -2,7 +2,8 @@
 
 A `NoteWriter` runs one background task per open room. It appends the room's
 changes to the note's log as one merged row per micro-batch (at most
-`PERSIST_INTERVAL` after they arrive), records contributors, refreshes the
+`PERSIST_INTERVAL` after they arrive), records contributors and who each new Yjs
+client id belongs to (authorship), refreshes the
 note's Markdown `MARKDOWN_INTERVAL` after edits and when asked (the last client
 left, a server-side replacement), keeps revisions, and compacts the log into the
 checkpoint past `COMPACT_AFTER_ROWS` rows (see `persistence.py` for why that is
@@ -37,6 +38,7 @@ class NoteWriter:
         self.written_markdown: str | None = None
         self._updates: list[bytes] = []
         self._contributors: list[tuple[int | None, str]] = []
+        self._client_authors: list[tuple[int, int | None, str, str]] = []
         self._markdown_requested = False
         self._force_revision = False
         self._markdown_timer: asyncio.TimerHandle | None = None
@@ -83,6 +85,11 @@ class NoteWriter:
         self._contributors.append((user_id, name))
         self.wake()
 
+    def client_author(self, *, client_id: int, user_id: int | None, guest_key: str, name: str):
+        """Record who the Yjs client `client_id` is, with the next micro-batch."""
+        self._client_authors.append((client_id, user_id, guest_key, name))
+        self.wake()
+
     def request_markdown(self, *, force_revision: bool) -> None:
         self._markdown_requested = True
         self._force_revision = self._force_revision or force_revision
@@ -116,7 +123,9 @@ class NoteWriter:
                     log.exception("note %s: reading other processes' changes failed", self.note_id)
             updates, self._updates = self._updates, []
             contributors, self._contributors = self._contributors, []
+            client_authors, self._client_authors = self._client_authors, []
             markdown = None
+            state_vector = b""
             force_revision = self._force_revision
             if self._markdown_requested:
                 self._markdown_requested = False
@@ -124,7 +133,9 @@ class NoteWriter:
                 text = str(self.text)
                 if text != self.written_markdown or force_revision:
                     markdown = text
-            if not (updates or contributors or markdown is not None):
+                    # Read with the text: a revision's state says who wrote before it.
+                    state_vector = self.text.doc.get_state()
+            if not (updates or contributors or client_authors or markdown is not None):
                 if not self._wake.is_set():
                     self._idle.set()
                 continue
@@ -140,12 +151,15 @@ class NoteWriter:
                     force_revision=force_revision,
                     revision_interval=timedelta(seconds=live_setting("REVISION_INTERVAL")),
                     compact_rows=compact_rows,
+                    client_authors=client_authors,
+                    state_vector=state_vector,
                 )
             except Exception:
                 # Keep everything and retry: nothing a client typed may be lost.
                 log.exception("storing note %s failed; retrying in %.1f s", self.note_id, backoff)
                 self._updates[:0] = updates
                 self._contributors[:0] = contributors
+                self._client_authors[:0] = client_authors
                 if markdown is not None:
                     self._markdown_requested = True
                     self._force_revision = self._force_revision or force_revision

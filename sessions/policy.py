@@ -5,7 +5,7 @@ from notes.policy import NoteAccess
 
 from . import selectors
 from .access import event_access
-from .board.identity import Actor
+from .board.identity import Actor, guest_key_from_headers
 
 
 class EventNotePolicy:
@@ -21,3 +21,7 @@ class EventNotePolicy:
         return NoteAccess(
             can_read=True, can_write=write is None, read_only_reason=write.text if write else ""
         )
+
+    def guest_key(self, *, headers) -> str:
+        # The guest browser's key from its signed cookie (sessions/board/identity.py).
+        return guest_key_from_headers(headers)
