@@ -39,6 +39,9 @@ CAPABILITIES = (
     "edit",
     "read_notes",
     "write_notes",
+    "view_history",
+    "view_authorship",
+    "restore_notes",
     "merge_speakers",
 )
 
@@ -260,6 +263,28 @@ class EventAccess:
         if self.actor.user_id is not None or self.event.allows_guests:
             return None
         return Refusal("Sign in to take notes.", sign_in=True)
+
+    def view_history(self) -> Refusal | None:
+        """A note's revisions, their differences and the timeslider: whoever may read
+        the note may read what it said before."""
+        return self.read_notes()
+
+    def view_authorship(self) -> Refusal | None:
+        """Who wrote what in a note (names as shown next to cursors and in the note's
+        contributors): as public as the note."""
+        return self.read_notes()
+
+    def restore_notes(self) -> Refusal | None:
+        """Make a note read as one of its revisions again: its event's team only (a
+        restore undoes everyone's writing since), and never in an archived event."""
+        if self.event.archived:
+            return Refusal("This event is archived: its notes are read-only.")
+        if self.is_team:
+            return None
+        return Refusal(
+            "Only this event's organizers and note-takers may restore a revision.",
+            sign_in=self.actor.user_id is None,
+        )
 
     # --- Wrappers ---------------------------------------------------------------
 
