@@ -17,6 +17,7 @@ touched between awaits. Database work goes to worker threads through `run_db`.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -384,6 +385,26 @@ class Room:
         self.apply_update(update, origin=SERVER)
         self.writer.request_markdown(force_revision=False)
         return Replacement(client_id=scratch.client_id, after=self.snapshot())
+
+    async def replace_text_held(self, markdown: str, *, handed, release) -> None:
+        """`replace_text` for a caller in another thread that records it (revisions,
+        authorship) in the database itself: (text before, Replacement or None) is
+        handed over in `handed` (a concurrent.futures.Future) while the writer is held,
+        until the caller sets `release` (or a minute passes). No write of the room then
+        comes between the change and the caller's records, and the text before is
+        read in the same step as the change is made: a revision of it loses nothing.
+        """
+        async with self.writer.lock:
+            before = self.snapshot()
+            try:
+                replaced = self.replace_text(markdown)
+            except BaseException as exc:
+                handed.set_exception(exc)
+                raise
+            handed.set_result((before, replaced))
+            if replaced is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.wrap_future(release), 60)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Writes to notes from outside the live engine (imports, admin, tools)."""
 
 import asyncio
+import concurrent.futures
 import logging
 from dataclasses import dataclass
 
@@ -102,41 +103,36 @@ def note_replace_text(
     return True
 
 
-def _on_loop(room, fn):
-    """Run `fn()` on the room's event loop and return its result."""
-
-    async def call():
-        return fn()
-
-    return asyncio.run_coroutine_threadsafe(call(), room.loop).result(timeout=30)
-
-
 def _replace_in_room(
     room, *, note: Note, markdown: str, reason: str, author: ReplacedBy, restored_from
 ) -> bool:
-    before = _on_loop(room, room.snapshot)
-    if before.text == markdown:
-        return False
-    # Kept before the change is made: history then never lacks the replaced text.
-    persistence.revision_add(
-        note_id=note.pk,
-        markdown=before.text,
-        reason=reason,
-        state_vector=before.state_vector,
-        created_by_id=author.user_id,
-        created_by_name=author.name,
-        unless_unchanged=True,
+    handed, release = concurrent.futures.Future(), concurrent.futures.Future()
+    asyncio.run_coroutine_threadsafe(
+        room.replace_text_held(markdown, handed=handed, release=release), room.loop
     )
-    replaced = _on_loop(room, lambda: room.replace_text(markdown))
+    before, replaced = handed.result(timeout=30)
     if replaced is None:
         return False
-    _record_replacement(
-        note_id=note.pk,
-        client_id=replaced.client_id,
-        author=author,
-        restored_from=restored_from,
-        after=replaced.after,
-    )
+    try:
+        # The text it replaced, kept first: history then never lacks it.
+        persistence.revision_add(
+            note_id=note.pk,
+            markdown=before.text,
+            reason=reason,
+            state_vector=before.state_vector,
+            created_by_id=author.user_id,
+            created_by_name=author.name,
+            unless_unchanged=True,
+        )
+        _record_replacement(
+            note_id=note.pk,
+            client_id=replaced.client_id,
+            author=author,
+            restored_from=restored_from,
+            after=replaced.after,
+        )
+    finally:
+        release.set_result(None)
     if not transaction.get_connection().in_atomic_block:
         # Stored before returning. Not inside a transaction: on SQLite the room's
         # writer waits for it to commit, so waiting here would wait for ourselves.

@@ -43,6 +43,9 @@ class NoteWriter:
         self._force_revision = False
         self._markdown_timer: asyncio.TimerHandle | None = None
         self._wake = asyncio.Event()
+        # Held around every write of this writer; a server-side replacement holds it
+        # while it writes its revisions, so that no write of the room comes between.
+        self.lock = asyncio.Lock()
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task | None = None
@@ -116,66 +119,82 @@ class NoteWriter:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if self._markdown_requested and self.before_markdown is not None:
+            # A server-side replacement holds the lock while it writes its revisions:
+            # the batch is read only once it is done, so the text as it was before the
+            # replacement is never stored after the replacement's own records.
+            async with self.lock:
                 try:
-                    await self.before_markdown()
+                    wrote = await self._write_batch()
                 except Exception:
-                    log.exception("note %s: reading other processes' changes failed", self.note_id)
-            updates, self._updates = self._updates, []
-            contributors, self._contributors = self._contributors, []
-            client_authors, self._client_authors = self._client_authors, []
-            markdown = None
-            state_vector = b""
-            force_revision = self._force_revision
-            if self._markdown_requested:
-                self._markdown_requested = False
-                self._force_revision = False
-                text = str(self.text)
-                if text != self.written_markdown or force_revision:
-                    markdown = text
-                    # Read with the text: a revision's state says who wrote before it.
-                    state_vector = self.text.doc.get_state()
-            if not (updates or contributors or client_authors or markdown is not None):
-                if not self._wake.is_set():
-                    self._idle.set()
-                continue
-            compact_after = live_setting("COMPACT_AFTER_ROWS")
-            compact_rows = compact_after if self.tail_rows + 1 >= compact_after else None
-            try:
-                result = await run_db(
-                    persistence.persist,
-                    note_id=self.note_id,
-                    updates=updates,
-                    contributors=contributors,
-                    markdown=markdown,
-                    force_revision=force_revision,
-                    revision_interval=timedelta(seconds=live_setting("REVISION_INTERVAL")),
-                    compact_rows=compact_rows,
-                    client_authors=client_authors,
-                    state_vector=state_vector,
-                )
-            except Exception:
-                # Keep everything and retry: nothing a client typed may be lost.
-                log.exception("storing note %s failed; retrying in %.1f s", self.note_id, backoff)
-                self._updates[:0] = updates
-                self._contributors[:0] = contributors
-                self._client_authors[:0] = client_authors
-                if markdown is not None:
-                    self._markdown_requested = True
-                    self._force_revision = self._force_revision or force_revision
+                    # Kept for the next attempt: nothing a client typed may be lost.
+                    log.exception(
+                        "storing note %s failed; retrying in %.1f s", self.note_id, backoff
+                    )
+                    wrote = None
+            if wrote is None:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
                 self._wake.set()
                 continue
             backoff = 0.5
-            if result.appended:
-                self.tail_rows += 1
-            if result.folded:
-                self.tail_rows = max(0, self.tail_rows - result.folded)
-                log.debug("compacted %s rows of note %s", result.folded, self.note_id)
-            if markdown is not None:
-                self.written_markdown = markdown
             if not self._wake.is_set() and not self._updates:
                 self._idle.set()
-            # The micro-batch window: what arrives meanwhile goes in the next append.
-            await asyncio.sleep(live_setting("PERSIST_INTERVAL"))
+            if wrote:
+                # The micro-batch window: what arrives meanwhile goes in the next append.
+                await asyncio.sleep(live_setting("PERSIST_INTERVAL"))
+
+    async def _write_batch(self) -> bool:
+        """Store what is pending in one worker-thread hop; False when nothing was.
+        On failure, everything is put back and the exception raised."""
+        if self._markdown_requested and self.before_markdown is not None:
+            try:
+                await self.before_markdown()
+            except Exception:
+                log.exception("note %s: reading other processes' changes failed", self.note_id)
+        updates, self._updates = self._updates, []
+        contributors, self._contributors = self._contributors, []
+        client_authors, self._client_authors = self._client_authors, []
+        markdown = None
+        state_vector = b""
+        force_revision = self._force_revision
+        if self._markdown_requested:
+            self._markdown_requested = False
+            self._force_revision = False
+            text = str(self.text)
+            if text != self.written_markdown or force_revision:
+                markdown = text
+                # Read with the text: a revision's state says who wrote before it.
+                state_vector = self.text.doc.get_state()
+        if not (updates or contributors or client_authors or markdown is not None):
+            return False
+        compact_after = live_setting("COMPACT_AFTER_ROWS")
+        compact_rows = compact_after if self.tail_rows + 1 >= compact_after else None
+        try:
+            result = await run_db(
+                persistence.persist,
+                note_id=self.note_id,
+                updates=updates,
+                contributors=contributors,
+                markdown=markdown,
+                force_revision=force_revision,
+                revision_interval=timedelta(seconds=live_setting("REVISION_INTERVAL")),
+                compact_rows=compact_rows,
+                client_authors=client_authors,
+                state_vector=state_vector,
+            )
+        except Exception:
+            self._updates[:0] = updates
+            self._contributors[:0] = contributors
+            self._client_authors[:0] = client_authors
+            if markdown is not None:
+                self._markdown_requested = True
+                self._force_revision = self._force_revision or force_revision
+            raise
+        if result.appended:
+            self.tail_rows += 1
+        if result.folded:
+            self.tail_rows = max(0, self.tail_rows - result.folded)
+            log.debug("compacted %s rows of note %s", result.folded, self.note_id)
+        if markdown is not None:
+            self.written_markdown = markdown
+        return True
