@@ -7,8 +7,9 @@ the real notes socket (`config.asgi.application`).
 The event of the table lets guests take notes, lets hosts place their own topics
 (self-scheduling), takes proposals, and starts in a month (nothing is held yet). More
 columns ask `write_notes` of an event that only lets signed-in users write, of one where
-only its team writes, and of an archived event; `import_notes` of an archived event; and
-who may create events, with the default setting and with EVENT_CREATION = "staff".
+only its team writes, and of an archived event; `import_notes` and `restore_notes` of an
+archived event; and who may create events, with the default setting and with
+EVENT_CREATION = "staff".
 
 The roles: a visitor without any cookie (anonymous), a guest browser, a signed-in user,
 this event's note-taker and organizer, the organizer of another event, staff (not in this
@@ -23,6 +24,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.urls import reverse
 
+from notes.models import NoteRevision
+from notes.services import note_text
 from sessions.access import event_access, event_creation_refusal
 from sessions.archive.speakers import talk_set_speakers
 from sessions.board.identity import GUEST_COOKIE, Actor, guest_key_from_cookie
@@ -56,23 +59,27 @@ COLUMNS = (
     "write_notes, signed-in only event",
     "write_notes, team-only event",
     "write_notes, archived event",
+    "view_history",
+    "view_authorship",
+    "restore_notes",
+    "restore_notes, archived event",
     "create_event",
     "create_event, staff only",
     "merge_speakers",
 )
 # fmt: off
 MATRIX = [
-    # role            set_up import import  manage manage moder- propose interest place place   edit edit    read  write write  write write    create create  merge
-    #                 board  notes  archiv. event  team   ate                     own   other's own  other's notes notes users- team-  archived event  event,  speakers
-    #                                                                                                                   only   only           staff only
-    ("anonymous",     LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,   NO,     NO,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      LOGIN, LOGIN, LOGIN),
-    ("guest",         LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      LOGIN, LOGIN, LOGIN),
-    ("user",          NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    NO,     NO),
-    ("note-taker",    NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    OK,    NO,      OK,    NO,     NO),
-    ("organizer",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,    NO,     OK),
-    ("other organizer", NO,  NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    NO,     NO),
-    ("staff",         NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    OK,     NO),
-    ("superuser",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,    OK,     OK),
+    # role            set_up import import  manage manage moder- propose interest place place   edit edit    read  write write  write write    view  view   restore restore  create create  merge
+    #                 board  notes  archiv. event  team   ate                     own   other's own  other's notes notes users- team-  archived hist- author notes   notes,   event  event,  speakers
+    #                                                                                                                   only   only           ory   ship           archived        staff only
+    ("anonymous",     LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,   NO,     NO,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      OK,   OK,    LOGIN,  NO,      LOGIN, LOGIN, LOGIN),
+    ("guest",         LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      OK,   OK,    LOGIN,  NO,      LOGIN, LOGIN, LOGIN),
+    ("user",          NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,   OK,    NO,     NO,      OK,    NO,     NO),
+    ("note-taker",    NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    OK,    NO,      OK,   OK,    OK,     NO,      OK,    NO,     NO),
+    ("organizer",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,   OK,    OK,     NO,      OK,    NO,     OK),
+    ("other organizer", NO,  NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,   OK,    NO,     NO,      OK,    NO,     NO),
+    ("staff",         NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,   OK,    NO,     NO,      OK,    OK,     NO),
+    ("superuser",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,   OK,    OK,     NO,      OK,    OK,     OK),
 ]
 # fmt: on
 
@@ -329,6 +336,35 @@ def _write_notes(world: World, column: str, expected: str) -> tuple[list, list]:
     return [seen], [want[expected]]
 
 
+def _view_history(world: World, column: str, expected: str) -> tuple[list, list]:
+    """The history page and a comparison with now."""
+    base = world.talk.get_absolute_url()
+    seen = [_answer(world.client.get(f"{base}history/"))]
+    seen.append(_answer(world.client.get(f"{base}history/diff/", {"from": "now", "to": "now"})))
+    return seen, [(200, ""), (200, "")]
+
+
+def _view_authorship(world: World, column: str, expected: str) -> tuple[list, list]:
+    """Who wrote what: the reading view's and the editor's."""
+    base = world.talk.get_absolute_url()
+    html = world.client.get(base, {"authors": ""}).content.decode()
+    seen = [_answer(world.client.get(f"{base}authors.json")), 'id="notes-authorship"' in html]
+    return seen, [(200, ""), True]
+
+
+def _restore_notes(world: World, column: str, expected: str) -> tuple[list, list]:
+    """Restoring a revision: the notes read as it again, or nothing changes."""
+    note = world.talk.note
+    revision = NoteRevision.objects.create(note=note, markdown="Restored text")
+    base = world.talk.get_absolute_url()
+    response = world.client.post(f"{base}history/{revision.pk}/restore/")
+    seen = (*_answer(response), note_text(note=note))
+    # A POST cannot send anyone to sign in and come back: signed out, it is refused too.
+    if expected == OK:
+        return [seen], [(302, f"{base}history/#revisions", "Restored text")]
+    return [seen], [(*FORBIDDEN, "")]
+
+
 def _merge_speakers(world: World, column: str, expected: str) -> tuple[list, list]:
     """The merge page of a speaker of the table's event (whose organizers may merge them;
     several events at once: tests/sessions/archive/test_speaker_pages.py)."""
@@ -351,6 +387,9 @@ PROBES = {
     "edit": _edit,
     "read_notes": _read_notes,
     "write_notes": _write_notes,
+    "view_history": _view_history,
+    "view_authorship": _view_authorship,
+    "restore_notes": _restore_notes,
     "merge_speakers": _merge_speakers,
 }
 
