@@ -97,9 +97,18 @@ def diff(old: str, new: str) -> list[Segment]:
     if old == new:
         return [Segment(EQUAL, old)] if old else []
     a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    segments: list[Segment] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        removed, added = "".join(a[i1:i2]), "".join(b[j1:j2])
+    # Lines both start or end with are equal without asking the matcher (most changes
+    # between two revisions are in one place).
+    head = 0
+    while head < len(a) and head < len(b) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < len(a) - head and tail < len(b) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    segments: list[Segment] = [Segment(EQUAL, "".join(a[:head]))] if head else []
+    middle_a, middle_b = a[head : len(a) - tail], b[head : len(b) - tail]
+    for tag, i1, i2, j1, j2 in _line_opcodes(middle_a, middle_b):
+        removed, added = "".join(middle_a[i1:i2]), "".join(middle_b[j1:j2])
         if tag == "equal":
             segments.append(Segment(EQUAL, removed))
         elif tag == "delete":
@@ -108,7 +117,15 @@ def diff(old: str, new: str) -> list[Segment]:
             segments.append(Segment(INSERT, added))
         else:
             segments.extend(_words(removed, added))
+    if tail:
+        segments.append(Segment(EQUAL, "".join(a[len(a) - tail :])))
     return _tidy(segments)
+
+
+def _line_opcodes(a: list[str], b: list[str]):
+    if not (a and b):
+        return [("delete" if a else "insert", 0, len(a), 0, len(b))] if a or b else []
+    return SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
 
 
 def diff_html(old: str, new: str) -> str:

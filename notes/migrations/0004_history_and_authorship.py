@@ -6,6 +6,27 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+# The history list reads every revision of a note but never its text. On SQLite, the
+# columns added here sit after `markdown` in each row, and reading them walks the text's
+# overflow pages (12 ms for 200 revisions of 30 KB); this index covers the list's query,
+# so that it never touches the rows (0.2 ms). PostgreSQL keeps long texts out of line
+# (TOAST) and needs none. Not in the model state: a table remake by a later migration
+# (AlterField on NoteRevision) must create it again.
+HISTORY_INDEX = (
+    "CREATE INDEX noterevision_history ON notes_noterevision (note_id, created_at, id, "
+    "reason, created_by_name, chars_added, chars_removed, restored_from_id, state_vector)"
+)
+
+
+def history_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute(HISTORY_INDEX)
+
+
+def drop_history_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute("DROP INDEX IF EXISTS noterevision_history")
+
 
 class Migration(migrations.Migration):
 
@@ -66,4 +87,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('note', 'client_id'), name='noteclientauthor_unique_client')],
             },
         ),
+        migrations.RunPython(history_index, drop_history_index),
     ]
