@@ -1,15 +1,20 @@
 """Reads of note documents: contributors, history (revisions and their differences)
 and authorship (who wrote what)."""
 
+import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from pycrdt import Text
 
 from . import persistence
 from .models import Note, NoteClientAuthor, NoteRevision
 from .textdiff import diff_html
-from .yjs import text_runs
+from .yjs import TextRuns, text_runs
+
+log = logging.getLogger(__name__)
 
 # Authors are shown in this many colours (static/css: .author--0 … .author--7).
 AUTHOR_COLOURS = 8
@@ -213,6 +218,31 @@ def revision_diff_html(*, note: Note, old_id: int | None, new_id: int | None) ->
 
 # --- Who wrote what --------------------------------------------------------------------
 
+# Documents smaller than this are read faster than a cache round trip.
+_RUNS_CACHE_MIN_BYTES = 16 * 1024
+_RUNS_CACHE_SECONDS = 7 * 24 * 3600
+
+
+def _text_runs_cached(update: bytes) -> TextRuns:
+    """`text_runs`, cached by a digest of the document (Django's cache: Redis when
+    REDIS_URL is set). Reading a long note item by item takes a few hundred ms; a
+    document that changed has another digest, so the cache is never stale."""
+    if len(update) < _RUNS_CACHE_MIN_BYTES:
+        return text_runs(update)
+    key = f"notes.runs.1.{hashlib.blake2b(update, digest_size=20).hexdigest()}"
+    try:
+        cached = cache.get(key)
+    except Exception:  # the cache is down: compute, the page must not fail
+        log.warning("authorship cache unavailable", exc_info=True)
+        return text_runs(update)
+    if cached is None:
+        cached = text_runs(update)
+        try:
+            cache.set(key, cached, _RUNS_CACHE_SECONDS)
+        except Exception:
+            log.warning("authorship cache unavailable", exc_info=True)
+    return cached
+
 
 @dataclass
 class Authorship:
@@ -229,7 +259,7 @@ def note_authorship(*, note: Note) -> Authorship:
     state = persistence.load_note_state(note_id=note.pk)
     if state is None:
         return Authorship(runs=[], legend=[], unknown=0, complete=True, text="")
-    result = text_runs(state.update)
+    result = _text_runs_cached(state.update)
     authors = note_authors(note=note)
     counts: dict[str, int] = {}
     pieces: list[tuple[Author | None, list[str]]] = []

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from pycrdt import Doc, Text
 
-from .protocol import CONTENT, ProtocolError, Reader
+from .protocol import CONTENT, ProtocolError
 
 # Struct info bits (Yjs: BIT8 origin, BIT7 right origin, BIT6 parent sub, BITS5 content).
 _HAS_ORIGIN = 0x80
@@ -65,23 +65,17 @@ def update_clients(update: bytes) -> tuple[int, ...]:
     `get_state(update)` will not do: it leaves out clients whose structs do not
     start at clock 0, i.e. every edit after a client's first.)
     """
-    if update[:1] == b"\x01":
-        pos = 1
-        end = len(update)
-        for _ in range(2):  # the number of structs, then the client id
-            value = shift = 0
-            while True:
-                if pos >= end:
-                    return ()
-                byte = update[pos]
-                pos += 1
-                value |= (byte & 0x7F) << shift
-                shift += 7
-                if byte < 0x80:
-                    break
-        return (value,)
+    if len(update) > 2 and update[0] == 1 and update[1] < 0x80:
+        # One client, fewer than 128 structs: its id is the var-uint at byte 2.
+        value = shift = 0
+        for byte in update[2:12]:
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return (value,)
+            shift += 7
+        return ()
     if update[:1] == b"\x00":
-        return ()  # deletions only
+        return ()  # deletions only (or nothing)
     try:
         clients, _ = _decode(update)
     except (ProtocolError, UnicodeDecodeError):
@@ -90,53 +84,6 @@ def update_clients(update: bytes) -> tuple[int, ...]:
 
 
 # --- Decoding whole documents ---------------------------------------------------------
-
-
-class _Reader(Reader):
-    __slots__ = ()
-
-    def uint8(self) -> int:
-        if self.pos >= len(self.data):
-            raise ProtocolError("truncated update")
-        value = self.data[self.pos]
-        self.pos += 1
-        return value
-
-    def skip(self, count: int) -> None:
-        if self.pos + count > len(self.data):
-            raise ProtocolError("truncated update")
-        self.pos += count
-
-    def var_int(self) -> None:
-        # lib0 var-int: 6 bits and the sign in the first byte, then 7 bits a byte.
-        byte = self.uint8()
-        while byte & 0x80:
-            byte = self.uint8()
-
-    def any(self, depth: int = 0) -> None:
-        """Skip one lib0 `any` value."""
-        if depth > 100:
-            raise ProtocolError("nesting too deep")
-        kind = self.uint8()
-        if kind in (127, 126, 121, 120):  # undefined, null, false, true
-            return
-        if kind == 125:
-            self.var_int()
-        elif kind == 124:
-            self.skip(4)
-        elif kind in (123, 122):
-            self.skip(8)
-        elif kind in (119, 116):  # string, bytes
-            self.var_bytes()
-        elif kind == 118:  # object
-            for _ in range(self.var_uint()):
-                self.var_bytes()
-                self.any(depth + 1)
-        elif kind == 117:  # array
-            for _ in range(self.var_uint()):
-                self.any(depth + 1)
-        else:
-            raise ProtocolError(f"unknown any type {kind}")
 
 
 class _Struct:
@@ -197,86 +144,147 @@ def _utf16_split(text: str, offset: int) -> tuple[str, str]:
     return left, right
 
 
-def _read_content(reader: _Reader, kind: int, struct: _Struct) -> None:
-    struct.kind = kind
-    struct.gc = False
-    struct.deleted = False
-    if kind == _STRING:
-        struct.text = reader.var_string()
-        struct.length = _utf16_length(struct.text)
-    elif kind == _DELETED:
-        struct.length = reader.var_uint()
-        struct.deleted = True
-    elif kind == _JSON:
-        struct.length = reader.var_uint()
-        for _ in range(struct.length):
-            reader.var_bytes()
-    elif kind == _ANY:
-        struct.length = reader.var_uint()
-        for _ in range(struct.length):
-            reader.any()
-    elif kind in (_BINARY, _EMBED):
-        reader.var_bytes()
-        struct.length = 1
-    elif kind == _FORMAT:
-        reader.var_bytes()
-        reader.var_bytes()
-        struct.length = 1
-    elif kind == _TYPE:
-        if reader.var_uint() in _NAMED_TYPES:
-            reader.var_bytes()
-        struct.length = 1
-    elif kind == _DOC:
-        reader.var_bytes()
-        reader.any()
-        struct.length = 1
-    else:
-        raise ProtocolError(f"unknown content kind {kind}")
-    if struct.length <= 0:
-        raise ProtocolError("empty struct")
-
-
 def _decode(update: bytes) -> tuple[dict[int, list[_Struct]], list[tuple[int, int, int]]]:
-    """Structs per client (in clock order) and the delete set (client, clock, length)."""
-    reader = _Reader(update)
-    clients: dict[int, list[_Struct]] = {}
-    for _ in range(reader.var_uint()):
-        count = reader.var_uint()
-        client = reader.var_uint()
-        clock = reader.var_uint()
-        structs = clients.setdefault(client, [])
-        for _ in range(count):
-            info = reader.uint8()
-            kind = info & _CONTENT_KIND
-            if kind == _GC:
-                length = reader.var_uint()
-                structs.append(_Struct(client, clock, length))
-                clock += length
-                continue
-            if kind == _SKIP:
-                clock += reader.var_uint()
-                continue
-            struct = _Struct(client, clock, 0)
-            if info & _HAS_ORIGIN:
-                struct.origin = (reader.var_uint(), reader.var_uint())
-            if info & _HAS_RIGHT_ORIGIN:
-                struct.right_origin = (reader.var_uint(), reader.var_uint())
-            if not info & (_HAS_ORIGIN | _HAS_RIGHT_ORIGIN):
-                if reader.var_uint() == 1:
-                    struct.parent_root = reader.var_string()
+    """Structs per client (in clock order) and the delete set (client, clock, length).
+
+    One function with its reading inlined: a note typed for hours holds thousands of
+    structs, and method calls per number were most of the time.
+    """
+    data = update
+    pos = 0
+
+    def uint() -> int:
+        nonlocal pos
+        byte = data[pos]
+        pos += 1
+        if byte < 0x80:
+            return byte
+        value, shift = byte & 0x7F, 7
+        while True:
+            byte = data[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return value
+            shift += 7
+            if shift > 63:
+                raise ProtocolError("var-uint longer than 64 bits")
+
+    def chunk() -> bytes:
+        nonlocal pos
+        length = uint()
+        start = pos
+        pos += length
+        if pos > len(data):
+            raise ProtocolError("truncated update")
+        return data[start:pos]
+
+    def any_value(depth: int = 0) -> None:
+        nonlocal pos
+        if depth > 100:
+            raise ProtocolError("nesting too deep")
+        kind = data[pos]
+        pos += 1
+        if kind in (127, 126, 121, 120):  # undefined, null, false, true
+            return
+        if kind == 125:  # var-int: 6 bits and the sign first, then 7 bits a byte
+            while data[pos] & 0x80:
+                pos += 1
+            pos += 1
+        elif kind == 124:
+            pos += 4
+        elif kind in (123, 122):
+            pos += 8
+        elif kind in (119, 116):  # string, bytes
+            chunk()
+        elif kind == 118:  # object
+            for _ in range(uint()):
+                chunk()
+                any_value(depth + 1)
+        elif kind == 117:  # array
+            for _ in range(uint()):
+                any_value(depth + 1)
+        else:
+            raise ProtocolError(f"unknown any type {kind}")
+
+    try:
+        clients: dict[int, list[_Struct]] = {}
+        for _ in range(uint()):
+            count = uint()
+            client = uint()
+            clock = uint()
+            structs = clients.setdefault(client, [])
+            for _ in range(count):
+                info = data[pos]
+                pos += 1
+                kind = info & _CONTENT_KIND
+                if kind == _GC:
+                    length = uint()
+                    structs.append(_Struct(client, clock, length))
+                    clock += length
+                    continue
+                if kind == _SKIP:
+                    clock += uint()
+                    continue
+                struct = _Struct(client, clock, 0)
+                struct.kind = kind
+                struct.gc = struct.deleted = False
+                if info & _HAS_ORIGIN:
+                    struct.origin = (uint(), uint())
+                if info & _HAS_RIGHT_ORIGIN:
+                    struct.right_origin = (uint(), uint())
+                if not info & (_HAS_ORIGIN | _HAS_RIGHT_ORIGIN):
+                    if uint() == 1:
+                        struct.parent_root = chunk().decode()
+                    else:
+                        struct.parent_id = (uint(), uint())
+                    if info & _HAS_PARENT_SUB:
+                        struct.parent_sub = chunk().decode()
+                if kind == _STRING:
+                    text = struct.text = chunk().decode()
+                    length = len(text) if text.isascii() else _utf16_length(text)
+                elif kind == _DELETED:
+                    length = uint()
+                    struct.deleted = True
+                elif kind == _JSON:
+                    length = uint()
+                    for _ in range(length):
+                        chunk()
+                elif kind == _ANY:
+                    length = uint()
+                    for _ in range(length):
+                        any_value()
+                elif kind in (_BINARY, _EMBED):
+                    chunk()
+                    length = 1
+                elif kind == _FORMAT:
+                    chunk()
+                    chunk()
+                    length = 1
+                elif kind == _TYPE:
+                    if uint() in _NAMED_TYPES:
+                        chunk()
+                    length = 1
+                elif kind == _DOC:
+                    chunk()
+                    any_value()
+                    length = 1
                 else:
-                    struct.parent_id = (reader.var_uint(), reader.var_uint())
-                if info & _HAS_PARENT_SUB:
-                    struct.parent_sub = reader.var_string()
-            _read_content(reader, kind, struct)
-            structs.append(struct)
-            clock += struct.length
-    deletes = []
-    for _ in range(reader.var_uint()):
-        client = reader.var_uint()
-        for _ in range(reader.var_uint()):
-            deletes.append((client, reader.var_uint(), reader.var_uint()))
-    reader.end()
+                    raise ProtocolError(f"unknown content kind {kind}")
+                if length <= 0:
+                    raise ProtocolError("empty struct")
+                struct.length = length
+                structs.append(struct)
+                clock += length
+        deletes = []
+        for _ in range(uint()):
+            client = uint()
+            for _ in range(uint()):
+                deletes.append((client, uint(), uint()))
+    except IndexError as exc:
+        raise ProtocolError("truncated update") from exc
+    if pos != len(data):
+        raise ProtocolError(f"{len(data) - pos} unexpected trailing bytes")
     for structs in clients.values():
         structs.sort(key=lambda struct: struct.clock)
     return clients, deletes
