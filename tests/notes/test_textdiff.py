@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notes.textdiff import change_size, diff_html, edits
+from notes.textdiff import DELETE, EQUAL, INSERT, change_size, diff, diff_html, edits
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,14 @@ def test_applying_the_edits_from_last_to_first_gives_the_new_text(old, new):
     for start, end, insert in reversed(edits(old, new)):
         result = result[:start] + insert + result[end:]
     assert result == new
+
+
+lines = st.lists(st.sampled_from(["- one\n", "- two\n", "\n", "## Part\n", "- three x\n", "y"]))
+
+
+@given(old=st.builds("".join, lines), new=st.builds("".join, lines))
+def test_the_difference_holds_both_texts(old, new):
+    segments = diff(old, new)
+
+    assert "".join(s.text for s in segments if s.op in (EQUAL, DELETE)) == old
+    assert "".join(s.text for s in segments if s.op in (EQUAL, INSERT)) == new
