@@ -110,19 +110,22 @@ def _replace_in_room(
     asyncio.run_coroutine_threadsafe(
         room.replace_text_held(markdown, handed=handed, release=release), room.loop
     )
-    before, replaced = handed.result(timeout=30)
+    try:
+        before, replaced = handed.result(timeout=30)
+    except BaseException:
+        release.set_result(None)  # should the room get there after all, it goes on
+        raise
     if replaced is None:
         return False
     try:
         # The text it replaced, kept first: history then never lacks it.
-        persistence.revision_add(
+        _keep_before(
             note_id=note.pk,
             markdown=before.text,
             reason=reason,
             state_vector=before.state_vector,
             created_by_id=author.user_id,
             created_by_name=author.name,
-            unless_unchanged=True,
         )
         _record_replacement(
             note_id=note.pk,
@@ -139,6 +142,13 @@ def _replace_in_room(
         asyncio.run_coroutine_threadsafe(room.flushed(), room.loop).result(timeout=30)
     note.markdown = markdown
     return True
+
+
+def _keep_before(*, markdown: str, **fields) -> None:
+    """Keep the text a replacement replaces as a revision, unless it is empty or the
+    newest revision already holds it (nothing would be lost)."""
+    if markdown:
+        persistence.revision_add(markdown=markdown, unless_unchanged=True, **fields)
 
 
 def _record_replacement(*, note_id: int, client_id: int, author, restored_from, after) -> None:
@@ -168,14 +178,13 @@ def _replace_stored(
         previous = str(doc.get(persistence.CONTENT, type=Text))
         if previous == markdown:
             return None
-        persistence.revision_add(
+        _keep_before(
             note_id=note_id,
             markdown=previous,
             reason=reason,
             state_vector=doc.get_state(),
             created_by_id=author.user_id,
             created_by_name=author.name,
-            unless_unchanged=True,
         )
         # load_note_doc's document has a client id of its own: the replacement's.
         update = persistence.edit_text(doc, markdown)
