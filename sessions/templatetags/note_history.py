@@ -25,7 +25,7 @@ def revision_rows(rows, urls, can_restore: bool) -> SafeString:
             else ""
         )
         restore = (
-            f' <button type="submit" form="restore-form" formaction="{history}{pk}/restore/"'
+            f' · <button type="submit" form="restore-form" formaction="{history}{pk}/restore/"'
             f' class="link-button" id="restore-{pk}">Restore</button>'
             if can_restore
             else ""
