@@ -23,11 +23,30 @@ from tests.notes.live import LiveClient, eventually, room_flushed, session_cooki
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 Reason = NoteRevision.Reason
+# No Markdown refresh on a timer: a room writes only when a test makes it (the test then
+# reads the database without racing it).
+QUIET = {"MARKDOWN_INTERVAL": 600}
 
 
 @database_sync_to_async
 def guest_note() -> int:
     return make_talk(event=make_event(notes_access="guests")).note_id
+
+
+async def written(note_id: int) -> None:
+    """Wait until the room of this loop has stored everything, its Markdown refresh due
+    on the timer (and so any revision due) included. Polling the database instead would
+    race the room's writes: SQLite's in-memory test database refuses a read of a table
+    while another connection writes it."""
+    room = registry_for_loop(asyncio.get_running_loop()).rooms[note_id]
+    await eventually(lambda: not room.writer.busy)
+
+
+async def everyone_left(note_id: int) -> None:
+    """Wait until the room has no clients and has stored what their leaving asked for."""
+    room = registry_for_loop(asyncio.get_running_loop()).rooms[note_id]
+    await eventually(lambda: not room.clients)
+    await room.flushed()
 
 
 @database_sync_to_async
@@ -73,19 +92,17 @@ async def test_revisions_are_kept_on_the_timer_with_who_wrote_since_the_one_befo
     bob = await LiveClient(note_id, name="Bob").connect()
 
     await ann.append("one")
-    await eventually(lambda: revisions(note_id))  # the first text: a revision at once
     await bob.until_text("one")
+    await written(note_id)
+    assert await revisions(note_id) == [(Reason.EDITING, "one")]  # the first text, at once
     await bob.append(" two")
     await ann.until_text("one two")
-    await room_flushed(note_id)
+    await written(note_id)
     assert await revisions(note_id) == [(Reason.EDITING, "one")]  # not due yet
     await asyncio.sleep(1.6)  # the interval passes
     await ann.append(" three")
-
-    async def second():
-        return len(await revisions(note_id)) == 2
-
-    await eventually(second)
+    await bob.until_text("one two three")
+    await written(note_id)
     assert await revisions(note_id) == [
         (Reason.EDITING, "one"),
         (Reason.EDITING, "one two three"),
@@ -96,7 +113,7 @@ async def test_revisions_are_kept_on_the_timer_with_who_wrote_since_the_one_befo
 
 
 async def test_a_revision_is_kept_when_the_last_writer_leaves(settings):
-    settings.NOTES_LIVE = {"MARKDOWN_INTERVAL": 600}
+    settings.NOTES_LIVE = QUIET
     note_id = await guest_note()
     ann = await LiveClient(note_id, name="Ann").connect()
     await ann.append("Last words")
@@ -105,7 +122,7 @@ async def test_a_revision_is_kept_when_the_last_writer_leaves(settings):
 
     await ann.disconnect()
 
-    await eventually(lambda: revisions(note_id))
+    await everyone_left(note_id)
     assert await revisions(note_id) == [(Reason.LEFT, "Last words")]
     assert await history(note_id) == [(1, "Last words", ["Ann"])]
 
@@ -131,7 +148,10 @@ async def test_a_replacement_without_an_open_room_keeps_the_text_before_and_cred
     assert [row[3] for row in await client_authors(note_id)] == ["Ann", "Import"]
 
 
-async def test_a_replacement_in_an_open_room_keeps_the_text_before_and_reaches_the_writers():
+async def test_a_replacement_in_an_open_room_keeps_the_text_before_and_reaches_the_writers(
+    settings,
+):
+    settings.NOTES_LIVE = QUIET
     note_id = await guest_note()
     admin = await database_sync_to_async(make_user)(username="ada", first_name="Ada")
     ann = await LiveClient(note_id, name="Ann").connect()
@@ -170,7 +190,7 @@ async def test_a_replacement_in_an_open_room_keeps_the_text_before_and_reaches_t
 
 
 async def test_restore_while_two_clients_type_reaches_both_and_keeps_their_typing(settings):
-    settings.NOTES_LIVE = {"MARKDOWN_INTERVAL": 600}  # no revisions but the test's own
+    settings.NOTES_LIVE = QUIET  # no revisions but the test's own
     note_id = await guest_note()
     olga = await database_sync_to_async(make_user)(username="olga", first_name="Olga")
     ann = await LiveClient(note_id, name="Ann").connect()
@@ -218,7 +238,8 @@ async def test_restore_while_two_clients_type_reaches_both_and_keeps_their_typin
     await bob.disconnect()
 
 
-async def test_restoring_the_text_as_it_is_changes_nothing():
+async def test_restoring_the_text_as_it_is_changes_nothing(settings):
+    settings.NOTES_LIVE = QUIET
     note_id = await guest_note()
     ann = await LiveClient(note_id, name="Ann").connect()
     await ann.append("Same")
@@ -240,7 +261,8 @@ async def test_restoring_the_text_as_it_is_changes_nothing():
 # --- Authorship -------------------------------------------------------------------------
 
 
-async def test_each_connection_is_recorded_as_the_author_of_its_client_ids():
+async def test_each_connection_is_recorded_as_the_author_of_its_client_ids(settings):
+    settings.NOTES_LIVE = QUIET
     event = await database_sync_to_async(make_event)(notes_access="guests")
     talk = await database_sync_to_async(make_talk)(event=event)
     note_id = talk.note_id
@@ -269,7 +291,8 @@ async def test_each_connection_is_recorded_as_the_author_of_its_client_ids():
     await una.disconnect()
 
 
-async def test_a_client_id_keeps_its_first_author_even_after_a_reload():
+async def test_a_client_id_keeps_its_first_author_even_after_a_reload(settings):
+    settings.NOTES_LIVE = QUIET
     note_id = await guest_note()
     ann = await LiveClient(note_id, name="Ann").connect()
     await ann.append("mine")
@@ -292,7 +315,7 @@ async def test_a_client_id_keeps_its_first_author_even_after_a_reload():
 
 
 async def test_authorship_is_the_same_after_compaction(settings):
-    settings.NOTES_LIVE = {"COMPACT_AFTER_ROWS": 3, "PERSIST_INTERVAL": 0.01}
+    settings.NOTES_LIVE = {**QUIET, "COMPACT_AFTER_ROWS": 3, "PERSIST_INTERVAL": 0.01}
     note_id = await guest_note()
     ann = await LiveClient(note_id, name="Ann").connect()
     bob = await LiveClient(note_id, name="Bob").connect()

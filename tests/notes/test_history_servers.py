@@ -24,6 +24,21 @@ def authorship(database, note_id: int) -> list[list[str]]:
     return json.loads(database.manage("shell", "-c", code).strip().splitlines()[-1])
 
 
+def shell(database, code: str, **env) -> str:
+    """The last line `manage.py shell -c code` prints, run with the workers' environment
+    (the same channel layer)."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=REPO_ROOT,
+        env=database.env(**env),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
 async def test_who_wrote_what_survives_a_crash_and_restart(database, servers):
     note_id = database.new_guest_note()
     first = servers()
@@ -71,16 +86,7 @@ async def test_a_restore_reaches_the_editors_of_every_process(database, servers)
         "good = NoteRevision.objects.create(note=note, markdown='Alpha beta gamma.'); "
         "print(note_restore(note=note, revision=good, by=ReplacedBy(name='Olga')))"
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=REPO_ROOT,
-        env=database.env(**env),  # the same channel layer as the workers
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    assert result.stdout.strip().splitlines()[-1] == "True"
+    assert shell(database, code, **env) == "True"
 
     await ann.until(lambda: ann.text == "Alpha beta gamma.")
     await bob.until(lambda: bob.text == "Alpha beta gamma.")
