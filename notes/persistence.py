@@ -29,6 +29,7 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from pycrdt import Doc, Text, merge_updates
 
+from .health import database_health
 from .models import Note, NoteClientAuthor, NoteContributor, NoteRevision, NoteUpdate
 from .protocol import CONTENT, EMPTY_UPDATE
 from .textdiff import change_size, edits
@@ -41,8 +42,15 @@ async def run_db(fn, /, *args, **kwargs):
 
     The thread's connection is closed afterwards (returned to psycopg's pool on
     PostgreSQL): executor threads are shared and must not hold connections.
+    While the database is known to be down, raises `DatabaseUnavailable` at once
+    (see `health.py`): no thread waits for a server that is not there.
     """
-    return await sync_to_async(_db_call, thread_sensitive=False)(fn, args, kwargs)
+    database_health.check()
+    try:
+        return await sync_to_async(_db_call, thread_sensitive=False)(fn, args, kwargs)
+    except Exception as exc:
+        database_health.report(exc)
+        raise
 
 
 def _db_call(fn, args, kwargs):
@@ -302,15 +310,24 @@ def record_client_authors(*, note_id: int, authors: list[tuple[int, int | None, 
     )
 
 
-def record_contributor(*, note_id: int, user_id: int | None, name: str) -> None:
+def record_contributor(
+    *, note_id: int, user_id: int | None, name: str, guest_key: str = ""
+) -> None:
+    """Credit a note to an account (by the account, under its current name) or to a
+    guest (by name and browser key): a guest is never credited as an account, whatever
+    name they chose."""
     name = (name or "").strip()[:100] or "Guest"
-    contributor, created = NoteContributor.objects.get_or_create(
-        note_id=note_id, name=name, defaults={"user_id": user_id}
-    )
+    if user_id is not None:
+        contributor, created = NoteContributor.objects.get_or_create(
+            note_id=note_id, user_id=user_id, defaults={"name": name}
+        )
+    else:
+        contributor, created = NoteContributor.objects.get_or_create(
+            note_id=note_id, user=None, name=name, guest_key=guest_key[:64]
+        )
     if not created:
-        if contributor.user_id is None and user_id is not None:
-            contributor.user_id = user_id
-        contributor.save(update_fields=["user", "last_edit_at"])
+        contributor.name = name
+        contributor.save(update_fields=["name", "last_edit_at"])
 
 
 @dataclass(frozen=True)
@@ -323,7 +340,7 @@ def persist(
     *,
     note_id: int,
     updates: list[bytes],
-    contributors: list[tuple[int | None, str]],
+    contributors: list[tuple[int | None, str, str]],
     markdown: str | None,
     force_revision: bool,
     revision_interval: timedelta,
@@ -333,8 +350,8 @@ def persist(
 ) -> PersistResult:
     """One micro-batch of the live engine's writes, in one worker-thread hop."""
     appended = append_updates(note_id=note_id, updates=updates) if updates else False
-    for user_id, name in contributors:
-        record_contributor(note_id=note_id, user_id=user_id, name=name)
+    for user_id, name, guest_key in contributors:
+        record_contributor(note_id=note_id, user_id=user_id, name=name, guest_key=guest_key)
     if client_authors:
         record_client_authors(note_id=note_id, authors=list(client_authors))
     if markdown is not None:

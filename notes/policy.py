@@ -26,7 +26,10 @@ NO_ACCESS = NoteAccess(can_read=False, can_write=False, read_only_reason="not al
 
 class NotePolicy(Protocol):
     def access(self, *, user, note_id: int) -> NoteAccess | None:
-        """Return None when no such note exists (or it belongs to nothing visible)."""
+        """Return None when no such note exists (or it belongs to nothing visible).
+
+        Asked when a connection opens, and again for every open connection when
+        `notes.services.note_access_changed` says the rules of the note changed."""
 
     def guest_key(self, *, headers) -> str:
         """The key that tells one guest browser from another (from the raw headers of

@@ -3,8 +3,7 @@
 A `NoteWriter` runs one background task per open room. It appends the room's
 changes to the note's log as one merged row per micro-batch (at most
 `PERSIST_INTERVAL` after they arrive), records contributors and who each new Yjs
-client id belongs to (authorship), refreshes the
-note's Markdown `MARKDOWN_INTERVAL` after edits and when asked (the last client
+client id belongs to (authorship), refreshes the note's Markdown `MARKDOWN_INTERVAL` after edits and when asked (the last client
 left, a server-side replacement), keeps revisions, and compacts the log into the
 checkpoint past `COMPACT_AFTER_ROWS` rows (see `persistence.py` for why that is
 safe across processes).
@@ -23,6 +22,7 @@ from datetime import timedelta
 
 from . import persistence
 from .conf import live_setting
+from .health import PROBE_INTERVAL, DatabaseUnavailable
 from .persistence import run_db
 
 log = logging.getLogger("notes.live")
@@ -37,8 +37,9 @@ class NoteWriter:
         self.tail_rows = 0
         self.written_markdown: str | None = None
         self._updates: list[bytes] = []
-        self._contributors: list[tuple[int | None, str]] = []
+        self._contributors: list[tuple[int | None, str, str]] = []
         self._client_authors: list[tuple[int, int | None, str, str]] = []
+        self._markdown_frozen = False
         self._markdown_requested = False
         self._force_revision = False
         self._markdown_timer: asyncio.TimerHandle | None = None
@@ -49,6 +50,11 @@ class NoteWriter:
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task | None = None
+        # Loop times of the oldest update waiting (and of the oldest in the batch being
+        # written): how far storage lags behind (`lag`, for metrics and the dashboard).
+        self._waiting_since: float | None = None
+        self._writing_since: float | None = None
+        self._writing = 0
 
     def start(self, *, tail_rows: int, markdown: str) -> None:
         self.tail_rows = tail_rows
@@ -63,6 +69,16 @@ class NoteWriter:
             self._task.cancel()
 
     @property
+    def queued(self) -> int:
+        """Updates received and not stored yet."""
+        return len(self._updates) + self._writing
+
+    def lag(self, now: float) -> float:
+        """Seconds the oldest update not stored yet has waited (0 when none waits)."""
+        oldest = [t for t in (self._waiting_since, self._writing_since) if t is not None]
+        return now - min(oldest) if oldest else 0.0
+
+    @property
     def busy(self) -> bool:
         """Something is not stored yet (or a Markdown refresh is pending)."""
         return not self._idle.is_set() or bool(self._updates) or self._markdown_timer is not None
@@ -71,21 +87,23 @@ class NoteWriter:
 
     def store(self, update: bytes) -> None:
         """Append `update` with the next micro-batch; refresh the Markdown soon."""
+        if not self._updates:
+            self._waiting_since = self.loop.time()
         self._updates.append(update)
-        if self._markdown_timer is None:
+        if self._markdown_timer is None and not self._markdown_frozen:
             self._markdown_timer = self.loop.call_later(
                 live_setting("MARKDOWN_INTERVAL"), self._markdown_due
             )
 
     def text_changed(self) -> None:
         """The text changed without anything to append (read back from the store)."""
-        if self._markdown_timer is None:
+        if self._markdown_timer is None and not self._markdown_frozen:
             self._markdown_timer = self.loop.call_later(
                 live_setting("MARKDOWN_INTERVAL"), self._markdown_due
             )
 
-    def contributor(self, *, user_id: int | None, name: str) -> None:
-        self._contributors.append((user_id, name))
+    def contributor(self, *, user_id: int | None, name: str, guest_key: str = "") -> None:
+        self._contributors.append((user_id, name, guest_key))
         self.wake()
 
     def client_author(self, *, client_id: int, user_id: int | None, guest_key: str, name: str):
@@ -93,7 +111,18 @@ class NoteWriter:
         self._client_authors.append((client_id, user_id, guest_key, name))
         self.wake()
 
+    def keep_markdown(self) -> None:
+        """Never write the Markdown from this room's text again (the room is being
+        dropped, its text is not the note's); updates are still stored."""
+        self._markdown_frozen = True
+        self._markdown_requested = False
+        if self._markdown_timer is not None:
+            self._markdown_timer.cancel()
+            self._markdown_timer = None
+
     def request_markdown(self, *, force_revision: bool) -> None:
+        if self._markdown_frozen:
+            return
         self._markdown_requested = True
         self._force_revision = self._force_revision or force_revision
         self.wake()
@@ -125,15 +154,19 @@ class NoteWriter:
             async with self.lock:
                 try:
                     wrote = await self._write_batch()
+                except DatabaseUnavailable:
+                    # Known to be down (logged once by health.py): nothing was tried,
+                    # so look again soon; the first try after it answers succeeds.
+                    wrote, pause = None, PROBE_INTERVAL
                 except Exception:
                     # Kept for the next attempt: nothing a client typed may be lost.
                     log.exception(
                         "storing note %s failed; retrying in %.1f s", self.note_id, backoff
                     )
-                    wrote = None
+                    wrote, pause = None, backoff
+                    backoff = min(backoff * 2, 10.0)
             if wrote is None:
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                await asyncio.sleep(pause)
                 self._wake.set()
                 continue
             backoff = 0.5
@@ -152,6 +185,8 @@ class NoteWriter:
             except Exception:
                 log.exception("note %s: reading other processes' changes failed", self.note_id)
         updates, self._updates = self._updates, []
+        self._writing_since, self._waiting_since = self._waiting_since, None
+        self._writing = len(updates)
         contributors, self._contributors = self._contributors, []
         client_authors, self._client_authors = self._client_authors, []
         markdown = None
@@ -184,12 +219,16 @@ class NoteWriter:
             )
         except Exception:
             self._updates[:0] = updates
+            if self._writing_since is not None:
+                self._waiting_since = self._writing_since
+            self._writing_since, self._writing = None, 0
             self._contributors[:0] = contributors
             self._client_authors[:0] = client_authors
             if markdown is not None:
                 self._markdown_requested = True
                 self._force_revision = self._force_revision or force_revision
             raise
+        self._writing_since, self._writing = None, 0
         if result.appended:
             self.tail_rows += 1
         if result.folded:

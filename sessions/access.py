@@ -43,6 +43,8 @@ CAPABILITIES = (
     "view_authorship",
     "restore_notes",
     "merge_speakers",
+    "lock_notes",
+    "monitor_notes",
 )
 
 
@@ -73,6 +75,8 @@ ARCHIVED = Refusal("This event is archived.")
 WITHDRAWN = Refusal("This topic was withdrawn.")
 MERGE_SPEAKERS = "Only the organizers of every event these speakers spoke at may merge them."
 HIDDEN = Refusal("The organizers hid this topic.")
+NOTES_ARCHIVED = Refusal("This event is archived: its notes are read-only.")
+NOTES_LOCKED = Refusal("The organizers locked these notes: they are read-only for now.")
 
 
 def _organizes_every_event(user) -> bool:
@@ -246,13 +250,20 @@ class EventAccess:
         (`merge_speakers_refusal`)."""
         return self._organizers_only(MERGE_SPEAKERS)
 
+    def monitor_notes(self) -> Refusal | None:
+        """The live dashboard: who is in which note now, how fast it is written."""
+        return self._organizers_only("Only the organizers of this event see its live notes.")
+
     def read_notes(self) -> Refusal | None:
         # Notes are public: whoever reaches an event (listed or by its link) may read them.
         return None
 
-    def write_notes(self) -> Refusal | None:
+    def write_notes(self, note) -> Refusal | None:
+        """Write in `note` (a notes.Note of this event's talks or open spaces)."""
         if self.event.archived:
-            return Refusal("This event is archived: its notes are read-only.")
+            return NOTES_ARCHIVED
+        if note.locked:  # organizers too: a lock is undone by unlocking
+            return NOTES_LOCKED
         if self.event.notes_access == Event.NotesAccess.TEAM:
             if self.is_team:
                 return None
@@ -264,21 +275,28 @@ class EventAccess:
             return None
         return Refusal("Sign in to take notes.", sign_in=True)
 
-    def view_history(self) -> Refusal | None:
-        """A note's revisions, their differences and the timeslider: whoever may read
+    def lock_notes(self) -> Refusal | None:
+        """Lock or unlock a note of this event (every open editor turns read-only)."""
+        return self._organizers_only("Only the organizers of this event may lock its notes.")
+
+    def view_history(self, note) -> Refusal | None:
+        """`note`'s revisions, their differences and the timeslider: whoever may read
         the note may read what it said before."""
         return self.read_notes()
 
-    def view_authorship(self) -> Refusal | None:
-        """Who wrote what in a note (names as shown next to cursors and in the note's
+    def view_authorship(self, note) -> Refusal | None:
+        """Who wrote what in `note` (names as shown next to cursors and in the note's
         contributors): as public as the note."""
         return self.read_notes()
 
-    def restore_notes(self) -> Refusal | None:
-        """Make a note read as one of its revisions again: its event's team only (a
-        restore undoes everyone's writing since), and never in an archived event."""
+    def restore_notes(self, note) -> Refusal | None:
+        """Make `note` read as one of its revisions again: its event's team only (a
+        restore undoes everyone's writing since), never in an archived event or a
+        locked note (a lock is undone by unlocking)."""
         if self.event.archived:
-            return Refusal("This event is archived: its notes are read-only.")
+            return NOTES_ARCHIVED
+        if note.locked:
+            return NOTES_LOCKED
         if self.is_team:
             return None
         return Refusal(

@@ -10,14 +10,14 @@ from .board.identity import Actor, guest_key_from_headers
 
 class EventNotePolicy:
     def access(self, *, user, note_id: int) -> NoteAccess | None:
-        event = selectors.event_for_note(note_id=note_id)
-        if event is None:
+        owner = selectors.note_owner(note_id=note_id)
+        if owner is None:
             return None
-        access = event_access(event=event, actor=Actor(user=user))
+        access = event_access(event=owner.event, actor=Actor(user=user))
         read = access.read_notes()
         if read is not None:
             return NoteAccess(can_read=False, can_write=False, read_only_reason=read.text)
-        write = access.write_notes()
+        write = access.write_notes(owner.note)
         return NoteAccess(
             can_read=True, can_write=write is None, read_only_reason=write.text if write else ""
         )

@@ -31,6 +31,7 @@ urlpatterns = [
     path("events/<slug:slug>/", views.event_detail, name="event"),
     path("events/<slug:slug>/settings/", views_organize.event_settings, name="event_settings"),
     path("events/<slug:slug>/team/", views_organize.team_page, name="team"),
+    path("events/<slug:slug>/live/", views_organize.event_live, name="event_live"),
     path("events/<slug:slug>/team/invite/", views_organize.team_invite, name="team_invite"),
     path(
         "events/<slug:slug>/team/<int:pk>/remove/", views_organize.team_remove, name="team_remove"
@@ -47,6 +48,7 @@ urlpatterns = [
     path("events/<slug:slug>/open-spaces/<int:pk>/", views.open_space_detail, name="open_space"),
     *_note_history("talk", "events/<slug:slug>/talks/<slug:talk_slug>/"),
     *_note_history("open_space", "events/<slug:slug>/open-spaces/<int:pk>/"),
+    path("events/<slug:slug>/notes/<int:note_id>/lock/", views.note_lock, name="note_lock"),
     path("events/<slug:slug>/", include("sessions.transfer.urls")),
     path("events/<slug:slug>/", include("sessions.board.urls")),
 ]

@@ -48,7 +48,7 @@ def _guarded(capability: str, request: HttpRequest, slug: str, talk_slug, pk):
     """(item, access, None) or (None, None, the refusal's answer)."""
     item = _item(request, slug, talk_slug, pk)
     access = request_access(request, item.event)
-    refusal = access.check(capability)
+    refusal = access.check(capability, item.note)
     if refusal is None:
         return item, access, None
     if refusal.sign_in and request.method == "GET":
@@ -108,7 +108,7 @@ def _context(item, access: EventAccess, **extra) -> dict:
         "item": item,
         "note": item.note,
         "urls": note_urls(item),
-        "can_restore": access.can("restore_notes"),
+        "can_restore": access.can("restore_notes", item.note),
         **extra,
     }
 

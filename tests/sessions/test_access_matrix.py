@@ -7,8 +7,9 @@ the real notes socket (`config.asgi.application`).
 The event of the table lets guests take notes, lets hosts place their own topics
 (self-scheduling), takes proposals, and starts in a month (nothing is held yet). More
 columns ask `write_notes` of an event that only lets signed-in users write, of one where
-only its team writes, and of an archived event; `import_notes` and `restore_notes` of an
-archived event; and who may create events, with the default setting and with
+only its team writes, of an archived event, and of a note its organizers locked;
+`import_notes` of an archived event; `restore_notes` of an archived event and of a
+locked note; and who may create events, with the default setting and with
 EVENT_CREATION = "staff".
 
 The roles: a visitor without any cookie (anonymous), a guest browser, a signed-in user,
@@ -24,9 +25,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.urls import reverse
 
-from notes.models import NoteRevision
+from notes.models import Note, NoteRevision
 from notes.services import note_text
-from sessions.access import event_access, event_creation_refusal
+from sessions.access import NOTES_ARCHIVED, NOTES_LOCKED, event_access, event_creation_refusal
 from sessions.archive.speakers import talk_set_speakers
 from sessions.board.identity import GUEST_COOKIE, Actor, guest_key_from_cookie
 from sessions.models import Event, EventRole, OpenSpace
@@ -59,27 +60,31 @@ COLUMNS = (
     "write_notes, signed-in only event",
     "write_notes, team-only event",
     "write_notes, archived event",
+    "write_notes, locked note",
+    "lock_notes",
+    "create_event",
+    "create_event, staff only",
+    "merge_speakers",
+    "monitor_notes",
     "view_history",
     "view_authorship",
     "restore_notes",
     "restore_notes, archived event",
-    "create_event",
-    "create_event, staff only",
-    "merge_speakers",
+    "restore_notes, locked note",
 )
 # fmt: off
 MATRIX = [
-    # role            set_up import import  manage manage moder- propose interest place place   edit edit    read  write write  write write    view  view   restore restore  create create  merge
-    #                 board  notes  archiv. event  team   ate                     own   other's own  other's notes notes users- team-  archived hist- author notes   notes,   event  event,  speakers
-    #                                                                                                                   only   only           ory   ship           archived        staff only
-    ("anonymous",     LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,   NO,     NO,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      OK,   OK,    LOGIN,  NO,      LOGIN, LOGIN, LOGIN),
-    ("guest",         LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      OK,   OK,    LOGIN,  NO,      LOGIN, LOGIN, LOGIN),
-    ("user",          NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,   OK,    NO,     NO,      OK,    NO,     NO),
-    ("note-taker",    NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    OK,    NO,      OK,   OK,    OK,     NO,      OK,    NO,     NO),
-    ("organizer",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,   OK,    OK,     NO,      OK,    NO,     OK),
-    ("other organizer", NO,  NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,   OK,    NO,     NO,      OK,    NO,     NO),
-    ("staff",         NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,   OK,    NO,     NO,      OK,    OK,     NO),
-    ("superuser",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,   OK,    OK,     NO,      OK,    OK,     OK),
+    # role            set_up import import  manage manage moder- propose interest place place   edit edit    read  write write  write write    write   lock   create create  merge  monitor view  view   restore restore  restore
+    #                 board  notes  archiv. event  team   ate                     own   other's own  other's notes notes users- team-  archived locked  notes  event  event,  speakers       hist- author notes   notes,   notes,
+    #                                                                                                                   only   only                                  staff only           ory   ship           archived locked
+    ("anonymous",     LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,   NO,     NO,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      NO,     LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, OK,   OK,    LOGIN,  NO,      NO),
+    ("guest",         LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      NO,     LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, OK,   OK,    LOGIN,  NO,      NO),
+    ("user",          NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      NO,     NO,    OK,    NO,    NO, NO,       OK,   OK,    NO,     NO,      NO),
+    ("note-taker",    NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    OK,    NO,      NO,     NO,    OK,    NO,    NO, NO,       OK,   OK,    OK,     NO,      NO),
+    ("organizer",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      NO,     OK,    OK,    NO,    OK, OK,       OK,   OK,    OK,     NO,      NO),
+    ("other organizer", NO,  NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      NO,     NO,    OK,    NO,    NO, NO,       OK,   OK,    NO,     NO,      NO),
+    ("staff",         NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      NO,     NO,    OK,    OK,    NO, NO,       OK,   OK,    NO,     NO,      NO),
+    ("superuser",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      NO,     OK,    OK,    OK,    OK, OK,       OK,   OK,    OK,     NO,      NO),
 ]
 # fmt: on
 
@@ -89,6 +94,8 @@ CELLS = [
     for column, expected in zip(COLUMNS, row, strict=True)
 ]
 NOTES_COLUMNS = {column for column in COLUMNS if column.startswith(("read_notes", "write_notes"))}
+# Capabilities asked about one note (the table's talk's).
+NOTE_CAPABILITIES = {"write_notes", "view_history", "view_authorship", "restore_notes"}
 
 
 def cells(*, only=None, without=()) -> list:
@@ -149,6 +156,9 @@ class World:
         if column.endswith("archived event"):
             Event.objects.filter(pk=self.event.pk).update(archived=True)
             self.event.refresh_from_db()
+        if column.endswith("locked note"):
+            Note.objects.filter(pk=self.talk.note_id).update(locked=True)
+            self.talk.note.refresh_from_db()
 
     @property
     def actor(self) -> Actor:
@@ -182,7 +192,9 @@ def test_access_answers(role, column, expected):
     world = World(role, column)
     access = event_access(event=world.event, actor=world.actor)
     capability = _capability(column)
-    args = (world.topic(column),) if capability in ("place", "edit") else ()
+    args = {"place": (world.topic(column),), "edit": (world.topic(column),)}.get(capability, ())
+    if capability in NOTE_CAPABILITIES:
+        args = (world.talk.note,)
 
     if capability == "create_event":  # not a capability of one event
         refusal = event_creation_refusal(user=world.actor.user)
@@ -327,13 +339,29 @@ def _write_notes(world: World, column: str, expected: str) -> tuple[list, list]:
         " to take notes; you are following them live."
     )
     why = {
-        "write_notes, archived event": "This event is archived: its notes are read-only.",
+        "write_notes, archived event": NOTES_ARCHIVED.text,
+        "write_notes, locked note": NOTES_LOCKED.text,
         "write_notes, team-only event": (
             "Only this event&#x27;s organizers and note-takers take notes."
         ),
     }
     want = {OK: ("true", ""), NO: ("false", why.get(column, "")), LOGIN: ("false", sign_in)}
     return [seen], [want[expected]]
+
+
+def _lock_notes(world: World, column: str, expected: str) -> tuple[list, list]:
+    """The organizers' lock button: it locks the note, or is refused."""
+    page = world.talk.get_absolute_url()
+    url = reverse("sessions:note_lock", args=[world.event.slug, world.talk.note_id])
+    offered = 'id="notes-lock-button"' in world.client.get(page).content.decode()
+    response = world.client.post(url, {"locked": "true"})
+    locked = Note.objects.get(pk=world.talk.note_id).locked
+    want = {
+        OK: (True, 302, f"{page}#notes", True),
+        NO: (False, *FORBIDDEN, False),
+        LOGIN: (False, *_login(url), False),
+    }
+    return [(offered, *_answer(response), locked)], [want[expected]]
 
 
 def _view_history(world: World, column: str, expected: str) -> tuple[list, list]:
@@ -374,6 +402,12 @@ def _merge_speakers(world: World, column: str, expected: str) -> tuple[list, lis
     return [_answer(world.client.get(page))], [want[expected]]
 
 
+def _monitor_notes(world: World, column: str, expected: str) -> tuple[list, list]:
+    page = world.url("event_live")
+    want = {OK: (200, ""), NO: FORBIDDEN, LOGIN: _login(page)}
+    return [_answer(world.client.get(page))], [want[expected]]
+
+
 PROBES = {
     "set_up_board": _set_up_board,
     "import_notes": _import_notes,
@@ -387,10 +421,12 @@ PROBES = {
     "edit": _edit,
     "read_notes": _read_notes,
     "write_notes": _write_notes,
+    "lock_notes": _lock_notes,
+    "merge_speakers": _merge_speakers,
+    "monitor_notes": _monitor_notes,
     "view_history": _view_history,
     "view_authorship": _view_authorship,
     "restore_notes": _restore_notes,
-    "merge_speakers": _merge_speakers,
 }
 
 
@@ -434,5 +470,13 @@ async def test_notes_socket_answers_as_the_table_says(role, column, expected):
     else:
         await client.until(lambda: client.y.denied)
         await room_flushed(note_id)
-        assert (client.y.denied, await stored_text(note_id)) == (["read-only"], "")
+        reasons = {
+            "write_notes, signed-in only event": "Sign in to take notes.",
+            "write_notes, archived event": NOTES_ARCHIVED.text,
+            "write_notes, locked note": NOTES_LOCKED.text,
+            "write_notes, team-only event": (
+                "Only this event's organizers and note-takers take notes."
+            ),
+        }
+        assert (client.y.denied, await stored_text(note_id)) == ([reasons[column]], "")
     await client.disconnect()

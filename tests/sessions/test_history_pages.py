@@ -12,8 +12,8 @@ from django.urls import reverse
 from pycrdt import Doc, Text
 
 from notes import persistence
-from notes.models import NoteRevision
-from notes.services import note_text
+from notes.models import NoteClientAuthor, NoteRevision
+from notes.services import note_contributors_merge_guest, note_text
 from sessions.models import EventRole
 from tests.factories import make_event, make_open_space, make_talk, make_user
 
@@ -270,3 +270,21 @@ def test_the_history_list_takes_the_same_queries_for_many_revisions(
         response = client.get(url("history"))
 
     assert len(rows(response.content.decode())) == 31
+
+
+def test_a_guest_who_signs_in_becomes_the_author_of_what_they_wrote(talk):
+    write(talk.note_id, (1, "Ann", "typed as a guest"))
+    persistence.record_client_authors(note_id=talk.note_id, authors=[(2, None, "browser", "G")])
+    NoteClientAuthor.objects.filter(client_id=1).update(guest_key="browser")
+    user = make_user(username="gabi", first_name="Gabi")
+
+    note_contributors_merge_guest(guest_key="browser", user_id=user.pk, name="Gabi")
+
+    assert list(
+        NoteClientAuthor.objects.order_by("client_id").values_list(
+            "client_id", "user_id", "guest_key", "name"
+        )
+    ) == [(1, user.pk, "", "Gabi"), (2, user.pk, "", "Gabi")]
+    assert Client().get(url("authors_json")).json() == {
+        "authors": {"1": {"name": "Gabi", "colour": 0}, "2": {"name": "Gabi", "colour": 0}}
+    }
