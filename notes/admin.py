@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from .models import Note, NoteContributor, NoteRevision
-from .services import note_replace_text, note_set_locked
+from .services import ReplacedBy, note_replace_text, note_set_locked
 
 
 class ContributorInline(admin.TabularInline):
@@ -31,12 +31,30 @@ class NoteAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         stored = Note.objects.get(pk=obj.pk)
-        note_replace_text(note=stored, markdown=form.cleaned_data["markdown"])
+        user = request.user
+        note_replace_text(
+            note=stored,
+            markdown=form.cleaned_data["markdown"],
+            reason=NoteRevision.Reason.BEFORE_ADMIN,
+            by=ReplacedBy(name=user.get_full_name() or user.get_username(), user_id=user.pk),
+        )
         if "locked" in form.changed_data:
             note_set_locked(note_id=obj.pk, locked=form.cleaned_data["locked"])
 
 
 @admin.register(NoteRevision)
 class NoteRevisionAdmin(admin.ModelAdmin):
-    list_display = ["note", "created_at"]
-    readonly_fields = ["note", "markdown", "created_at"]
+    list_display = ["note", "created_at", "reason", "created_by_name"]
+    list_filter = ["reason"]
+    readonly_fields = [
+        "note",
+        "markdown",
+        "created_at",
+        "reason",
+        "created_by",
+        "created_by_name",
+        "restored_from",
+        "chars_added",
+        "chars_removed",
+    ]
+    exclude = ["state_vector"]

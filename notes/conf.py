@@ -56,6 +56,9 @@ DEFAULTS = {
     # While a room is not linked to its peers, it reads what other processes
     # stored this often, so processes converge through the database meanwhile.
     "STORE_CATCHUP_INTERVAL": 2.0,
+    # Record which account or guest each Yjs client id belongs to (authorship). Off
+    # only to measure what it costs (bench/live_notes.py with NOTES_LIVE).
+    "AUTHORSHIP": True,
     # Awareness states not renewed for this long are not handed to newcomers
     # (y-protocols clients renew theirs every 15 s).
     "AWARENESS_TIMEOUT": 30.0,

@@ -108,14 +108,76 @@ def guest_label(name: str) -> str:
 
 
 class NoteRevision(models.Model):
-    """A snapshot of the Markdown text, kept for history."""
+    """A snapshot of the Markdown text, kept for history.
+
+    Taken while people write (at most every REVISION_INTERVAL), when the last editor
+    leaves, before every server-side replacement of the text (import, admin edit,
+    restore) and after it, naming who made it.
+    """
+
+    class Reason(models.TextChoices):
+        EDITING = "editing", "While writing"
+        LEFT = "left", "Last writer left"
+        BEFORE_IMPORT = "before_import", "Before an import"
+        BEFORE_ADMIN = "before_admin", "Before an edit in the admin"
+        BEFORE_RESTORE = "before_restore", "Before a restore"
+        BEFORE_REPLACE = "before_replace", "Before the text was replaced"
+        RESTORE = "restore", "Restored"
 
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="revisions")
     markdown = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.EDITING)
+    # Who replaced the text (admin edits, restores), as they were named then.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=100, blank=True, default="")
+    restored_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The CRDT document's state vector when the text was taken: the clients whose
+    # clocks moved since the previous revision are who wrote in between.
+    state_vector = models.BinaryField(blank=True, default=b"")
+    # The size of the change from the previous revision, in characters of the words
+    # inserted and deleted (textdiff.change_size).
+    chars_added = models.PositiveIntegerField(default=0)
+    chars_removed = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"Revision {self.pk} of note {self.note_id}"
+
+
+class NoteClientAuthor(models.Model):
+    """Who a Yjs client id of a note's document belongs to: the connection (an account,
+    or a guest browser and the name it gave) that first sent an update holding that
+    client's items, or the person a server-side replacement was made for.
+
+    Every character of the document keeps the client id that inserted it, so this
+    mapping is what "who wrote what" reads. Written once per client id: the first
+    writer wins (the unique constraint decides between processes).
+    """
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="client_authors")
+    client_id = models.BigIntegerField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The guest browser's key (never shown), "" for accounts and for the server.
+    guest_key = models.CharField(max_length=64, blank=True, default="")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["note", "client_id"], name="noteclientauthor_unique_client"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id}) in note {self.note_id}"

@@ -30,8 +30,9 @@ from django.utils import timezone
 from pycrdt import Doc, Text, merge_updates
 
 from .health import database_health
-from .models import Note, NoteContributor, NoteRevision, NoteUpdate
-from .protocol import CONTENT
+from .models import Note, NoteClientAuthor, NoteContributor, NoteRevision, NoteUpdate
+from .protocol import CONTENT, EMPTY_UPDATE
+from .textdiff import change_size, edits
 
 log = logging.getLogger("notes.live")
 
@@ -189,10 +190,86 @@ def compact(*, note_id: int, min_rows: int = 1) -> int:
     return len(rows)
 
 
+def edit_text(doc: Doc, markdown: str) -> bytes | None:
+    """Make the `content` text of `doc` read `markdown` with word-level edits (only
+    what differs is deleted and inserted, so unchanged words keep their authors, and
+    text others type concurrently elsewhere is kept when the edits merge). Returns the
+    update it made, or None when the text already reads so."""
+    text = doc.get(CONTENT, type=Text)
+    old = str(text)
+    changes = edits(old, markdown)
+    if not changes:
+        return None
+    # pycrdt's offsets are UTF-8 bytes: convert, walking the old text once.
+    spans = []
+    chars = byte_offset = 0
+    for start, end, insert in changes:
+        byte_offset += len(old[chars:start].encode())
+        byte_start = byte_offset
+        byte_offset += len(old[start:end].encode())
+        chars = end
+        spans.append((byte_start, byte_offset, insert))
+    updates: list[bytes] = []
+    subscription = doc.observe(lambda event: updates.append(event.update))
+    try:
+        with doc.transaction():
+            for byte_start, byte_end, insert in reversed(spans):
+                if byte_end > byte_start:
+                    del text[byte_start:byte_end]
+                if insert:
+                    text.insert(byte_start, insert)
+    finally:
+        doc.unobserve(subscription)
+    update = updates[0] if updates else EMPTY_UPDATE
+    return None if update == EMPTY_UPDATE else update
+
+
+def revision_add(
+    *,
+    note_id: int,
+    markdown: str,
+    reason: str,
+    state_vector: bytes = b"",
+    created_by_id: int | None = None,
+    created_by_name: str = "",
+    restored_from_id: int | None = None,
+    unless_unchanged: bool = False,
+) -> NoteRevision | None:
+    """Keep `markdown` as the note's newest revision, with the size of its change from
+    the previous one. With `unless_unchanged`, nothing is kept when the previous
+    revision already holds this text."""
+    last = (
+        NoteRevision.objects.filter(note_id=note_id)
+        .order_by("-created_at", "-pk")
+        .values_list("markdown", flat=True)
+        .first()
+    )
+    if unless_unchanged and last == markdown:
+        return None
+    added, removed = change_size(last or "", markdown)
+    return NoteRevision.objects.create(
+        note_id=note_id,
+        markdown=markdown,
+        reason=reason,
+        state_vector=state_vector,
+        created_by_id=created_by_id,
+        created_by_name=created_by_name[:100],
+        restored_from_id=restored_from_id,
+        chars_added=added,
+        chars_removed=removed,
+    )
+
+
 def save_markdown(
-    *, note_id: int, markdown: str, revision_interval: timedelta, force_revision: bool
+    *,
+    note_id: int,
+    markdown: str,
+    revision_interval: timedelta,
+    force_revision: bool,
+    state_vector: bytes = b"",
 ) -> None:
-    """Store the note's Markdown; keep a revision when it changed and it is time to."""
+    """Store the note's Markdown; keep a revision when it changed and it is time to
+    (`force_revision`: the last writer left)."""
     now = timezone.now()
     Note.objects.filter(pk=note_id).update(markdown=markdown, markdown_updated_at=now)
     last = (
@@ -208,7 +285,29 @@ def save_markdown(
             force_revision or now - last["created_at"] >= revision_interval
         )
     if due:
-        NoteRevision.objects.create(note_id=note_id, markdown=markdown)
+        reason = NoteRevision.Reason.LEFT if force_revision else NoteRevision.Reason.EDITING
+        revision_add(note_id=note_id, markdown=markdown, reason=reason, state_vector=state_vector)
+
+
+def record_client_authors(*, note_id: int, authors: list[tuple[int, int | None, str, str]]) -> None:
+    """Remember who each Yjs client id is: (client id, user id, guest key, name). A
+    client id already known keeps its first author (the unique constraint decides,
+    also between processes)."""
+    if not authors or not Note.objects.filter(pk=note_id).exists():
+        return
+    NoteClientAuthor.objects.bulk_create(
+        [
+            NoteClientAuthor(
+                note_id=note_id,
+                client_id=client_id,
+                user_id=user_id,
+                guest_key=guest_key[:64],
+                name=(name or "").strip()[:100] or "Guest",
+            )
+            for client_id, user_id, guest_key, name in authors
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def record_contributor(
@@ -246,17 +345,22 @@ def persist(
     force_revision: bool,
     revision_interval: timedelta,
     compact_rows: int | None,
+    client_authors: list[tuple[int, int | None, str, str]] = (),
+    state_vector: bytes = b"",
 ) -> PersistResult:
     """One micro-batch of the live engine's writes, in one worker-thread hop."""
     appended = append_updates(note_id=note_id, updates=updates) if updates else False
     for user_id, name, guest_key in contributors:
         record_contributor(note_id=note_id, user_id=user_id, name=name, guest_key=guest_key)
+    if client_authors:
+        record_client_authors(note_id=note_id, authors=list(client_authors))
     if markdown is not None:
         save_markdown(
             note_id=note_id,
             markdown=markdown,
             revision_interval=revision_interval,
             force_revision=force_revision,
+            state_vector=state_vector,
         )
     folded = compact(note_id=note_id, min_rows=compact_rows) if compact_rows else 0
     return PersistResult(appended=appended, folded=folded)

@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import time
+from dataclasses import dataclass
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from pycrdt import Doc, Text, merge_updates
@@ -66,6 +67,7 @@ from .protocol import (
     encode_update,
 )
 from .writer import NoteWriter
+from .yjs import update_clients
 
 log = logging.getLogger("notes.live")
 
@@ -127,6 +129,9 @@ class Room:
         self.awareness: dict[int, list] = {}
         self.version = 0  # bumped on every real change (caches key on it)
         self.edits = 0  # updates applied from this process's clients (livestats)
+        # Yjs client ids whose author this room has recorded (or found recorded).
+        self.known_clients: set[int] = set()
+        self.authorship = live_setting("AUTHORSHIP")
         self.ready: asyncio.Future | None = None
         self.loaded = False  # the stored state is applied
         self.closed = False
@@ -333,11 +338,27 @@ class Room:
                 raise Refused(CLOSE_TOO_LARGE, "this note is full: your last change was not saved")
             if held is not None:
                 self._changed(held, conn)
+            if self.authorship:
+                self._note_authors(conn, update)
         self.edits += 1
         TOTALS.updates_in += 1
         if not conn.contributed:
             conn.contributed = True
             self.writer.contributor(user_id=conn.user_id, name=conn.name, guest_key=conn.guest_key)
+
+    def _note_authors(self, conn: Connection, update: bytes) -> None:
+        """The first connection to bring a client id's items is its author. An edit
+        holds one client, read from its first bytes (see update_clients); only ids new
+        to this room are written."""
+        for client_id in update_clients(update):
+            if client_id not in self.known_clients:
+                self.known_clients.add(client_id)
+                self.writer.client_author(
+                    client_id=client_id,
+                    user_id=conn.user_id,
+                    guest_key=conn.guest_key,
+                    name=conn.name,
+                )
 
     def _check_document_size(self, growth: int) -> None:
         """The text cap does not see content a crafted client puts outside the text (a
@@ -598,18 +619,57 @@ class Room:
 
     # --- changes made by the server ---
 
-    def replace_text(self, markdown: str) -> None:
-        """Replace the whole text (imports, admin) as one change all clients receive."""
-        # Observers run when the transaction commits: keep the origin set until then.
-        self._origin = SERVER
-        try:
-            with self.doc.transaction():
-                self.text.clear()
-                if markdown:
-                    self.text.insert(0, markdown)
-        finally:
-            self._origin = None
-        self.writer.request_markdown(force_revision=True)
+    def snapshot(self) -> "TextState":
+        return TextState(text=str(self.text), state_vector=self.doc.get_state())
+
+    def replace_text(self, markdown: str) -> "Replacement | None":
+        """Make the text read `markdown` (imports, admin, restores): one change, made of
+        word-level edits, that every client receives. None when it already reads so.
+
+        The change is made by a client id of its own (a scratch copy of the document),
+        so that authorship can name who it was made for.
+        """
+        scratch = Doc()
+        scratch.get(CONTENT, type=Text)
+        scratch.apply_update(self.doc.get_update())
+        update = persistence.edit_text(scratch, markdown)
+        if update is None:
+            return None
+        self.apply_update(update, origin=SERVER)
+        self.writer.request_markdown(force_revision=False)
+        return Replacement(client_id=scratch.client_id, after=self.snapshot())
+
+    async def replace_text_held(self, markdown: str, *, handed, release) -> None:
+        """`replace_text` for a caller in another thread that records it (revisions,
+        authorship) in the database itself: (text before, Replacement or None) is
+        handed over in `handed` (a concurrent.futures.Future) while the writer is held,
+        until the caller sets `release` (or a minute passes). No write of the room then
+        comes between the change and the caller's records, and the text before is
+        read in the same step as the change is made: a revision of it loses nothing.
+        """
+        async with self.writer.lock:
+            before = self.snapshot()
+            try:
+                replaced = self.replace_text(markdown)
+            except BaseException as exc:
+                handed.set_exception(exc)
+                raise
+            handed.set_result((before, replaced))
+            if replaced is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.wrap_future(release), 60)
+
+
+@dataclass(frozen=True)
+class TextState:
+    text: str
+    state_vector: bytes
+
+
+@dataclass(frozen=True)
+class Replacement:
+    client_id: int  # the Yjs client id that made the change
+    after: TextState
 
 
 # --- The per-process registry -----------------------------------------------------------

@@ -1,7 +1,9 @@
 """Writes to notes from outside the live engine (imports, admin, tools)."""
 
 import asyncio
+import concurrent.futures
 import logging
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -10,24 +12,52 @@ from django.utils import timezone
 from pycrdt import Doc, Text
 
 from . import peers, persistence
-from .models import Note, NoteContributor, NoteRevision, NoteUpdate
-from .protocol import EMPTY_UPDATE
-from .room import all_registries
+from .models import Note, NoteClientAuthor, NoteContributor, NoteRevision, NoteUpdate
+from .room import TextState, all_registries
 
 log = logging.getLogger("notes.live")
 
 
-def note_replace_text(*, note: Note, markdown: str) -> bool:
-    """Replace the whole text of a note: one change every editor and reader converges on.
+@dataclass(frozen=True)
+class ReplacedBy:
+    """Who a server-side replacement is made for (authorship and history name them)."""
 
-    Returns whether anything changed (the same text is left alone, so a re-import
-    of an unchanged file writes nothing). The previous text is kept as a revision.
+    name: str
+    user_id: int | None = None
 
-    The change deletes all the text the server knows and inserts `markdown` (no
-    diff), appended to the note's log like any edit, and the Markdown is stored.
+
+# The name a replacement's text is credited to when no person is given.
+_DEFAULT_AUTHORS = {
+    NoteRevision.Reason.BEFORE_IMPORT: "Import",
+    NoteRevision.Reason.BEFORE_ADMIN: "Admin",
+    NoteRevision.Reason.BEFORE_RESTORE: "Restore",
+}
+
+
+def note_replace_text(
+    *,
+    note: Note,
+    markdown: str,
+    reason: str = NoteRevision.Reason.BEFORE_REPLACE,
+    by: ReplacedBy | None = None,
+    restored_from: NoteRevision | None = None,
+) -> bool:
+    """Make the text of a note read `markdown`: one change every editor and reader
+    converges on.
+
+    Returns whether anything changed (the same text is left alone, so a re-import of
+    an unchanged file writes nothing). The text as it was is kept first as a revision
+    (`reason`: why it is replaced), unless the newest revision already holds it; a
+    restore (`restored_from`) is then kept as a revision of its own, naming `by`.
+
+    The change is made of word-level edits from the current text (not "delete all,
+    insert all"): words both texts share keep their authors, and text typed
+    concurrently elsewhere is kept. It is made by a Yjs client id of its own, credited
+    to `by` (or to "Import", "Admin"…), appended to the note's log like any edit, and
+    the Markdown is stored.
 
     Open rooms: if the note's room is open in THIS process, the room itself makes
-    the change (so it also deletes edits it has not stored yet), fans it out to its
+    the change (so it also sees edits it has not stored yet), fans it out to its
     clients, stores it and relays it to other processes. Otherwise the change is
     computed from the stored document and, after commit, published on the note's
     channel-layer group, so rooms open in other server processes apply it too.
@@ -37,8 +67,9 @@ def note_replace_text(*, note: Note, markdown: str) -> bool:
     Call it from synchronous code (a view, a management command, the admin), not
     from the event loop.
     """
-    if note.markdown == markdown:
+    if restored_from is None and note.markdown == markdown:
         return False
+    author = by or ReplacedBy(name=_DEFAULT_AUTHORS.get(reason, "Server"))
     for registry in all_registries():
         room = registry.room_if_open(note.pk)
         if room is None:
@@ -49,53 +80,143 @@ def note_replace_text(*, note: Note, markdown: str) -> bool:
             running = None
         if running is registry.loop:
             raise RuntimeError("note_replace_text() blocks: call it from a thread")
-        _keep_revision(note_id=note.pk, previous=note_text(note=note), markdown=markdown)
-        future = asyncio.run_coroutine_threadsafe(_replace_in_room(room, markdown), registry.loop)
-        future.result(timeout=30)
-        note.markdown = markdown
-        return True
+        return _replace_in_room(
+            room,
+            note=note,
+            markdown=markdown,
+            reason=reason,
+            author=author,
+            restored_from=restored_from,
+        )
 
-    update = _replace_stored(note_id=note.pk, markdown=markdown)
+    result = _replace_stored(
+        note_id=note.pk,
+        markdown=markdown,
+        reason=reason,
+        author=author,
+        restored_from=restored_from,
+    )
+    if result is None:
+        return False
     note.markdown = markdown
-    if update is not None:
-        transaction.on_commit(lambda: _publish(note.pk, update))
+    transaction.on_commit(lambda: _publish(note.pk, result))
     return True
 
 
-async def _replace_in_room(room, markdown: str) -> None:
-    room.replace_text(markdown)
-    await room.flushed()
+def _replace_in_room(
+    room, *, note: Note, markdown: str, reason: str, author: ReplacedBy, restored_from
+) -> bool:
+    handed, release = concurrent.futures.Future(), concurrent.futures.Future()
+    asyncio.run_coroutine_threadsafe(
+        room.replace_text_held(markdown, handed=handed, release=release), room.loop
+    )
+    try:
+        before, replaced = handed.result(timeout=30)
+    except BaseException:
+        release.set_result(None)  # should the room get there after all, it goes on
+        raise
+    if replaced is None:
+        return False
+    try:
+        # The text it replaced, kept first: history then never lacks it.
+        _keep_before(
+            note_id=note.pk,
+            markdown=before.text,
+            reason=reason,
+            state_vector=before.state_vector,
+            created_by_id=author.user_id,
+            created_by_name=author.name,
+        )
+        _record_replacement(
+            note_id=note.pk,
+            client_id=replaced.client_id,
+            author=author,
+            restored_from=restored_from,
+            after=replaced.after,
+        )
+    finally:
+        release.set_result(None)
+    if not transaction.get_connection().in_atomic_block:
+        # Stored before returning. Not inside a transaction: on SQLite the room's
+        # writer waits for it to commit, so waiting here would wait for ourselves.
+        asyncio.run_coroutine_threadsafe(room.flushed(), room.loop).result(timeout=30)
+    note.markdown = markdown
+    return True
 
 
-def _replace_stored(*, note_id: int, markdown: str) -> bytes | None:
+def _keep_before(*, markdown: str, **fields) -> None:
+    """Keep the text a replacement replaces as a revision, unless it is empty or the
+    newest revision already holds it (nothing would be lost)."""
+    if markdown:
+        persistence.revision_add(markdown=markdown, unless_unchanged=True, **fields)
+
+
+def _record_replacement(*, note_id: int, client_id: int, author, restored_from, after) -> None:
+    persistence.record_client_authors(
+        note_id=note_id, authors=[(client_id, author.user_id, "", author.name)]
+    )
+    if restored_from is not None:
+        persistence.revision_add(
+            note_id=note_id,
+            markdown=after.text,
+            reason=NoteRevision.Reason.RESTORE,
+            state_vector=after.state_vector,
+            created_by_id=author.user_id,
+            created_by_name=author.name,
+            restored_from_id=restored_from.pk,
+        )
+
+
+def _replace_stored(
+    *, note_id: int, markdown: str, reason: str, author: ReplacedBy, restored_from
+) -> bytes | None:
     with transaction.atomic():
         Note.objects.select_for_update().filter(pk=note_id).values("pk").first()
         doc = persistence.load_note_doc(note_id=note_id)
         if doc is None:
             raise Note.DoesNotExist(note_id)
-        text = doc.get(persistence.CONTENT, type=Text)
-        _keep_revision(note_id=note_id, previous=str(text), markdown=markdown)
-        changes: list[bytes] = []
-        subscription = doc.observe(lambda event: changes.append(event.update))
-        with doc.transaction():
-            text.clear()
-            if markdown:
-                text.insert(0, markdown)
-        doc.unobserve(subscription)
-        update = changes[0] if changes and changes[0] != EMPTY_UPDATE else None
+        previous = str(doc.get(persistence.CONTENT, type=Text))
+        if previous == markdown:
+            return None
+        _keep_before(
+            note_id=note_id,
+            markdown=previous,
+            reason=reason,
+            state_vector=doc.get_state(),
+            created_by_id=author.user_id,
+            created_by_name=author.name,
+        )
+        # load_note_doc's document has a client id of its own: the replacement's.
+        update = persistence.edit_text(doc, markdown)
         if update is not None:
             NoteUpdate.objects.create(note_id=note_id, data=update)
         Note.objects.filter(pk=note_id).update(
             markdown=markdown, markdown_updated_at=timezone.now()
         )
+        if update is not None:
+            _record_replacement(
+                note_id=note_id,
+                client_id=doc.client_id,
+                author=author,
+                restored_from=restored_from,
+                after=TextState(text=markdown, state_vector=doc.get_state()),
+            )
     return update
 
 
-def _keep_revision(*, note_id: int, previous: str, markdown: str) -> None:
-    # History keeps the text as it was (the document, not the possibly stale
-    # Markdown column) before it is replaced wholesale.
-    if previous and previous != markdown:
-        NoteRevision.objects.create(note_id=note_id, markdown=previous)
+def note_restore(*, note: Note, revision: NoteRevision, by: ReplacedBy) -> bool:
+    """Make the note read as `revision` again: one new change (nothing in the past is
+    rewritten), kept in history as a restore by `by`. Whether `by` may restore is the
+    caller's to check. Returns False when the text already reads so."""
+    if revision.note_id != note.pk:
+        raise ValueError("the revision belongs to another note")
+    return note_replace_text(
+        note=note,
+        markdown=revision.markdown,
+        reason=NoteRevision.Reason.BEFORE_RESTORE,
+        by=by,
+        restored_from=revision,
+    )
 
 
 def _publish(note_id: int, update: bytes) -> None:
@@ -166,7 +287,8 @@ def note_contributors_merge_guest(*, guest_key: str, user_id: int, name: str) ->
     """Credit to an account what a guest browser (`guest_key`) wrote, under `name` (the
     account's display name): for when that guest signs up or signs in. Returns how
     many guest rows became the account's; in a note the account also wrote, the guest's
-    row is folded into the account's one."""
+    row is folded into the account's one. Who wrote what follows: the browser's Yjs
+    client ids become the account's."""
     if not guest_key:
         return 0
     moved = 0
@@ -187,4 +309,7 @@ def note_contributors_merge_guest(*, guest_key: str, user_id: int, name: str) ->
                         first_edit_at=row.first_edit_at
                     )
                 row.delete()
+        NoteClientAuthor.objects.filter(user__isnull=True, guest_key=guest_key).update(
+            user_id=user_id, name=name[:100], guest_key=""
+        )
     return moved

@@ -2,8 +2,8 @@
 
 A `NoteWriter` runs one background task per open room. It appends the room's
 changes to the note's log as one merged row per micro-batch (at most
-`PERSIST_INTERVAL` after they arrive), records contributors, refreshes the
-note's Markdown `MARKDOWN_INTERVAL` after edits and when asked (the last client
+`PERSIST_INTERVAL` after they arrive), records contributors and who each new Yjs
+client id belongs to (authorship), refreshes the note's Markdown `MARKDOWN_INTERVAL` after edits and when asked (the last client
 left, a server-side replacement), keeps revisions, and compacts the log into the
 checkpoint past `COMPACT_AFTER_ROWS` rows (see `persistence.py` for why that is
 safe across processes).
@@ -38,11 +38,15 @@ class NoteWriter:
         self.written_markdown: str | None = None
         self._updates: list[bytes] = []
         self._contributors: list[tuple[int | None, str, str]] = []
+        self._client_authors: list[tuple[int, int | None, str, str]] = []
         self._markdown_frozen = False
         self._markdown_requested = False
         self._force_revision = False
         self._markdown_timer: asyncio.TimerHandle | None = None
         self._wake = asyncio.Event()
+        # Held around every write of this writer; a server-side replacement holds it
+        # while it writes its revisions, so that no write of the room comes between.
+        self.lock = asyncio.Lock()
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task | None = None
@@ -102,6 +106,11 @@ class NoteWriter:
         self._contributors.append((user_id, name, guest_key))
         self.wake()
 
+    def client_author(self, *, client_id: int, user_id: int | None, guest_key: str, name: str):
+        """Record who the Yjs client `client_id` is, with the next micro-batch."""
+        self._client_authors.append((client_id, user_id, guest_key, name))
+        self.wake()
+
     def keep_markdown(self) -> None:
         """Never write the Markdown from this room's text again (the room is being
         dropped, its text is not the note's); updates are still stored."""
@@ -139,72 +148,92 @@ class NoteWriter:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if self._markdown_requested and self.before_markdown is not None:
+            # A server-side replacement holds the lock while it writes its revisions:
+            # the batch is read only once it is done, so the text as it was before the
+            # replacement is never stored after the replacement's own records.
+            async with self.lock:
                 try:
-                    await self.before_markdown()
-                except Exception:
-                    log.exception("note %s: reading other processes' changes failed", self.note_id)
-            updates, self._updates = self._updates, []
-            self._writing_since, self._waiting_since = self._waiting_since, None
-            self._writing = len(updates)
-            contributors, self._contributors = self._contributors, []
-            markdown = None
-            force_revision = self._force_revision
-            if self._markdown_requested:
-                self._markdown_requested = False
-                self._force_revision = False
-                text = str(self.text)
-                if text != self.written_markdown or force_revision:
-                    markdown = text
-            if not (updates or contributors or markdown is not None):
-                if not self._wake.is_set():
-                    self._idle.set()
-                continue
-            compact_after = live_setting("COMPACT_AFTER_ROWS")
-            compact_rows = compact_after if self.tail_rows + 1 >= compact_after else None
-            try:
-                result = await run_db(
-                    persistence.persist,
-                    note_id=self.note_id,
-                    updates=updates,
-                    contributors=contributors,
-                    markdown=markdown,
-                    force_revision=force_revision,
-                    revision_interval=timedelta(seconds=live_setting("REVISION_INTERVAL")),
-                    compact_rows=compact_rows,
-                )
-            except Exception as exc:
-                # Keep everything and retry: nothing a client typed may be lost.
-                self._updates[:0] = updates
-                if self._writing_since is not None:
-                    self._waiting_since = self._writing_since
-                self._writing_since, self._writing = None, 0
-                self._contributors[:0] = contributors
-                if markdown is not None:
-                    self._markdown_requested = True
-                    self._force_revision = self._force_revision or force_revision
-                if isinstance(exc, DatabaseUnavailable):
+                    wrote = await self._write_batch()
+                except DatabaseUnavailable:
                     # Known to be down (logged once by health.py): nothing was tried,
                     # so look again soon; the first try after it answers succeeds.
-                    await asyncio.sleep(PROBE_INTERVAL)
-                else:
+                    wrote, pause = None, PROBE_INTERVAL
+                except Exception:
+                    # Kept for the next attempt: nothing a client typed may be lost.
                     log.exception(
                         "storing note %s failed; retrying in %.1f s", self.note_id, backoff
                     )
-                    await asyncio.sleep(backoff)
+                    wrote, pause = None, backoff
                     backoff = min(backoff * 2, 10.0)
+            if wrote is None:
+                await asyncio.sleep(pause)
                 self._wake.set()
                 continue
             backoff = 0.5
-            self._writing_since, self._writing = None, 0
-            if result.appended:
-                self.tail_rows += 1
-            if result.folded:
-                self.tail_rows = max(0, self.tail_rows - result.folded)
-                log.debug("compacted %s rows of note %s", result.folded, self.note_id)
-            if markdown is not None:
-                self.written_markdown = markdown
             if not self._wake.is_set() and not self._updates:
                 self._idle.set()
-            # The micro-batch window: what arrives meanwhile goes in the next append.
-            await asyncio.sleep(live_setting("PERSIST_INTERVAL"))
+            if wrote:
+                # The micro-batch window: what arrives meanwhile goes in the next append.
+                await asyncio.sleep(live_setting("PERSIST_INTERVAL"))
+
+    async def _write_batch(self) -> bool:
+        """Store what is pending in one worker-thread hop; False when nothing was.
+        On failure, everything is put back and the exception raised."""
+        if self._markdown_requested and self.before_markdown is not None:
+            try:
+                await self.before_markdown()
+            except Exception:
+                log.exception("note %s: reading other processes' changes failed", self.note_id)
+        updates, self._updates = self._updates, []
+        self._writing_since, self._waiting_since = self._waiting_since, None
+        self._writing = len(updates)
+        contributors, self._contributors = self._contributors, []
+        client_authors, self._client_authors = self._client_authors, []
+        markdown = None
+        state_vector = b""
+        force_revision = self._force_revision
+        if self._markdown_requested:
+            self._markdown_requested = False
+            self._force_revision = False
+            text = str(self.text)
+            if text != self.written_markdown or force_revision:
+                markdown = text
+                # Read with the text: a revision's state says who wrote before it.
+                state_vector = self.text.doc.get_state()
+        if not (updates or contributors or client_authors or markdown is not None):
+            return False
+        compact_after = live_setting("COMPACT_AFTER_ROWS")
+        compact_rows = compact_after if self.tail_rows + 1 >= compact_after else None
+        try:
+            result = await run_db(
+                persistence.persist,
+                note_id=self.note_id,
+                updates=updates,
+                contributors=contributors,
+                markdown=markdown,
+                force_revision=force_revision,
+                revision_interval=timedelta(seconds=live_setting("REVISION_INTERVAL")),
+                compact_rows=compact_rows,
+                client_authors=client_authors,
+                state_vector=state_vector,
+            )
+        except Exception:
+            self._updates[:0] = updates
+            if self._writing_since is not None:
+                self._waiting_since = self._writing_since
+            self._writing_since, self._writing = None, 0
+            self._contributors[:0] = contributors
+            self._client_authors[:0] = client_authors
+            if markdown is not None:
+                self._markdown_requested = True
+                self._force_revision = self._force_revision or force_revision
+            raise
+        self._writing_since, self._writing = None, 0
+        if result.appended:
+            self.tail_rows += 1
+        if result.folded:
+            self.tail_rows = max(0, self.tail_rows - result.folded)
+            log.debug("compacted %s rows of note %s", result.folded, self.note_id)
+        if markdown is not None:
+            self.written_markdown = markdown
+        return True

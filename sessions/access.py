@@ -39,6 +39,9 @@ CAPABILITIES = (
     "edit",
     "read_notes",
     "write_notes",
+    "view_history",
+    "view_authorship",
+    "restore_notes",
     "merge_speakers",
     "lock_notes",
     "monitor_notes",
@@ -275,6 +278,31 @@ class EventAccess:
     def lock_notes(self) -> Refusal | None:
         """Lock or unlock a note of this event (every open editor turns read-only)."""
         return self._organizers_only("Only the organizers of this event may lock its notes.")
+
+    def view_history(self, note) -> Refusal | None:
+        """`note`'s revisions, their differences and the timeslider: whoever may read
+        the note may read what it said before."""
+        return self.read_notes()
+
+    def view_authorship(self, note) -> Refusal | None:
+        """Who wrote what in `note` (names as shown next to cursors and in the note's
+        contributors): as public as the note."""
+        return self.read_notes()
+
+    def restore_notes(self, note) -> Refusal | None:
+        """Make `note` read as one of its revisions again: its event's team only (a
+        restore undoes everyone's writing since), never in an archived event or a
+        locked note (a lock is undone by unlocking)."""
+        if self.event.archived:
+            return NOTES_ARCHIVED
+        if note.locked:
+            return NOTES_LOCKED
+        if self.is_team:
+            return None
+        return Refusal(
+            "Only this event's organizers and note-takers may restore a revision.",
+            sign_in=self.actor.user_id is None,
+        )
 
     # --- Wrappers ---------------------------------------------------------------
 

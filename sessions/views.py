@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from notes.selectors import note_contributor_names
+from notes.selectors import note_authorship, note_contributor_names
 
 from . import moderation, selectors
 from .access import EventAccess, refuse, request_access, requires
@@ -69,6 +69,21 @@ def open_space_or_404(*, slug: str, pk: int, request: HttpRequest) -> OpenSpace:
     return open_space
 
 
+def note_urls(item: Talk | OpenSpace) -> dict[str, str]:
+    """The history and authorship addresses of an item's notes."""
+    if isinstance(item, Talk):
+        kind, args = "talk", [item.event.slug, item.slug]
+    else:
+        kind, args = "open_space", [item.event.slug, item.pk]
+    history = reverse(f"sessions:{kind}_history", args=args)
+    return {
+        "history": history,
+        "diff": reverse(f"sessions:{kind}_history_diff", args=args),
+        "authors_json": reverse(f"sessions:{kind}_authors_json", args=args),
+        "page": item.get_absolute_url(),
+    }
+
+
 def _item_page(
     request: HttpRequest, *, event: Event, item: Talk | OpenSpace, template: str, **extra
 ):
@@ -78,6 +93,8 @@ def _item_page(
         return refuse(request, refusal, event=event)
     write_refusal = access.write_notes(item.note)
     user = request.user
+    # `?authors`: the reading view shows who wrote what.
+    authors = "authors" in request.GET and "write" not in request.GET
     context = {
         "event": event,
         "item": item,
@@ -91,6 +108,8 @@ def _item_page(
         "user_name": (user.get_full_name() or user.get_username()) if user.is_authenticated else "",
         "is_guest": not user.is_authenticated,
         "can_lock": access.can("lock_notes"),
+        "note_urls": note_urls(item),
+        "authorship": note_authorship(note=item.note) if authors else None,
         **extra,
     }
     return render(request, template, context)

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from notes.models import Note
+from notes.models import Note, NoteRevision
 from notes.rendering import same_rendering
 from notes.services import note_replace_text
 
@@ -213,7 +213,7 @@ def note_update(*, note, markdown: str) -> bool:
         return False
     if note.markdown and same_rendering(note.markdown, markdown):
         return False
-    return note_replace_text(note=note, markdown=markdown)
+    return note_replace_text(note=note, markdown=markdown, reason=NoteRevision.Reason.BEFORE_IMPORT)
 
 
 class _Import:

@@ -21,6 +21,7 @@ import { SaveTracker } from "./save-tracker.js";
 import { withSafeRemoteSelections } from "./remote-cursors.js";
 import { awarenessUser, cleanName, guestLabel, rememberGuestName, safeColor, storedGuestName } from "./identity.js";
 import { keepPageOffline } from "./sw-register.js";
+import { AuthorshipView, authorship } from "./authorship.js";
 
 const MESSAGE_AUTH = 2;
 // y-protocols' auth message: 0 permission denied (a reason follows); 1 permission
@@ -78,6 +79,7 @@ function readConfig(root) {
     userName: cleanName(data.userName),
     guest: data.guest === "true",
     nonce: data.cspNonce || "",
+    authorsUrl: data.authorsUrl || "",
   };
 }
 
@@ -322,6 +324,7 @@ async function start(root) {
         EditorView.contentAttributes.of({ "aria-label": "Note text (Markdown)" }),
         editability.of(editabilityFor(readOnly)),
         withSafeRemoteSelections(yCollab(ytext, provider.awareness, { undoManager })),
+        authorship,
       ],
     }),
   });
@@ -359,8 +362,18 @@ async function start(root) {
   provider.connect();
   render();
 
+  // Who wrote what, switched on from the toolbar.
+  let authors = null;
+  const authorsButton = byId("note-authors-toggle");
+  const authorsLegend = byId("note-authors-legend");
+  if (config.authorsUrl && authorsButton && authorsLegend) {
+    authors = new AuthorshipView({
+      view, ytext, doc, url: config.authorsUrl, button: authorsButton, legend: authorsLegend, root,
+    });
+  }
+
   // For debugging and end-to-end tests (e.g. read the Y.Text).
-  root.confnotes = { doc, ytext, provider, persistence, tracker, view };
+  root.confnotes = { doc, ytext, provider, persistence, tracker, view, authors };
 }
 
 const root = byId("note-editor");

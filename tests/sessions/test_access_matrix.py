@@ -8,8 +8,9 @@ The event of the table lets guests take notes, lets hosts place their own topics
 (self-scheduling), takes proposals, and starts in a month (nothing is held yet). More
 columns ask `write_notes` of an event that only lets signed-in users write, of one where
 only its team writes, of an archived event, and of a note its organizers locked;
-`import_notes` of an archived event; and who may create events, with the default setting
-and with EVENT_CREATION = "staff".
+`import_notes` of an archived event; `restore_notes` of an archived event and of a
+locked note; and who may create events, with the default setting and with
+EVENT_CREATION = "staff".
 
 The roles: a visitor without any cookie (anonymous), a guest browser, a signed-in user,
 this event's note-taker and organizer, the organizer of another event, staff (not in this
@@ -24,7 +25,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.urls import reverse
 
-from notes.models import Note
+from notes.models import Note, NoteRevision
+from notes.services import note_text
 from sessions.access import NOTES_ARCHIVED, NOTES_LOCKED, event_access, event_creation_refusal
 from sessions.archive.speakers import talk_set_speakers
 from sessions.board.identity import GUEST_COOKIE, Actor, guest_key_from_cookie
@@ -64,20 +66,25 @@ COLUMNS = (
     "create_event, staff only",
     "merge_speakers",
     "monitor_notes",
+    "view_history",
+    "view_authorship",
+    "restore_notes",
+    "restore_notes, archived event",
+    "restore_notes, locked note",
 )
 # fmt: off
 MATRIX = [
-    # role            set_up import import  manage manage moder- propose interest place place   edit edit    read  write write  write write    write   lock   create create  merge  monitor
-    #                 board  notes  archiv. event  team   ate                     own   other's own  other's notes notes users- team-  archived locked  notes  event  event,  speakers
-    #                                                                                                                   only   only                                  staff only
-    ("anonymous",     LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,   NO,     NO,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      NO,     LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
-    ("guest",         LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      NO,     LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
-    ("user",          NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      NO,     NO,    OK,    NO,    NO, NO),
-    ("note-taker",    NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    OK,    NO,      NO,     NO,    OK,    NO,    NO, NO),
-    ("organizer",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      NO,     OK,    OK,    NO,    OK, OK),
-    ("other organizer", NO,  NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      NO,     NO,    OK,    NO,    NO, NO),
-    ("staff",         NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      NO,     NO,    OK,    OK,    NO, NO),
-    ("superuser",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      NO,     OK,    OK,    OK,    OK, OK),
+    # role            set_up import import  manage manage moder- propose interest place place   edit edit    read  write write  write write    write   lock   create create  merge  monitor view  view   restore restore  restore
+    #                 board  notes  archiv. event  team   ate                     own   other's own  other's notes notes users- team-  archived locked  notes  event  event,  speakers       hist- author notes   notes,   notes,
+    #                                                                                                                   only   only                                  staff only           ory   ship           archived locked
+    ("anonymous",     LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,   NO,     NO,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      NO,     LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, OK,   OK,    LOGIN,  NO,      NO),
+    ("guest",         LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      NO,     LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, OK,   OK,    LOGIN,  NO,      NO),
+    ("user",          NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      NO,     NO,    OK,    NO,    NO, NO,       OK,   OK,    NO,     NO,      NO),
+    ("note-taker",    NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    OK,    NO,      NO,     NO,    OK,    NO,    NO, NO,       OK,   OK,    OK,     NO,      NO),
+    ("organizer",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      NO,     OK,    OK,    NO,    OK, OK,       OK,   OK,    OK,     NO,      NO),
+    ("other organizer", NO,  NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      NO,     NO,    OK,    NO,    NO, NO,       OK,   OK,    NO,     NO,      NO),
+    ("staff",         NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      NO,     NO,    OK,    OK,    NO, NO,       OK,   OK,    NO,     NO,      NO),
+    ("superuser",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      NO,     OK,    OK,    OK,    OK, OK,       OK,   OK,    OK,     NO,      NO),
 ]
 # fmt: on
 
@@ -87,6 +94,8 @@ CELLS = [
     for column, expected in zip(COLUMNS, row, strict=True)
 ]
 NOTES_COLUMNS = {column for column in COLUMNS if column.startswith(("read_notes", "write_notes"))}
+# Capabilities asked about one note (the table's talk's).
+NOTE_CAPABILITIES = {"write_notes", "view_history", "view_authorship", "restore_notes"}
 
 
 def cells(*, only=None, without=()) -> list:
@@ -147,7 +156,7 @@ class World:
         if column.endswith("archived event"):
             Event.objects.filter(pk=self.event.pk).update(archived=True)
             self.event.refresh_from_db()
-        if column == "write_notes, locked note":
+        if column.endswith("locked note"):
             Note.objects.filter(pk=self.talk.note_id).update(locked=True)
             self.talk.note.refresh_from_db()
 
@@ -184,7 +193,7 @@ def test_access_answers(role, column, expected):
     access = event_access(event=world.event, actor=world.actor)
     capability = _capability(column)
     args = {"place": (world.topic(column),), "edit": (world.topic(column),)}.get(capability, ())
-    if capability == "write_notes":
+    if capability in NOTE_CAPABILITIES:
         args = (world.talk.note,)
 
     if capability == "create_event":  # not a capability of one event
@@ -355,6 +364,35 @@ def _lock_notes(world: World, column: str, expected: str) -> tuple[list, list]:
     return [(offered, *_answer(response), locked)], [want[expected]]
 
 
+def _view_history(world: World, column: str, expected: str) -> tuple[list, list]:
+    """The history page and a comparison with now."""
+    base = world.talk.get_absolute_url()
+    seen = [_answer(world.client.get(f"{base}history/"))]
+    seen.append(_answer(world.client.get(f"{base}history/diff/", {"from": "now", "to": "now"})))
+    return seen, [(200, ""), (200, "")]
+
+
+def _view_authorship(world: World, column: str, expected: str) -> tuple[list, list]:
+    """Who wrote what: the reading view's and the editor's."""
+    base = world.talk.get_absolute_url()
+    html = world.client.get(base, {"authors": ""}).content.decode()
+    seen = [_answer(world.client.get(f"{base}authors.json")), 'id="notes-authorship"' in html]
+    return seen, [(200, ""), True]
+
+
+def _restore_notes(world: World, column: str, expected: str) -> tuple[list, list]:
+    """Restoring a revision: the notes read as it again, or nothing changes."""
+    note = world.talk.note
+    revision = NoteRevision.objects.create(note=note, markdown="Restored text")
+    base = world.talk.get_absolute_url()
+    response = world.client.post(f"{base}history/{revision.pk}/restore/")
+    seen = (*_answer(response), note_text(note=note))
+    # A POST cannot send anyone to sign in and come back: signed out, it is refused too.
+    if expected == OK:
+        return [seen], [(302, f"{base}history/#revisions", "Restored text")]
+    return [seen], [(*FORBIDDEN, "")]
+
+
 def _merge_speakers(world: World, column: str, expected: str) -> tuple[list, list]:
     """The merge page of a speaker of the table's event (whose organizers may merge them;
     several events at once: tests/sessions/archive/test_speaker_pages.py)."""
@@ -386,6 +424,9 @@ PROBES = {
     "lock_notes": _lock_notes,
     "merge_speakers": _merge_speakers,
     "monitor_notes": _monitor_notes,
+    "view_history": _view_history,
+    "view_authorship": _view_authorship,
+    "restore_notes": _restore_notes,
 }
 
 

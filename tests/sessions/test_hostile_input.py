@@ -145,7 +145,7 @@ TEXT_ATTRIBUTES = {
     "hx-confirm",
     "data-user-name",
 }
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href"}
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data-authors-url"}
 MARKDOWN_CONTAINERS = {"notes-rendered", "abstract", "proposal__description"}
 VOID = {"meta", "link", "input", "br", "hr", "img", "source", "col", "area", "base", "wbr"}
 
