@@ -21,6 +21,9 @@ import { SaveTracker } from "./save-tracker.js";
 import { withSafeRemoteSelections } from "./remote-cursors.js";
 import { awarenessUser, cleanName, rememberGuestName, safeColor, storedGuestName } from "./identity.js";
 import { keepPageOffline } from "./sw-register.js";
+import { formattingKeymap } from "./formatting.js";
+import { renderMarkdown } from "./markdown.js";
+import { startPreview } from "./preview.js";
 
 const MESSAGE_AUTH = 2;
 const CLOSE_MESSAGES = {
@@ -280,7 +283,8 @@ async function start(root) {
         markdownSupport(),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         placeholder("Take notes here, in Markdown…"),
-        keymap.of([...yUndoManagerKeymap, ...defaultKeymap, indentWithTab]),
+        // Ours first: Mod-i would otherwise select the parent syntax node.
+        keymap.of([...formattingKeymap, ...yUndoManagerKeymap, ...defaultKeymap, indentWithTab]),
         EditorView.contentAttributes.of({ "aria-label": "Note text (Markdown)" }),
         editability.of(editabilityFor(readOnly)),
         withSafeRemoteSelections(yCollab(ytext, provider.awareness, { undoManager })),
@@ -318,11 +322,13 @@ async function start(root) {
   // Failed reconnect attempts emit no event: poll the cheap state.
   setInterval(render, 1000);
 
+  const preview = startPreview({ ytext, editor: root });
+
   provider.connect();
   render();
 
-  // For debugging and end-to-end tests (e.g. read the Y.Text).
-  root.confnotes = { doc, ytext, provider, persistence, tracker, view };
+  // For debugging and end-to-end tests (e.g. read the Y.Text, render like the preview).
+  root.confnotes = { doc, ytext, provider, persistence, tracker, view, preview, renderMarkdown };
 }
 
 const root = byId("note-editor");
