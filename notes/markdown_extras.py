@@ -40,8 +40,9 @@ def _task_checked(tokens: list[Token], index: int) -> bool | None:
     children = token.children or []
     if not children or children[0].type != "text":
         return None  # e.g. "[x]" is a link to a reference definition
-    match = TASK_MARKER.match(children[0].content)
-    if match is None:
+    # As written (`\[ ]` is an escaped bracket, no checkbox), and as parsed.
+    match = TASK_MARKER.match(token.content)
+    if match is None or not TASK_MARKER.match(children[0].content):
         return None
     return match.group(1) != " "
 

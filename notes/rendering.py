@@ -103,6 +103,15 @@ def _render(text: str, *, lines: bool = False) -> str:
     return sanitize(markdown_parser().render(text, {"lines": lines}))
 
 
+def render_markdown_inline(text: str) -> str:
+    """One line of Markdown (a checklist item, a decision) as sanitized inline HTML."""
+    if not text:
+        return ""
+    if not markdown_renderable(text):
+        return TOO_COSTLY_HTML
+    return sanitize(markdown_parser().renderInline(text))
+
+
 _PRE = re.compile(r"(<pre\b.*?</pre>)", re.S)
 
 

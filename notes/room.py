@@ -29,6 +29,7 @@ from .conf import live_setting
 from .connection import Connection
 from .peers import PeerLink
 from .persistence import CONTENT, run_db
+from .presence import PresenceTracker
 from .protocol import (
     AWARENESS_REMOVED,
     EMPTY_UPDATE,
@@ -63,6 +64,18 @@ def _is_newer(clock: int, state: str, current: list) -> bool:
     return state == AWARENESS_REMOVED and current[1] != AWARENESS_REMOVED
 
 
+def apply_text_edits(ytext: Text, current: str, changes) -> None:
+    """Apply `(index, length, insert)` edits, in Python string indices into `current`
+    (the text's value), to a pycrdt Text; call it inside one transaction."""
+    # From the end, so that each index is still the text's own; pycrdt counts UTF-8 bytes.
+    for index, length, insert in sorted(changes, reverse=True):
+        start = len(current[:index].encode())
+        if length:
+            del ytext[start : start + len(current[index : index + length].encode())]
+        if insert:
+            ytext.insert(start, insert)
+
+
 # --- The room -------------------------------------------------------------------------
 
 
@@ -93,6 +106,8 @@ class Room:
         self._last_flush = 0.0
         self._unload_timer: asyncio.TimerHandle | None = None
         self._subscription = None
+        # Who is here and who writes, for pages not connected to the note (presence.py).
+        self.presence = PresenceTracker(self)
 
     def __repr__(self) -> str:
         return f"<Room note={self.note_id} clients={len(self.clients)}>"
@@ -143,6 +158,7 @@ class Room:
         conn.awareness_ids.clear()
         if removed:
             self.apply_awareness(removed, origin=conn)
+        self.presence.left(conn)
         if not self.clients:
             # Store the final text and a revision now, then unload after a while.
             self.writer.request_markdown(force_revision=True)
@@ -170,6 +186,7 @@ class Room:
             if handle is not None:
                 handle.cancel()
         self.writer.close()
+        self.presence.close()
         if self._subscription is not None:
             self.doc.unobserve(self._subscription)
             self._subscription = None
@@ -206,6 +223,7 @@ class Room:
                 conn.send(encode_permission_denied("read-only"))
             return
         self.apply_update(update, origin=conn)
+        self.presence.edited(conn)
         if not conn.contributed:
             conn.contributed = True
             self.writer.contributor(user_id=conn.user_id, name=conn.name)
@@ -261,6 +279,8 @@ class Room:
             self._aw_out[client_id] = (clock, state)
         if not accepted:
             return
+        if isinstance(origin, Connection):
+            self.presence.changed()
         self._aw_origins.add(origin)
         if origin is not PEER and self.registry.peers is not None:
             self.registry.peers.publish_awareness(self, accepted)
@@ -360,6 +380,26 @@ class Room:
         finally:
             self._origin = None
         self.writer.request_markdown(force_revision=True)
+
+    def edit_text(self, edit):
+        """Apply `edit(current text)` — a list of `(index, length, insert)` in Python
+        string indices, or None — as one change all clients receive, and return it.
+
+        Computed from the text as this room has it now, so concurrent typing is kept:
+        only the characters named are replaced (a server-side edit such as a tick).
+        """
+        text = str(self.text)
+        changes = edit(text)
+        if not changes:
+            return changes
+        self._origin = SERVER
+        try:
+            with self.doc.transaction():
+                apply_text_edits(self.text, text, changes)
+        finally:
+            self._origin = None
+        self.writer.request_markdown(force_revision=False)
+        return changes
 
 
 # --- The per-process registry -----------------------------------------------------------

@@ -1,12 +1,12 @@
-"""A guest who signs in becomes their account: votes, proposals and note credits.
+"""A guest who signs in becomes their account: votes, proposals, stars and note credits.
 
 Guests are known by their browser key (board/identity.py). Their votes and proposals
 carry the key; their note contributions carry only the name they typed, so the notes
 socket's route is wrapped (`remember_guest_names`, see config/routing.py) to remember
 which key wrote under which name in which note (`GuestNoteName`). When the person signs
 up or signs in from that browser (`merge_on_sign_in`, connected to Django's
-`user_logged_in`), all of it becomes the account's: a vote for a topic the account had
-already voted for is dropped, so one person never counts twice.
+`user_logged_in`), all of it becomes the account's: a vote for a topic (or a star on a
+talk) the account had already given is dropped, so one person never counts twice.
 """
 
 import logging
@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 
 from notes.services import contributor_claim
 
+from .agenda.services import AgendaMerged, guest_agenda_merge
 from .board.identity import GUEST_COOKIE, guest_key_from_cookie, guest_key_from_headers
 from .board.services import GuestMerged, guest_board_merge
 from .models import GuestNoteName
@@ -30,6 +31,7 @@ MAX_NAME = 100  # as the notes socket cuts it
 @dataclass
 class GuestMerge:
     board: GuestMerged
+    agenda: AgendaMerged
     contributions: int  # note contributor rows now credited to the account
 
 
@@ -49,10 +51,11 @@ def guest_merge(*, guest_key: str, user) -> GuestMerge:
     """Make everything the browser `guest_key` did as a guest `user`'s own."""
     with transaction.atomic():
         board = guest_board_merge(guest_key=guest_key, user=user)
+        agenda = guest_agenda_merge(guest_key=guest_key, user=user)
         names = GuestNoteName.objects.filter(guest_key=guest_key)
         contributions = contributor_claim(user=user, claims=names.values_list("note_id", "name"))
         names.delete()  # claimed: the names are the account's now
-    return GuestMerge(board=board, contributions=contributions)
+    return GuestMerge(board=board, agenda=agenda, contributions=contributions)
 
 
 def merge_on_sign_in(sender, request, user, **kwargs) -> None:
@@ -71,11 +74,14 @@ def merge_on_sign_in(sender, request, user, **kwargs) -> None:
         return
     logger.info(
         "Merged a guest into user %s: %s vote(s), %s duplicate(s) dropped, %s topic(s), "
-        "%s note credit(s)",
+        "%s star(s), %s duplicate star(s) dropped, calendar feed %s, %s note credit(s)",
         user.pk,
         merged.board.interests,
         merged.board.duplicates,
         merged.board.hosted,
+        merged.agenda.stars,
+        merged.agenda.duplicates,
+        "kept" if merged.agenda.feed else "not moved",
         merged.contributions,
     )
 

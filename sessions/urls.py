@@ -27,4 +27,5 @@ urlpatterns = [
     path("events/<slug:slug>/open-spaces/<int:pk>/", views.open_space_detail, name="open_space"),
     path("events/<slug:slug>/", include("sessions.transfer.urls")),
     path("events/<slug:slug>/", include("sessions.board.urls")),
+    path("events/<slug:slug>/", include("sessions.agenda.urls")),
 ]

@@ -9,12 +9,16 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from notes.selectors import note_contributor_names
+from notes.tasks import task_key, text_tasks
 
 from . import selectors
 from .access import refuse, request_access
+from .agenda.follow import is_running, presence_of
+from .agenda.selectors import mark_starred, starred_keys
 from .archive.browse_selectors import talk_speakers
 from .models import Event, OpenSpace, Talk
 from .schedule_formats import schedule_frab_json, schedule_ical
+from .selectors import schedule_item
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -26,6 +30,8 @@ def _base_url(request: HttpRequest) -> str:
 def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     event = get_object_or_404(Event, slug=slug)
     scheduled, unscheduled = selectors.event_items(event=event)
+    access = request_access(request, event)
+    mark_starred([*scheduled, *unscheduled], keys=starred_keys(event=event, actor=access.actor))
     now = timezone.now()
     is_live = event.covers(now)
     running, upcoming = (
@@ -36,11 +42,11 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "running": running,
         "upcoming": upcoming,
         "is_live": is_live,
+        "can_star": not event.archived,
     }
     if request.htmx and request.GET.get("part") == "now-next":
         # The strip refreshes itself every minute while the event runs.
         return render(request, "sessions/event_detail.html#now_next", context)
-    access = request_access(request, event)
     context |= {
         "days": selectors.event_schedule(event=event, scheduled=scheduled),
         "unscheduled": unscheduled,
@@ -68,6 +74,31 @@ def open_space_or_404(*, slug: str, pk: int, request: HttpRequest) -> OpenSpace:
     return open_space
 
 
+def item_urls(item: Talk | OpenSpace) -> dict[str, str]:
+    """The URLs of an item's page's own actions: star, tick (a checklist item), presence
+    (its live strip) and notes_md (its notes as a download)."""
+    if isinstance(item, OpenSpace):
+        args, prefix = [item.event.slug, item.pk], "open_space"
+    else:
+        args, prefix = [item.event.slug, item.slug], "talk"
+    return {
+        name: reverse(f"sessions:{prefix}_{name}", args=args)
+        for name in ("star", "tick", "presence", "notes_md")
+    }
+
+
+def notes_body_context(request: HttpRequest, *, item: Talk | OpenSpace, can_write: bool) -> dict:
+    """What the reading view of an item's notes shows (`_notes_section.html#notes-body`):
+    for those who may write, the checklist items they may tick, each as "line:key"."""
+    urls = item_urls(item)
+    context = {"note": item.note, "notes_md_url": urls["notes_md"], "tick_url": ""}
+    if can_write:
+        tasks = text_tasks(item.note.markdown)
+        context["tick_url"] = urls["tick"]
+        context["task_keys"] = " ".join(f"{t.line}:{task_key(t.source)}" for t in tasks)
+    return context
+
+
 def _item_page(
     request: HttpRequest, *, event: Event, item: Talk | OpenSpace, template: str, **extra
 ):
@@ -77,10 +108,18 @@ def _item_page(
         return refuse(request, refusal, event=event)
     write_refusal = access.write_notes()
     user = request.user
+    shown = schedule_item(item)
+    shown.starred = shown.star_key in starred_keys(event=event, actor=access.actor)
+    running = is_running(shown, now=timezone.now())
     context = {
+        **notes_body_context(request, item=item, can_write=write_refusal is None),
         "event": event,
         "item": item,
-        "note": item.note,
+        "shown": shown,
+        "can_star": not event.archived,
+        "running": running,
+        "presence": presence_of(note_id=item.note_id) if running else None,
+        "presence_url": item_urls(item)["presence"],
         "contributors": note_contributor_names(note=item.note),
         "can_write": write_refusal is None,
         "write_refusal": write_refusal,
@@ -103,7 +142,7 @@ def talk_detail(request: HttpRequest, slug: str, talk_slug: str) -> HttpResponse
         item=talk,
         template="sessions/talk_detail.html",
         speakers=talk_speakers(talk=talk),
-        notes_md_url=reverse("sessions:talk_notes_md", args=[slug, talk.slug]),
+        stars=talk.stars.count(),
     )
 
 
@@ -115,7 +154,7 @@ def open_space_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         event=open_space.event,
         item=open_space,
         template="sessions/open_space_detail.html",
-        notes_md_url=reverse("sessions:open_space_notes_md", args=[slug, open_space.pk]),
+        stars=open_space.interests.count(),
     )
 
 

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from notes.rendering import markdown_renderable, render_markdown
+from notes.rendering import markdown_renderable, render_markdown, render_markdown_inline
 
 register = template.Library()
 
@@ -16,3 +16,15 @@ def markdown_filter(text: str) -> SafeString:
 def markdown_renderable_filter(text: str) -> bool:
     """Whether `|markdown` renders the text, rather than a too-large notice."""
     return markdown_renderable(text or "")
+
+
+@register.filter(name="markdown_lines")
+def markdown_lines_filter(text: str) -> SafeString:
+    """`|markdown` for the one note a page shows: its lines carry anchors (`#L12`)."""
+    return mark_safe(render_markdown(text or "", lines=True))  # noqa: S308
+
+
+@register.filter(name="markdown_inline")
+def markdown_inline_filter(text: str) -> SafeString:
+    """One line of Markdown as inline HTML (no paragraph), sanitized like `|markdown`."""
+    return mark_safe(render_markdown_inline(text or ""))  # noqa: S308

@@ -115,6 +115,54 @@
     }
   });
 
+  /* --- Stars: the viewer's own, on cards that broadcasts render for everyone --------- */
+  var STAR_PREFIX = "open-space-";
+
+  function starredIds() {
+    var root = liveRoot();
+    var ids = root && root.dataset.starred !== undefined ? root.dataset.starred : null;
+    return ids === null ? null : ids.split(" ").filter(Boolean);
+  }
+
+  function showStar(form, starred) {
+    var button = form.querySelector(".star__button");
+    var wanted = form.querySelector('input[name="starred"]');
+    if (!button || !wanted) return;
+    button.setAttribute("aria-pressed", String(starred));
+    button.title = starred ? "On your agenda: click to take it off" : "Add to your agenda";
+    wanted.value = starred ? "0" : "1";
+    var icon = button.querySelector(".star__icon");
+    var label = button.querySelector(".star__label");
+    if (icon) icon.textContent = starred ? "\u2605" : "\u2606";
+    if (label) label.textContent = starred ? "Starred" : "Star";
+  }
+
+  function applyStars() {
+    var ids = starredIds();
+    if (ids === null) return;
+    document.querySelectorAll('form.star[data-star^="' + STAR_PREFIX + '"]').forEach(function (form) {
+      showStar(form, ids.indexOf(form.dataset.star.slice(STAR_PREFIX.length)) >= 0);
+    });
+  }
+
+  document.addEventListener("htmx:oobAfterSwap", applyStars);
+
+  // The viewer starred or unstarred a topic: remember it for the next broadcasts.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    var root = liveRoot();
+    if (!event.detail.successful || !root || !form.matches || !form.matches("form.star")) return;
+    var ids = starredIds();
+    if (ids === null || form.dataset.star.indexOf(STAR_PREFIX) !== 0) return;
+    var pk = form.dataset.star.slice(STAR_PREFIX.length);
+    var starred = form.querySelector('input[name="starred"]').value === "1";
+    ids = ids.filter(function (id) {
+      return id !== pk;
+    });
+    if (starred) ids.push(pk);
+    root.dataset.starred = ids.join(" ");
+  });
+
   /* --- Drag and drop on the board -------------------------------------------------- */
   var dragged = null;
 

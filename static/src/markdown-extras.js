@@ -18,8 +18,9 @@ function taskChecked(tokens, index) {
   if (tokens[index - 2].type !== "list_item_open") return null;
   const children = token.children || [];
   if (!children.length || children[0].type !== "text") return null;
-  const match = TASK_MARKER.exec(children[0].content);
-  if (!match) return null;
+  // As written ("\\[ ]" is an escaped bracket, no checkbox), and as parsed.
+  const match = TASK_MARKER.exec(token.content);
+  if (!match || !TASK_MARKER.test(children[0].content)) return null;
   return match[1] !== " ";
 }
 
