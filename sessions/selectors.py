@@ -49,7 +49,7 @@ class ScheduleItem:
     def star_url(self) -> str:
         if self.is_open_space:
             return reverse("sessions:open_space_star", args=[self.obj.event.slug, self.obj.pk])
-        return reverse("sessions:talk_star", args=[self.obj.event.slug, self.obj.slug])
+        return reverse("sessions:talk_star", args=[self.obj.event.slug, self.obj.pk])
 
     @property
     def note_id(self) -> int:

@@ -77,14 +77,15 @@ def open_space_or_404(*, slug: str, pk: int, request: HttpRequest) -> OpenSpace:
 def item_urls(item: Talk | OpenSpace) -> dict[str, str]:
     """The URLs of an item's page's own actions: star, tick (a checklist item), presence
     (its live strip) and notes_md (its notes as a download)."""
-    if isinstance(item, OpenSpace):
-        args, prefix = [item.event.slug, item.pk], "open_space"
-    else:
-        args, prefix = [item.event.slug, item.slug], "talk"
-    return {
-        name: reverse(f"sessions:{prefix}_{name}", args=args)
-        for name in ("star", "tick", "presence", "notes_md")
+    prefix = "open_space" if isinstance(item, OpenSpace) else "talk"
+    urls = {
+        name: reverse(f"sessions:{prefix}_{name}", args=[item.event.slug, item.pk])
+        for name in ("star", "tick", "presence")
     }
+    # The download is addressed like the page: a talk by its slug.
+    key = item.pk if isinstance(item, OpenSpace) else item.slug
+    urls["notes_md"] = reverse(f"sessions:{prefix}_notes_md", args=[item.event.slug, key])
+    return urls
 
 
 def notes_body_context(request: HttpRequest, *, item: Talk | OpenSpace, can_write: bool) -> dict:

@@ -27,10 +27,10 @@ from ..access import (
 )
 from ..board.services import BoardError
 from ..board.views import guest_cookie
-from ..models import Event
+from ..models import Event, Talk
 from ..schedule_formats import items_ical
 from ..selectors import schedule_item
-from ..views import notes_body_context, open_space_or_404, talk_or_404
+from ..views import notes_body_context, open_space_or_404
 from . import selectors, services
 from .follow import is_running, presence_of
 from .forms import StarForm, TickForm
@@ -43,10 +43,13 @@ NOTES_BODY = "sessions/_notes_section.html#notes-body"
 FEED_REFRESH = "PT15M"
 
 
-def _item(request: HttpRequest, slug: str, talk_slug: str | None, pk: int | None):
-    """The talk or open space a URL names (`talk_slug` or `pk`), as its page finds it."""
-    if talk_slug is not None:
-        return talk_or_404(slug=slug, talk_slug=talk_slug)
+def _item(request: HttpRequest, slug: str, talk_pk: int | None, pk: int | None):
+    """The talk or open space a URL names (`talk_pk`, or an open space's `pk`), as its
+    page finds it."""
+    if talk_pk is not None:
+        return get_object_or_404(
+            Talk.objects.select_related("event", "room", "note"), event__slug=slug, pk=talk_pk
+        )
     return open_space_or_404(slug=slug, pk=pk, request=request)
 
 
@@ -70,9 +73,9 @@ def _back(request: HttpRequest, default: str) -> str:
 @require_POST
 @guest_cookie
 def star(
-    request: HttpRequest, slug: str, talk_slug: str | None = None, pk: int | None = None
+    request: HttpRequest, slug: str, talk_pk: int | None = None, pk: int | None = None
 ) -> HttpResponse:
-    item = _item(request, slug, talk_slug, pk)
+    item = _item(request, slug, talk_pk, pk)
     event = item.event
     access = request_access(request, event, ensure_key=True)
     refusal = write_refusal(request, access, "star", limit="star")
@@ -201,10 +204,10 @@ def outcomes_md(request: HttpRequest, event: Event, access: EventAccess) -> Http
 
 @require_GET
 def presence(
-    request: HttpRequest, slug: str, talk_slug: str | None = None, pk: int | None = None
+    request: HttpRequest, slug: str, talk_pk: int | None = None, pk: int | None = None
 ) -> HttpResponse:
     """The live strip of a session's page: who is in its notes, how many are writing."""
-    item = _item(request, slug, talk_slug, pk)
+    item = _item(request, slug, talk_pk, pk)
     refusal = request_access(request, item.event).read_notes()
     if refusal is not None:
         return refuse(request, refusal, event=item.event)
@@ -227,10 +230,10 @@ def presence(
 @require_POST
 @guest_cookie
 def tick(
-    request: HttpRequest, slug: str, talk_slug: str | None = None, pk: int | None = None
+    request: HttpRequest, slug: str, talk_pk: int | None = None, pk: int | None = None
 ) -> HttpResponse:
     """Tick or untick a checklist item in the reading view (for those who may write)."""
-    item = _item(request, slug, talk_slug, pk)
+    item = _item(request, slug, talk_pk, pk)
     event = item.event
     access = request_access(request, event, ensure_key=True)
     refusal = write_refusal(request, access, "write_notes", limit="tick")

@@ -23,10 +23,12 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.urls import reverse
 
+from notes.services import note_text
+from notes.tasks import task_key
 from sessions.access import event_access, event_creation_refusal
 from sessions.archive.speakers import talk_set_speakers
 from sessions.board.identity import GUEST_COOKIE, Actor, guest_key_from_cookie
-from sessions.models import Event, EventRole, OpenSpace
+from sessions.models import AgendaFeed, Event, EventRole, OpenSpace, Star
 from tests.factories import make_event, make_open_space, make_talk, make_user
 from tests.notes.live import LiveClient, room_flushed, session_cookie, stored_text
 from tests.sessions.board.helpers import make_grid
@@ -47,6 +49,9 @@ COLUMNS = (
     "moderate",
     "propose",
     "show_interest",
+    "star",
+    "star, archived event",
+    "keep_agenda",
     "place own",
     "place other's",
     "edit own",
@@ -62,17 +67,17 @@ COLUMNS = (
 )
 # fmt: off
 MATRIX = [
-    # role            set_up import import  manage manage moder- propose interest place place   edit edit    read  write write  write write    create create  merge
-    #                 board  notes  archiv. event  team   ate                     own   other's own  other's notes notes users- team-  archived event  event,  speakers
-    #                                                                                                                   only   only           staff only
-    ("anonymous",     LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,   NO,     NO,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      LOGIN, LOGIN, LOGIN),
-    ("guest",         LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      LOGIN, LOGIN, LOGIN),
-    ("user",          NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    NO,     NO),
-    ("note-taker",    NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    OK,    NO,      OK,    NO,     NO),
-    ("organizer",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,    NO,     OK),
-    ("other organizer", NO,  NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    NO,     NO),
-    ("staff",         NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    OK,     NO),
-    ("superuser",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,    OK,     OK),
+    # role            set_up import import  manage manage moder- propose interest star star   keep    place place   edit edit    read  write write  write write    create create  merge
+    #                 board  notes  archiv. event  team   ate                     archiv. agenda  own   other's own  other's notes notes users- team-  archived event  event,  speakers
+    #                                                                                                                                  only   only           staff only
+    ("anonymous",     LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     KEY, NO,    KEY,    NO,   NO,     NO,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      LOGIN, LOGIN, LOGIN),
+    ("guest",         LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,  NO,    OK,     OK,   NO,     OK,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      LOGIN, LOGIN, LOGIN),
+    ("user",          NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,  NO,    OK,     OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    NO,     NO),
+    ("note-taker",    NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,  NO,    OK,     OK,   NO,     OK,  NO,     OK,   OK,   OK,    OK,    NO,      OK,    NO,     NO),
+    ("organizer",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,  NO,    OK,     OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,    NO,     OK),
+    ("other organizer", NO,  NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,  NO,    OK,     OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    NO,     NO),
+    ("staff",         NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,  NO,    OK,     OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    OK,     NO),
+    ("superuser",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,  NO,    OK,     OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,    OK,     OK),
 ]
 # fmt: on
 
@@ -291,6 +296,31 @@ def _show_interest(world: World, column: str, expected: str) -> tuple[list, list
     return [_answer(response)], [(302, where) if expected in (OK, KEY) else FORBIDDEN]
 
 
+def _star(world: World, column: str, expected: str) -> tuple[list, list]:
+    """Star the talk and another's topic (whose star is an interest vote)."""
+    seen, want = [], []
+    talk_url = reverse("sessions:talk_star", args=[world.event.slug, world.talk.pk])
+    topic_url = world.url("open_space_star", world.others.pk)
+    for url in (talk_url, topic_url):
+        response = world.client.post(url, {"starred": "1", "next": world.url("agenda")})
+        seen.append(_answer(response))
+        want.append((302, world.url("agenda")) if expected in (OK, KEY) else FORBIDDEN)
+    stars = Star.objects.filter(talk=world.talk).count()
+    votes = world.others.interests.count()
+    seen.append((stars, votes))
+    want.append((1, 1) if expected in (OK, KEY) else (0, 0))
+    return seen, want
+
+
+def _keep_agenda(world: World, column: str, expected: str) -> tuple[list, list]:
+    """Get one's calendar address (a guest key is handed out first), and see the page."""
+    response = world.client.post(world.url("agenda_feed_reset"))
+    page = world.client.get(world.url("agenda"))
+    made = AgendaFeed.objects.count()
+    seen = [_answer(response), page.status_code, made]
+    return seen, [(302, world.url("agenda") + "#calendar"), 200, 1]
+
+
 def _place(world: World, column: str, expected: str) -> tuple[list, list]:
     topic = world.topic(column)
     cell = f"{world.room.pk}-{world.slot.pk}"
@@ -326,7 +356,17 @@ def _write_notes(world: World, column: str, expected: str) -> tuple[list, list]:
         ),
     }
     want = {OK: ("true", ""), NO: ("false", why.get(column, "")), LOGIN: ("false", sign_in)}
-    return [seen], [want[expected]]
+    # Ticking a checklist item in the reading view is writing too (a POST: no sign-in).
+    world.talk.note.markdown = "- [ ] call Bob"
+    world.talk.note.save(update_fields=["markdown"])
+    tick = reverse("sessions:talk_tick", args=[world.event.slug, world.talk.pk])
+    form = {"line": 1, "key": task_key("- [ ] call Bob"), "done": "1"}
+    ticked = (_answer(world.client.post(tick, form)), note_text(note=world.talk.note))
+    if expected == OK:
+        want_tick = ((302, world.talk.get_absolute_url() + "#notes"), "- [x] call Bob")
+    else:
+        want_tick = (FORBIDDEN, "- [ ] call Bob")
+    return [seen, ticked], [want[expected], want_tick]
 
 
 def _merge_speakers(world: World, column: str, expected: str) -> tuple[list, list]:
@@ -347,6 +387,8 @@ PROBES = {
     "create_event": _create_event,
     "propose": _propose,
     "show_interest": _show_interest,
+    "star": _star,
+    "keep_agenda": _keep_agenda,
     "place": _place,
     "edit": _edit,
     "read_notes": _read_notes,

@@ -35,5 +35,5 @@ def guest_browser(event: Event) -> tuple[Client, str]:
 
 def star_url(item) -> str:
     if isinstance(item, Talk):
-        return reverse("sessions:talk_star", args=[item.event.slug, item.slug])
+        return reverse("sessions:talk_star", args=[item.event.slug, item.pk])
     return reverse("sessions:open_space_star", args=[item.event.slug, item.pk])

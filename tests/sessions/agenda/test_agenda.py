@@ -97,8 +97,10 @@ def test_the_agenda_page_shows_times_clashes_and_the_empty_state(day):
     assert html.index(keynote) < html.index(clash) < html.index(topic)
     assert f'class="agenda-item agenda-item--clash" id="{keynote}"' in html
     assert f'class="agenda-item" id="{topic}"' in html
-    assert '<time datetime="' in html and ">09:30</time>–<time" in html
-    assert "Clashes with <a href=" in html and "(09:00–10:00, Room A)" in html
+    assert '<time datetime="' in html
+    assert ">09:30</time>–<time" in html
+    assert "Clashes with <a href=" in html
+    assert "(09:00–10:00, Room A)" in html
     assert 'id="agenda-feed-create"' in html
 
 
@@ -176,7 +178,8 @@ def test_a_reset_gives_a_new_address_and_the_old_one_stops_answering(day):
     new = AgendaFeed.objects.get(user=grid.host.user).token
     assert response.status_code == 302
     assert response["Location"] == agenda_url(grid.event) + "#calendar"
-    assert new != old and len(new) == 43
+    assert new != old
+    assert len(new) == 43
     assert (
         Client().get(reverse("sessions:agenda_ics", args=[grid.event.slug, old])).status_code == 404
     )
