@@ -6,16 +6,34 @@
  */
 import { EditorSelection } from "@codemirror/state";
 
-/** Wrap every selection in `mark` ("**"), or unwrap it when it is wrapped already. */
+/** How many `char` run up to `from` (backwards) or from `to` (forwards), at most 3. */
+function run(doc, char, at, step) {
+  let count = 0;
+  while (count < 3) {
+    const pos = step < 0 ? at - count - 1 : at + count;
+    if (pos < 0 || pos >= doc.length || doc.sliceString(pos, pos + 1) !== char) break;
+    count += 1;
+  }
+  return count;
+}
+
+/**
+ * Wrap every selection in `mark` ("**" bold, "*" italic), or unwrap it when it is
+ * wrapped already. Bold and italic share "*": in "***text***" the text is both, so
+ * a selection is bold when two or more stars surround it, italic when an odd number do.
+ */
 export function toggleMark(mark) {
+  const char = mark[0];
+  const size = mark.length;
+  const wrapped = (before, after) =>
+    size === 2 ? before >= 2 && after >= 2 : before % 2 === 1 && after % 2 === 1;
   return (view) => {
     if (view.state.readOnly) return false;
-    const size = mark.length;
+    const doc = view.state.doc;
     const changes = view.state.changeByRange((range) => {
-      const doc = view.state.doc;
-      const before = doc.sliceString(Math.max(0, range.from - size), range.from);
-      const after = doc.sliceString(range.to, Math.min(doc.length, range.to + size));
-      if (before === mark && after === mark) {
+      const before = run(doc, char, range.from, -1);
+      const after = run(doc, char, range.to, 1);
+      if (wrapped(before, after)) {
         return {
           changes: [
             { from: range.from - size, to: range.from, insert: "" },
