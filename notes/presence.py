@@ -5,8 +5,9 @@ Each process's room publishes a summary of its own connections into Django's cac
 (Redis when REDIS_URL is set, so every worker process reads every other's): the names
 they go by (their awareness `user.name`), how many connections there are, and how many
 of them edited within the last `WRITING_SECONDS`. A room publishes when its presence
-changes, at most once per `PUBLISH_SECONDS`, from a worker thread (the cache may be a
-network round trip, never taken on the event loop). Browsers renew their awareness every
+changes, at most once per `PUBLISH_SECONDS`, from a thread of its own (the cache may be
+a network round trip, never taken on the event loop; and a cache that is down must not
+hold up the threads that store notes). Browsers renew their awareness every
 15 s, so a room with anyone in it republishes at least that often; a summary older than
 `TTL_SECONDS` is ignored (its process died, or lost the race below).
 
@@ -16,13 +17,13 @@ publish, within 15 s. That is the price of one cache read per note for every rea
 for "3 here · 1 writing" it is a fair one. The hot path pays a clock read per edit.
 """
 
-import contextlib
 import itertools
 import json
 import logging
 import os
 import socket
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -35,6 +36,10 @@ TTL_SECONDS = 40.0
 MAX_NAMES = 12
 _KEY = "notes.presence.{}"
 _rooms = itertools.count(1)
+# One thread of its own for every room's presence: a cache that is slow or down (Redis
+# retrying a lost connection) then delays presence only, never the rooms' database work,
+# which shares the event loop's default executor.
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notes-presence")
 
 
 def _key(note_id: int) -> str:
@@ -69,6 +74,7 @@ class PresenceTracker:
         self.last_edit: dict = {}  # connection -> monotonic time of its last edit
         self._handle = None
         self._published_at = 0.0
+        self._storing: Future | None = None  # at most one write per room at a time
 
     def edited(self, conn) -> None:
         now = time.monotonic()
@@ -115,6 +121,11 @@ class PresenceTracker:
 
     def _publish(self) -> None:
         self._handle = None
+        if self._storing is not None and not self._storing.done():
+            # The cache is slow: try again a period later, with the latest summary.
+            self._published_at = time.monotonic()
+            self.changed()
+            return
         self._published_at = time.monotonic()
         self._store(None if self.room.closed else self.summary())
 
@@ -125,9 +136,10 @@ class PresenceTracker:
         self._store(None)
 
     def _store(self, summary: dict | None) -> None:
-        # A loop or executor shutting down raises RuntimeError: nobody is left to tell.
-        with contextlib.suppress(RuntimeError):
-            self.room.loop.run_in_executor(None, _store, self.room.note_id, self.process, summary)
+        try:
+            self._storing = _executor.submit(_store, self.room.note_id, self.process, summary)
+        except RuntimeError:  # the interpreter is shutting down: nobody is left to tell
+            self._storing = None
 
 
 def _store(note_id: int, process: str, summary: dict | None) -> None:

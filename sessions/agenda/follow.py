@@ -5,8 +5,6 @@ from datetime import datetime
 
 from notes.presence import NOBODY, Presence, notes_presence
 
-from ..selectors import ScheduleItem
-
 
 def is_running(item, *, now: datetime) -> bool:
     """Whether a talk or an open space is on now."""
@@ -15,7 +13,3 @@ def is_running(item, *, now: datetime) -> bool:
 
 def presence_of(*, note_id: int) -> Presence:
     return notes_presence([note_id]).get(note_id, NOBODY)
-
-
-def presence_by_note(*, items: list[ScheduleItem]) -> dict[int, Presence]:
-    return notes_presence(item.note_id for item in items)
