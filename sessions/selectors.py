@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -41,11 +42,12 @@ class ScheduleItem:
         """ "talk-3" or "open-space-5": the item among all of an event's (for stars)."""
         return f"{'open-space' if self.is_open_space else 'talk'}-{self.obj.pk}"
 
-    @property
+    # Cached: a page may show an item's links many times (each outcome links to its line).
+    @cached_property
     def url(self) -> str:
         return self.obj.get_absolute_url()
 
-    @property
+    @cached_property
     def star_url(self) -> str:
         if self.is_open_space:
             return reverse("sessions:open_space_star", args=[self.obj.event.slug, self.obj.pk])

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from notes.rendering import markdown_renderable, render_markdown, render_markdown_inline
+from notes.rendering import markdown_renderable, render_markdown
 
 register = template.Library()
 
@@ -22,9 +22,3 @@ def markdown_renderable_filter(text: str) -> bool:
 def markdown_lines_filter(text: str) -> SafeString:
     """`|markdown` for the one note a page shows: its lines carry anchors (`#L12`)."""
     return mark_safe(render_markdown(text or "", lines=True))  # noqa: S308
-
-
-@register.filter(name="markdown_inline")
-def markdown_inline_filter(text: str) -> SafeString:
-    """One line of Markdown as inline HTML (no paragraph), sanitized like `|markdown`."""
-    return mark_safe(render_markdown_inline(text or ""))  # noqa: S308
