@@ -147,20 +147,38 @@
 
   document.addEventListener("htmx:oobAfterSwap", applyStars);
 
-  // The viewer starred or unstarred a topic: remember it for the next broadcasts.
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var form = event.detail.elt;
-    var root = liveRoot();
-    if (!event.detail.successful || !root || !form.matches || !form.matches("form.star")) return;
+  function starForm(node) {
+    return node && node.matches && node.matches('form.star[data-star^="' + STAR_PREFIX + '"]')
+      ? node
+      : null;
+  }
+
+  function rememberStar(form, starred) {
     var ids = starredIds();
-    if (ids === null || form.dataset.star.indexOf(STAR_PREFIX) !== 0) return;
+    if (ids === null) return;
     var pk = form.dataset.star.slice(STAR_PREFIX.length);
-    var starred = form.querySelector('input[name="starred"]').value === "1";
     ids = ids.filter(function (id) {
       return id !== pk;
     });
     if (starred) ids.push(pk);
-    root.dataset.starred = ids.join(" ");
+    liveRoot().dataset.starred = ids.join(" ");
+    applyStars();
+  }
+
+  // The viewer stars or unstars a topic. Remembered as the request leaves: the broadcast
+  // of that very change may reach this page before the answer does, with the card
+  // rendered for everyone, and must show this viewer's star.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = starForm(event.target);
+    if (form) rememberStar(form, form.querySelector('input[name="starred"]').value === "1");
+  });
+
+  // Refused (e.g. too many stars): it is as it was.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var form = starForm(event.detail.elt);
+    if (form && event.detail.xhr.status >= 400) {
+      rememberStar(form, form.querySelector('input[name="starred"]').value !== "1");
+    }
   });
 
   /* --- Drag and drop on the board -------------------------------------------------- */
