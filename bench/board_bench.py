@@ -6,12 +6,17 @@
 2. fanout: 200 WebSocket board viewers connected to a real uvicorn; an organizer moves
    a topic over HTTP; time from sending the POST to each viewer receiving the new
    cell. p50 / p95 / max over all viewers × placements. Target: all within 1 s.
+3. votes: 300 viewers (half on the board, half on the marketplace) and one guest
+   toggling "I'm interested" on a placed topic 10 times over HTTP, 0.3 s apart: the
+   server's CPU seconds for the 10 toggles (what issue 12 measured at ~1 s), and the
+   time from each POST to every viewer having the new count.
 
 Usage (from the repository root, after `make test` has made .venv):
 
     .venv/bin/python bench/board_bench.py                 # both, SQLite + in-memory layer
     .venv/bin/python bench/board_bench.py render --runs 100
     .venv/bin/python bench/board_bench.py fanout --viewers 200 --moves 20
+    .venv/bin/python bench/board_bench.py votes --viewers 300 --toggles 10
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/confnotes_bench \\
     REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/board_bench.py fanout --workers 2
 
@@ -274,23 +279,103 @@ async def bench_fanout(prepared, server, port: int, viewers: int, moves: int, wo
         await ws.close()
 
 
+async def bench_votes(prepared, server, port: int, viewers: int, toggles: int, workers: int):
+    import websockets
+
+    _rooms, _slots, topics, _cookie, csrf = prepared
+    base = f"http://127.0.0.1:{port}"
+    sockets = []
+    for batch in range(0, viewers, 50):
+        sockets += await asyncio.gather(
+            *(
+                websockets.connect(
+                    f"ws://127.0.0.1:{port}/ws/events/{SLUG}/board/"
+                    f"?view={'board' if (batch + n) % 2 else 'market'}",
+                    origin=base,
+                    max_size=2**22,
+                )
+                for n in range(min(50, viewers - batch))
+            )
+        )
+    await asyncio.sleep(0.5)
+    topic = topics[0]  # placed: its cell and its marketplace entry both change
+    guest = f"csrftoken={csrf}"  # no guest cookie yet: the first POST mints one
+    latencies: list[float] = []
+    cpu_before = children_cpu(server.pid)
+    for n in range(toggles):
+
+        async def first_frame(ws):
+            await ws.recv()
+            return time.perf_counter()
+
+        waiters = [asyncio.create_task(first_frame(ws)) for ws in sockets]
+        body = urllib.parse.urlencode({"interested": "1" if n % 2 == 0 else "0"})
+        request = urllib.request.Request(
+            f"{base}/events/{SLUG}/open-spaces/{topic.pk}/interest/",
+            data=body.encode(),
+            headers={"Cookie": guest, "X-CSRFToken": csrf, "HX-Request": "true"},
+        )
+        began = time.perf_counter()
+
+        def post(request=request):
+            response = urllib.request.urlopen(request)
+            return response.status, response.headers.get_all("Set-Cookie") or []
+
+        status, cookies = await asyncio.to_thread(post)
+        assert status == 200, status
+        for header in cookies:
+            if header.startswith("confnotes_guest="):
+                guest = f"csrftoken={csrf}; {header.split(';', 1)[0]}"
+        done, pending = await asyncio.wait(waiters, timeout=5)
+        for task in pending:
+            task.cancel()
+        if pending:
+            print(f"  toggle {n}: {len(pending)} viewers got nothing within 5 s")
+        latencies += [(task.result() - began) * 1000 for task in done]
+        await asyncio.sleep(0.3)
+        for ws in sockets:  # drop the other fragments of this toggle
+            while True:
+                try:
+                    await asyncio.wait_for(ws.recv(), 0.001)
+                except TimeoutError:
+                    break
+    cpu_server = children_cpu(server.pid) - cpu_before
+    latencies.sort()
+    print(
+        f"votes: {viewers} viewers × {toggles} interest toggles, {workers} worker(s), "
+        f"{VENDOR} + {'Redis' if os.environ.get('REDIS_URL') else 'in-memory'} layer: "
+        f"server CPU {cpu_server:.2f} s ({cpu_server / toggles * 1000:.0f} ms a toggle); "
+        f"first frame to every viewer: p50 {statistics.median(latencies):.0f} ms, "
+        f"p95 {latencies[int(len(latencies) * 0.95) - 1]:.0f} ms, max {latencies[-1]:.0f} ms"
+    )
+    for ws in sockets:
+        await ws.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", nargs="?", choices=["render", "fanout", "all"], default="all")
+    parser.add_argument(
+        "what", nargs="?", choices=["render", "fanout", "votes", "all"], default="all"
+    )
     parser.add_argument("--runs", type=int, default=60)
-    parser.add_argument("--viewers", type=int, default=200)
+    parser.add_argument("--viewers", type=int, default=0, help="200 (fanout), 300 (votes)")
     parser.add_argument("--moves", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--toggles", type=int, default=10)
     args = parser.parse_args()
     if args.what in ("render", "all"):
         bench_render(args.runs)
-    if args.what in ("fanout", "all"):
+    for what, bench, count in (
+        ("fanout", bench_fanout, args.moves),
+        ("votes", bench_votes, args.toggles),
+    ):
+        if args.what not in (what, "all"):
+            continue
         prepared = prepare_fanout()
         server, port = start_server(args.workers)
         try:
-            asyncio.run(
-                bench_fanout(prepared, server, port, args.viewers, args.moves, args.workers)
-            )
+            viewers = args.viewers if args.viewers else (200 if what == "fanout" else 300)
+            asyncio.run(bench(prepared, server, port, viewers, count, args.workers))
         finally:
             server.terminate()
             server.wait(10)

@@ -1,18 +1,23 @@
 from django.contrib import admin
 
 from .models import Note, NoteContributor, NoteRevision
-from .services import note_replace_text
+from .services import note_replace_text, note_set_locked
 
 
 class ContributorInline(admin.TabularInline):
     model = NoteContributor
     extra = 0
-    readonly_fields = ["user", "name", "first_edit_at", "last_edit_at"]
+    fields = ["user", "name", "is_guest", "first_edit_at", "last_edit_at"]
+    readonly_fields = fields
+
+    @admin.display(boolean=True, description="guest")
+    def is_guest(self, contributor: NoteContributor) -> bool:
+        return contributor.is_guest
 
 
 @admin.register(Note)
 class NoteAdmin(admin.ModelAdmin):
-    list_display = ["pk", "updated_at", "markdown_updated_at"]
+    list_display = ["pk", "locked", "updated_at", "markdown_updated_at"]
     search_fields = ["markdown"]
     readonly_fields = ["checkpoint_seq", "created_at", "updated_at", "markdown_updated_at"]
     exclude = ["checkpoint"]
@@ -27,6 +32,8 @@ class NoteAdmin(admin.ModelAdmin):
             return
         stored = Note.objects.get(pk=obj.pk)
         note_replace_text(note=stored, markdown=form.cleaned_data["markdown"])
+        if "locked" in form.changed_data:
+            note_set_locked(note_id=obj.pk, locked=form.cleaned_data["locked"])
 
 
 @admin.register(NoteRevision)

@@ -1,9 +1,26 @@
 """Names the room, its writer and its peers share: where a change came from, and
 what a room refuses."""
 
+# WebSocket close codes the room decides on (the consumer lists them all).
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_LARGE = 4413
+CLOSE_FLOOD = 4429
+# Try again later: reconnect and resync (the client loses nothing).
+CLOSE_RECONNECT = 1013
+
 
 class UpdateRejected(Exception):
     """pycrdt refused an update (undecodable or inconsistent)."""
+
+
+class Refused(Exception):
+    """A client went past one of the room's limits: close it with `code`, saying `reason`."""
+
+    def __init__(self, code: int, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
 
 
 class NoteGone(Exception):

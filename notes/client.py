@@ -12,6 +12,7 @@ from pycrdt import Doc, Text
 
 from .protocol import (
     AUTH_PERMISSION_DENIED,
+    AUTH_PERMISSION_GRANTED,
     CONTENT,
     EMPTY_UPDATE,
     KIND_AWARENESS,
@@ -36,6 +37,7 @@ class DocClient:
         self.synced = False  # a sync step 2 from the server was applied
         self.server_state: bytes | None = None  # state vector of the server's last step 1
         self.denied: list[str] = []  # permission-denied reasons received
+        self.granted = 0  # permission-granted messages received (write allowed again)
         self.awareness: dict[int, tuple[int, str]] = {}
         self.received: list[str] = []  # kinds of the frames received, in order
         self._clock = -1
@@ -85,8 +87,11 @@ class DocClient:
         if data and data[0] == MSG_AUTH:
             reader = Reader(data)
             reader.var_uint()
-            if reader.var_uint() == AUTH_PERMISSION_DENIED:
+            kind = reader.var_uint()
+            if kind == AUTH_PERMISSION_DENIED:
                 self.denied.append(reader.var_string())
+            elif kind == AUTH_PERMISSION_GRANTED:
+                self.granted += 1
             self.received.append("auth")
             return []
         message = decode_message(data)

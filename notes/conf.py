@@ -4,6 +4,27 @@ from django.conf import settings
 
 DEFAULTS = {
     "MAX_MESSAGE_BYTES": 1024 * 1024,
+    # The text a client may grow a note to (bytes of UTF-8); an insertion past it is
+    # refused with 4413 (deleting stays possible). See Room._client_update.
+    "MAX_NOTE_BYTES": 4 * 1024 * 1024,
+    # The whole CRDT document (as a new client downloads it): the text, its editing
+    # history's bookkeeping, and anything a crafted client puts outside the text.
+    # Generous: heavy interleaved editing costs several bytes per character of text.
+    "MAX_DOCUMENT_BYTES": 16 * 1024 * 1024,
+    # Bytes the server may send in reply to one connection's own requests (sync step 1,
+    # query awareness): a token bucket; a request made while it is empty closes the
+    # connection with 4429. One reply of any size is always allowed (it may leave the
+    # bucket in debt): a client syncs once per connection.
+    "REPLY_BYTES_PER_SECOND": 64 * 1024,
+    "REPLY_BYTES_BURST": 4 * 1024 * 1024,
+    # Presence (awareness) states one connection may announce, and their size: a
+    # browser tab has one. Past them: 4429 and 4413.
+    "MAX_AWARENESS_PER_CONNECTION": 4,
+    "MAX_AWARENESS_STATE_BYTES": 8 * 1024,
+    # Live connections one account or guest browser may hold open, and connections
+    # without an account from one IP address (see notes/limits.py). Past them: 4429.
+    "MAX_CONNECTIONS_PER_IDENTITY": 20,
+    "MAX_GUEST_CONNECTIONS_PER_IP": 300,
     # Minimum gap between two fan-outs of one room, per connected client (seconds):
     # 50 µs keeps a room at most ~20 000 sends/s whatever its size (1 ms at 20
     # clients, 5 ms at 100, 10 ms at 200). See Room._flush.

@@ -58,6 +58,7 @@ class Connection:
 
     __slots__ = (
         "_close_task",
+        "_frame_key",
         "_queue",
         "_send",
         "_sender",
@@ -67,12 +68,17 @@ class Connection:
         "can_write",
         "closed",
         "contributed",
+        "guest_key",
         "label",
         "name",
         "on_abort",
         "on_closed",
+        "presence_name",
         "queued_bytes",
+        "read_only_reason",
+        "replies",
         "told_read_only",
+        "user",
         "user_id",
     )
 
@@ -81,18 +87,34 @@ class Connection:
         send,
         *,
         can_write: bool,
+        read_only_reason: str = "",
+        user=None,
         user_id: int | None = None,
         name: str = "",
+        presence_name: str = "",
+        guest_key: str = "",
         label="",
         accepted: bool = True,
         on_abort=None,
+        text: bool = False,
     ):
         self._send = send  # ASGI send
+        # Binary frames (the notes protocol), or text frames (`text`: HTML fragments).
+        self._frame_key = "text" if text else "bytes"
         self.can_write = can_write
+        # Why it may not write, told to the client when it tries (or when it changes).
+        self.read_only_reason = read_only_reason
+        # Who it is: the user (asked of the policy again when the note's rules change),
+        # the name its edits are credited to, the name its presence must show (the
+        # room enforces it), and a guest's browser key ("" for accounts and unknowns).
+        self.user = user
         self.user_id = user_id
         self.name = name
+        self.presence_name = presence_name or name
+        self.guest_key = guest_key
         self.label = label  # for log lines
         self.awareness_ids: set[int] = set()
+        self.replies = ReplyBudget()
         self.told_read_only = False
         self.contributed = False
         self.closed = False
@@ -119,8 +141,8 @@ class Connection:
         """Frames waiting behind a send that is blocked on a slow socket."""
         return len(self._queue)
 
-    def send(self, data: bytes) -> None:
-        """Send a binary frame, or queue it behind a blocked one; never waits."""
+    def send(self, data: bytes | str) -> None:
+        """Send a frame, or queue it behind a blocked one; never waits."""
         if self.closed or not self.accepted:
             return
         if self._sender is not None:
@@ -133,7 +155,7 @@ class Connection:
                     f"too slow to keep up ({self.queued_bytes} bytes queued); reconnect to resync",
                 )
             return
-        coro = self._send({"type": "websocket.send", "bytes": data})
+        coro = self._send({"type": "websocket.send", self._frame_key: data})
         try:
             pending = coro.send(None)
         except StopIteration:
@@ -150,7 +172,7 @@ class Connection:
             while self._queue and not self.closed:
                 data = self._queue.popleft()
                 self.queued_bytes -= len(data)
-                await self._send({"type": "websocket.send", "bytes": data})
+                await self._send({"type": "websocket.send", self._frame_key: data})
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -230,3 +252,30 @@ class FloodGuard:
         self.msgs = min(self.msg_burst, self.msgs + elapsed * self.msg_rate) - 1
         self.bytes = min(self.byte_burst, self.bytes + elapsed * self.byte_rate) - size
         return self.msgs >= 0 and self.bytes >= 0
+
+
+class ReplyBudget:
+    """A token bucket for the bytes sent in reply to one connection's own requests.
+
+    The flood guard counts what a client sends; a four-byte sync step 1 asks for the
+    whole document, so 300 of them pulled 283 MB. A reply is allowed while the bucket
+    is not empty, and its size is taken out afterwards (the bucket may go into debt):
+    the first sync of even the largest note always passes, repeated ones must wait
+    for the debt to be paid back at `REPLY_BYTES_PER_SECOND`.
+    """
+
+    __slots__ = ("burst", "last", "rate", "tokens")
+
+    def __init__(self):
+        self.rate = live_setting("REPLY_BYTES_PER_SECOND")
+        self.burst = self.tokens = live_setting("REPLY_BYTES_BURST")
+        self.last = time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        return self.tokens > 0
+
+    def spend(self, size: int) -> None:
+        self.tokens -= size

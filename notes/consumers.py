@@ -10,51 +10,88 @@ incoming frame, which roughly doubled the server's CPU on the hot path
 Close codes (always after accepting, so that browsers see them):
 
     4400  malformed frame (bad framing, truncated var-uint, text frame, bad state vector)
-    4403  the user may not read this note
+    4403  the user may not read this note (also when that changes while connected)
     4404  no such note
-    4413  message larger than 1 MiB (uvicorn closes with 1009 past its --ws-max-size)
+    4413  message larger than 1 MiB (uvicorn closes with 1009 past its --ws-max-size);
+          the note is full (MAX_NOTE_BYTES); a presence state over its size limit
     4422  an update pycrdt rejects
-    4429  too many messages or bytes per second
-    1013  the client could not keep up with the room (reconnect to resync)
+    4429  too many messages or bytes per second; too many sync requests (the bytes
+          the server sends in reply are budgeted); too many presence states on one
+          connection; too many connections for this person or network address
+    1013  the client could not keep up with the room, or the room was reloaded
+          (reconnect to resync)
+
+Losing or regaining write permission while connected (a note locked or unlocked,
+its event archived) is not a close: the y-protocols auth message "permission
+denied" says why, and our "permission granted" (protocol.py) says it is over.
 """
 
 import asyncio
 import itertools
 import logging
+import re
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
-from .base import NoteGone, UpdateRejected
+from .base import (
+    CLOSE_FLOOD,
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_TOO_LARGE,
+    NoteGone,
+    Refused,
+    UpdateRejected,
+)
 from .conf import live_setting
 from .connection import Connection, FloodGuard
-from .policy import get_policy
+from .models import guest_label
+from .policy import get_policy, guest_key
 from .protocol import ProtocolError
 from .room import current_registry
 
 log = logging.getLogger("notes.live")
 
 CLOSE_MALFORMED = 4400
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
-CLOSE_TOO_LARGE = 4413
 CLOSE_REJECTED = 4422
-CLOSE_FLOOD = 4429
+__all__ = [
+    "CLOSE_FLOOD",
+    "CLOSE_FORBIDDEN",
+    "CLOSE_MALFORMED",
+    "CLOSE_NOT_FOUND",
+    "CLOSE_REJECTED",
+    "CLOSE_TOO_LARGE",
+    "note_socket",
+]
 
 _connection_ids = itertools.count(1)
+# The editor shows at most this much of a name (static/src/identity.js `cleanName`):
+# the same rule here means its presence name needs no rewriting (Room._client_awareness).
+MAX_NAME_LENGTH = 60
+_SPACES = re.compile(r"\s+")
 
 
 @database_sync_to_async
-def _access(user, note_id: int):
-    return get_policy().access(user=user, note_id=note_id)
+def _access(user, note_id: int, headers):
+    policy = get_policy()
+    access = policy.access(user=user, note_id=note_id)
+    signed_in = user is not None and user.is_authenticated
+    return access, "" if signed_in else guest_key(policy, headers=headers)
 
 
-def _display_name(scope, user) -> tuple[int | None, str]:
+def clean_name(value: str) -> str:
+    return _SPACES.sub(" ", value).strip()[:MAX_NAME_LENGTH]
+
+
+def _identity(scope, user) -> tuple[int | None, str, str]:
+    """(user id, name credited, name shown on the presence): accounts by their
+    display name, guests by the name they give (`?name=`), marked as guests."""
     if user is not None and user.is_authenticated:
-        return user.pk, (user.get_full_name() or user.get_username())[:100]
+        name = clean_name(user.get_full_name() or user.get_username())
+        return user.pk, name, name
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    name = (query.get("name") or [""])[0].strip()[:100]
-    return None, name or "Guest"
+    name = clean_name((query.get("name") or [""])[0]) or "Guest"
+    return None, name, guest_label(name)
 
 
 async def _refuse(send, code: int, reason: str, label: str) -> None:
@@ -70,31 +107,52 @@ async def note_socket(scope, receive, send) -> None:
     if message["type"] != "websocket.connect":
         return
     user = scope.get("user")
-    access = await _access(user, note_id)
+    registry = current_registry()
+    # An access change between the policy's answer and joining the room is asked again.
+    epoch = registry.access_epoch
+    access, guest = await _access(user, note_id, scope.get("headers", []))
     if access is None:
         await _refuse(send, CLOSE_NOT_FOUND, "no such note", label)
         return
     if not access.can_read:
         await _refuse(send, CLOSE_FORBIDDEN, access.read_only_reason or "not allowed", label)
         return
-    try:
-        room = await current_registry().get_room(note_id)
-    except NoteGone:
-        await _refuse(send, CLOSE_NOT_FOUND, "no such note", label)
-        return
-
-    user_id, name = _display_name(scope, user)
-    # A close the client never reads ends this loop from outside (see Connection).
-    task = asyncio.current_task()
-    conn = Connection(
-        send,
-        can_write=access.can_write,
-        user_id=user_id,
-        name=name,
-        label=label,
-        accepted=False,
-        on_abort=task.cancel,
+    user_id, name, presence_name = _identity(scope, user)
+    client = scope.get("client")
+    admission = await registry.connection_counts.admit(
+        user_id=user_id, guest_key=guest, ip=client[0] if client else ""
     )
+    try:
+        if admission.refusal:
+            await _refuse(send, CLOSE_FLOOD, admission.refusal, label)
+            return
+        try:
+            room = await registry.get_room(note_id)
+        except NoteGone:
+            await _refuse(send, CLOSE_NOT_FOUND, "no such note", label)
+            return
+        # A close the client never reads ends the receive loop from outside.
+        conn = Connection(
+            send,
+            can_write=access.can_write,
+            read_only_reason=access.read_only_reason,
+            user=user,
+            user_id=user_id,
+            name=name,
+            presence_name=presence_name,
+            guest_key=guest,
+            label=label,
+            accepted=False,
+            on_abort=asyncio.current_task().cancel,
+        )
+        await _serve(room, conn, receive, send, epoch)
+    finally:
+        await registry.connection_counts.release(admission)
+
+
+async def _serve(room, conn: Connection, receive, send, epoch: int) -> None:
+    """Accept `conn` into `room` and hand it each frame until it ends."""
+    label, task = conn.label, asyncio.current_task()
     conn.on_closed = lambda: room.leave(conn)
     room.join(conn)  # before any await: an idle room could otherwise unload meanwhile
     try:
@@ -103,8 +161,10 @@ async def note_socket(scope, receive, send) -> None:
         room.leave(conn)
         raise
     conn.accepted = True
+    if room.registry.access_epoch != epoch:
+        room.recheck_access()
     room.greet(conn)
-    log.debug("%s opened by %r (%s)", label, name, "writer" if conn.can_write else "reader")
+    log.debug("%s opened by %r (%s)", label, conn.name, "writer" if conn.can_write else "reader")
     guard = FloodGuard()
     max_bytes = live_setting("MAX_MESSAGE_BYTES")
     try:
@@ -129,6 +189,8 @@ async def note_socket(scope, receive, send) -> None:
                     conn.close(CLOSE_MALFORMED, f"malformed message: {exc}")
                 except UpdateRejected as exc:
                     conn.close(CLOSE_REJECTED, f"update rejected: {exc}"[:120])
+                except Refused as exc:
+                    conn.close(exc.code, exc.reason)
         room.leave(conn)
         await conn.closing()
     except asyncio.CancelledError:

@@ -21,6 +21,12 @@ class Note(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     markdown_updated_at = models.DateTimeField(null=True, blank=True)
+    # Locked notes are read-only for everyone; what that means (and who may lock) is
+    # the policy's to say (settings.NOTES_POLICY). Change it with `note_set_locked`,
+    # which tells the open connections. The database default lets code that does not
+    # know the column yet (a worker of the previous release during a deploy) still
+    # create notes.
+    locked = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["pk"]
@@ -50,24 +56,55 @@ class NoteUpdate(models.Model):
 
 
 class NoteContributor(models.Model):
-    """Who wrote in a note: a signed-in user, or a guest by display name."""
+    """Who wrote in a note: an account (one row per user), or a guest (one row per name
+    and browser). A guest row never becomes an account's by its name: a guest may call
+    themselves anything, so guests are always shown as guests (`label`)."""
 
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="contributors")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # The account's display name when it wrote, or the name the guest gave.
     name = models.CharField(max_length=100)
+    # A guest's browser key (the signed guest cookie), so that the guest's credit can
+    # follow them into an account they sign up for; "" for accounts and unknown guests.
+    guest_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     first_edit_at = models.DateTimeField(auto_now_add=True)
     last_edit_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["first_edit_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["note", "name"], name="notecontributor_unique_name"),
+            models.UniqueConstraint(
+                fields=["note", "user"],
+                condition=models.Q(user__isnull=False),
+                name="notecontributor_one_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["note", "name", "guest_key"],
+                condition=models.Q(user__isnull=True),
+                name="notecontributor_one_per_guest",
+            ),
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def is_guest(self) -> bool:
+        # A deleted account's rows (user set to NULL) read as guests from then on:
+        # nothing proves who wrote them any more.
+        return self.user_id is None
+
+    @property
+    def label(self) -> str:
+        """The name as shown to everyone: guests are marked as guests."""
+        return guest_label(self.name) if self.is_guest else self.name
+
+
+def guest_label(name: str) -> str:
+    """How a guest's chosen name is shown (contributor lists, history, cursors)."""
+    return "Guest" if name in ("", "Guest") else f"{name} (guest)"
 
 
 class NoteRevision(models.Model):

@@ -427,7 +427,7 @@ def markdown_properties_comment(properties: dict[str, str]) -> str:
 
 def _plain(inline) -> str:
     parts = []
-    for tok in inline.children or []:
+    for tok in markup.inline_tokens(inline.content):
         if tok.type in ("text", "code_inline"):
             parts.append(tok.content)
         elif tok.type in ("softbreak", "hardbreak"):

@@ -9,8 +9,14 @@ the note's group, so each process also hears its own messages back (its echo):
     {"k": "a",  "n": note, "o": sender, "d": awareness}                  presence
     {"k": "sv", "n": note, "o": sender, "sv": state vector,
      "ds": delete-set digest, "r": reply wanted[, "to": channel]}      "this is what I have"
+    {"k": "acc", "n": note, "o": sender}       the note's rules changed: ask the policy again
 
 A message with "to" is for that process only (a reply); the others ignore it.
+
+Access changes ("acc", from `notes.services.note_access_changed`) are not healed by
+the state-vector exchange: a room asks the policy again for its connections whenever
+its link is proven (after joining, and after the link was down), so a change
+published while it was not listening still reaches its connections.
 
 Healing. Redis pub/sub may drop messages (a slow subscriber is disconnected, a
 network blip). Every process therefore announces its state vector and delete-set
@@ -66,6 +72,15 @@ def group_name(note_id: int) -> str:
 
 def jitter(seconds: float) -> float:
     return seconds * random.uniform(0.8, 1.2)
+
+
+def access_message(*, note_id: int, sender: str) -> dict:
+    return {"type": MESSAGE_TYPE, "k": "acc", "n": note_id, "o": sender}
+
+
+async def publish_access_changed(layer, *, note_id: int, sender: str) -> None:
+    """Have the rooms of the note in every process ask the policy again."""
+    await layer.group_send(group_name(note_id), access_message(note_id=note_id, sender=sender))
 
 
 def update_message(*, note_id: int, sender: str, update: bytes, to: str | None = None) -> dict:
@@ -223,6 +238,10 @@ class PeerLink:
         link.last_echo = time.monotonic()
         link.failures = 0
         link.backoff = 0.0
+        # An access change published before we listened (between a connection's
+        # policy check and this subscription, or while the link was down) is lost:
+        # ask again now that we hear every later one.
+        room.recheck_access()
         if was_down:
             log.warning(
                 "note %s: linked to the other processes again after %.1f s",
@@ -411,10 +430,13 @@ class PeerLink:
             return
         if message.get("to", self.channel) != self.channel:
             return  # a reply to another process
+        kind = message.get("k")
+        if kind == "acc":
+            self.registry.access_changed(note_id)
+            return
         room = self.registry.rooms.get(note_id)
         if room is None or not room.loaded or room.closed:
             return
-        kind = message.get("k")
         if kind == "u":
             update = message["d"]
             if update != EMPTY_UPDATE:

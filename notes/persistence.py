@@ -206,15 +206,24 @@ def save_markdown(
             NoteRevision.objects.create(note_id=note_id, markdown=markdown)
 
 
-def record_contributor(*, note_id: int, user_id: int | None, name: str) -> None:
+def record_contributor(
+    *, note_id: int, user_id: int | None, name: str, guest_key: str = ""
+) -> None:
+    """Credit a note to an account (by the account, under its current name) or to a
+    guest (by name and browser key): a guest is never credited as an account, whatever
+    name they chose."""
     name = (name or "").strip()[:100] or "Guest"
-    contributor, created = NoteContributor.objects.get_or_create(
-        note_id=note_id, name=name, defaults={"user_id": user_id}
-    )
+    if user_id is not None:
+        contributor, created = NoteContributor.objects.get_or_create(
+            note_id=note_id, user_id=user_id, defaults={"name": name}
+        )
+    else:
+        contributor, created = NoteContributor.objects.get_or_create(
+            note_id=note_id, user=None, name=name, guest_key=guest_key[:64]
+        )
     if not created:
-        if contributor.user_id is None and user_id is not None:
-            contributor.user_id = user_id
-        contributor.save(update_fields=["user", "last_edit_at"])
+        contributor.name = name
+        contributor.save(update_fields=["name", "last_edit_at"])
 
 
 @dataclass(frozen=True)
@@ -227,7 +236,7 @@ def persist(
     *,
     note_id: int,
     updates: list[bytes],
-    contributors: list[tuple[int | None, str]],
+    contributors: list[tuple[int | None, str, str]],
     markdown: str | None,
     force_revision: bool,
     revision_interval: timedelta,
@@ -235,8 +244,8 @@ def persist(
 ) -> PersistResult:
     """One micro-batch of the live engine's writes, in one worker-thread hop."""
     appended = append_updates(note_id=note_id, updates=updates) if updates else False
-    for user_id, name in contributors:
-        record_contributor(note_id=note_id, user_id=user_id, name=name)
+    for user_id, name, guest_key in contributors:
+        record_contributor(note_id=note_id, user_id=user_id, name=name, guest_key=guest_key)
     if markdown is not None:
         save_markdown(
             note_id=note_id,

@@ -26,7 +26,21 @@ NO_ACCESS = NoteAccess(can_read=False, can_write=False, read_only_reason="not al
 
 class NotePolicy(Protocol):
     def access(self, *, user, note_id: int) -> NoteAccess | None:
-        """Return None when no such note exists (or it belongs to nothing visible)."""
+        """Return None when no such note exists (or it belongs to nothing visible).
+
+        Asked when a connection opens, and again for every open connection when
+        `notes.services.note_access_changed` says the rules of the note changed."""
+
+    def guest_key(self, *, headers) -> str:
+        """The key that tells one guest browser from another (from the raw headers of
+        the WebSocket handshake, e.g. a signed cookie), or "" when there is none.
+        Connection limits and contributor records use it; it is never shown."""
+
+
+def guest_key(policy: NotePolicy, *, headers) -> str:
+    """`policy.guest_key(...)`, or "" for a policy that tells no guests apart."""
+    method = getattr(policy, "guest_key", None)
+    return method(headers=headers) if method is not None else ""
 
 
 @cache

@@ -7,6 +7,7 @@ One WebSocket binary frame carries one message:
                       | 2 update <var-bytes update>
     awareness  1, <var-bytes awareness update>
     auth       2, 0 permission denied <var-string reason>
+                  | 1 permission granted <var-string reason>   (ours; see below)
     query      3  (query awareness: "send me every known state")
 
 A var-uint is little-endian base-128 (7 bits a byte, high bit = more). Decoding
@@ -33,6 +34,10 @@ SYNC_STEP2 = 1
 SYNC_UPDATE = 2
 
 AUTH_PERMISSION_DENIED = 0
+# Not in y-protocols, which only ever takes write permission away: we send it when a
+# connection may write again (a note unlocked). y-protocols' own `readAuthMessage`
+# ignores auth types it does not know, so other clients are unaffected.
+AUTH_PERMISSION_GRANTED = 1
 
 # An update that changes nothing: no structs, empty delete set.
 EMPTY_UPDATE = b"\x00\x00"
@@ -188,6 +193,10 @@ def encode_permission_denied(reason: str) -> bytes:
     return bytes((MSG_AUTH, AUTH_PERMISSION_DENIED)) + write_var_string(reason)
 
 
+def encode_permission_granted(reason: str = "") -> bytes:
+    return bytes((MSG_AUTH, AUTH_PERMISSION_GRANTED)) + write_var_string(reason)
+
+
 def encode_query_awareness() -> bytes:
     return bytes((MSG_QUERY_AWARENESS,))
 
@@ -199,6 +208,12 @@ AWARENESS_REMOVED = "null"
 
 def decode_awareness(payload: bytes) -> list[tuple[int, int, str]]:
     """(client_id, clock, state_json) for each entry; the state must be JSON."""
+    return [entry[:3] for entry in decode_awareness_values(payload)]
+
+
+def decode_awareness_values(payload: bytes) -> list[tuple[int, int, str, object]]:
+    """(client_id, clock, state_json, state) for each entry: `state` is the decoded
+    JSON (None for a removal)."""
     reader = Reader(payload)
     count = reader.var_uint()
     entries = []
@@ -206,12 +221,13 @@ def decode_awareness(payload: bytes) -> list[tuple[int, int, str]]:
         client_id = reader.var_uint()
         clock = reader.var_uint()
         state = reader.var_string()
+        value = None
         if state != AWARENESS_REMOVED:
             try:
-                json.loads(state)
+                value = json.loads(state)
             except ValueError as exc:
                 raise ProtocolError("awareness state is not JSON") from exc
-        entries.append((client_id, clock, state))
+        entries.append((client_id, clock, state, value))
     reader.end()
     return entries
 

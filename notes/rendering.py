@@ -51,8 +51,9 @@ _DEFAULT_DIVISOR: int = _COST["default_divisor"]
 MAX_RENDER_COST: int = _COST["max"]
 # markdown-it's own default for CommonMark, stated: deeper structure renders as text.
 MAX_NESTING: int = RULES["markdown"]["max_nesting"]
-# Shorter texts render faster than a cache round trip to Redis.
-_CACHE_MIN_CHARS = 1024
+# A line or two renders about as fast as a round trip to Redis; anything longer (a
+# kilobyte of notes takes milliseconds) is cached.
+_CACHE_MIN_CHARS = 200
 _CACHE_SECONDS = 7 * 24 * 3600
 _CACHE_VERSION = "2"  # bump when the HTML for the same text changes (parser, allow-lists)
 

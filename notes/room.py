@@ -17,6 +17,8 @@ touched between awaits. Database work goes to worker threads through `run_db`.
 """
 
 import asyncio
+import contextlib
+import json
 import logging
 import time
 
@@ -24,12 +26,26 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from pycrdt import Doc, Text, merge_updates
 
 from . import persistence
-from .base import PEER, SERVER, STORE, NoteGone, UpdateRejected
+from .base import (
+    CLOSE_FLOOD,
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_RECONNECT,
+    CLOSE_TOO_LARGE,
+    PEER,
+    SERVER,
+    STORE,
+    NoteGone,
+    Refused,
+    UpdateRejected,
+)
 from .conf import live_setting
 from .connection import Connection
+from .limits import ConnectionCounts
 from .peers import PeerLink
 from .persistence import CONTENT, run_db
 from .presence import PresenceTracker
+from .policy import NoteAccess, get_policy
 from .protocol import (
     AWARENESS_REMOVED,
     EMPTY_UPDATE,
@@ -39,10 +55,11 @@ from .protocol import (
     KIND_STEP2,
     KIND_UPDATE,
     ProtocolError,
-    decode_awareness,
+    decode_awareness_values,
     decode_message,
     encode_awareness,
     encode_permission_denied,
+    encode_permission_granted,
     encode_sync_step1,
     encode_sync_step2,
     encode_update,
@@ -52,7 +69,7 @@ from .writer import NoteWriter
 log = logging.getLogger("notes.live")
 
 
-__all__ = ["PEER", "SERVER", "NoteGone", "Room", "RoomRegistry", "UpdateRejected"]
+__all__ = ["PEER", "SERVER", "NoteGone", "Refused", "Room", "RoomRegistry", "UpdateRejected"]
 
 _NOT_SWALLOWED = (KeyboardInterrupt, SystemExit, asyncio.CancelledError, GeneratorExit)
 
@@ -76,6 +93,34 @@ def apply_text_edits(ytext: Text, current: str, changes) -> None:
             ytext.insert(start, insert)
 
 
+def _with_name(state: str, value, name: str) -> str:
+    """The awareness state `state` (decoded: `value`) showing `name` as its user's name.
+
+    Editors draw a cursor label and a presence entry from `user.name`; the server
+    sets it to the name the connection is credited under, so no one can appear as
+    somebody else (and guests appear as guests). A state without a `user` object
+    shows no name, and is left alone; our editor sends the right name, so this
+    re-encodes only for other clients.
+    """
+    user = value.get("user") if isinstance(value, dict) else None
+    if not isinstance(user, dict) or user.get("name") == name:
+        return state
+    return json.dumps({**value, "user": {**user, "name": name}}, ensure_ascii=False)
+
+
+def _amount(size: int) -> str:
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"
+
+
+def _ask_policy(*, note_id: int, users: dict) -> dict:
+    """The policy's answer for each of `users` ({key: user}), in a worker thread."""
+    policy = get_policy()
+    return {key: policy.access(user=user, note_id=note_id) for key, user in users.items()}
+
+
 # --- The room -------------------------------------------------------------------------
 
 
@@ -93,6 +138,22 @@ class Room:
         self.ready: asyncio.Future | None = None
         self.loaded = False  # the stored state is applied
         self.closed = False
+        # Dropped whole after a change it could neither store nor refuse (see
+        # _client_update); a new room of the note loads once this one is stored.
+        self.discarded = False
+        self.max_note_bytes = live_setting("MAX_NOTE_BYTES")
+        self.max_document_bytes = live_setting("MAX_DOCUMENT_BYTES")
+        # An upper bound of the document's encoded size: the stored state, plus every
+        # change since (recomputed exactly when it passes the cap; see _client_update).
+        self.document_bytes = 0
+        self.max_awareness = live_setting("MAX_AWARENESS_PER_CONNECTION")
+        self.max_awareness_bytes = live_setting("MAX_AWARENESS_STATE_BYTES")
+        # A client's insertion, held by _on_change until _client_update has measured
+        # the text it leaves (the text cannot be read inside pycrdt's observer).
+        self._hold = False
+        self._held: bytes | None = None
+        self._recheck: asyncio.Task | None = None
+        self._recheck_again = False
         self.writer = NoteWriter(
             note_id=note_id, text=self.text, loop=self.loop, before_markdown=self.catch_up
         )
@@ -114,7 +175,11 @@ class Room:
 
     # --- lifecycle ---
 
-    async def load(self) -> None:
+    async def load(self, *, after: asyncio.Future | None = None) -> None:
+        if after is not None:
+            # A discarded room of this note is still storing what it accepted.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(after)
         state = await run_db(persistence.load_note_state, note_id=self.note_id)
         if state is None:
             raise NoteGone(self.note_id)
@@ -123,10 +188,14 @@ class Room:
         except Exception:
             log.exception("stored state of note %s does not apply", self.note_id)
             raise
+        self.document_bytes = len(state.update)
         # Observe only now: what was loaded is stored already.
         self._subscription = self.doc.observe(self._on_change)
         self.loaded = True
         self.writer.start(tail_rows=state.tail_rows, markdown=state.markdown)
+        if str(self.text) != state.markdown:
+            # Edits the stored Markdown missed (its writer stopped before refreshing it).
+            self.writer.request_markdown(force_revision=False)
         if self.registry.peers is not None:
             # Never fails: a room whose link cannot be made now keeps retrying.
             self.registry.peers.join(self)
@@ -181,12 +250,16 @@ class Room:
 
     def close(self) -> None:
         """Stop background work; only when everything is stored (or at shutdown)."""
+        if self.closed:
+            return
         self.closed = True
         for handle in (self._flush_handle, self._unload_timer):
             if handle is not None:
                 handle.cancel()
         self.writer.close()
         self.presence.close()
+        if self._recheck is not None:
+            self._recheck.cancel()
         if self._subscription is not None:
             self.doc.unobserve(self._subscription)
             self._subscription = None
@@ -196,22 +269,32 @@ class Room:
     # --- messages from clients ---
 
     def receive(self, conn: Connection, data: bytes) -> None:
-        """Handle one frame from `conn`; raises ProtocolError or UpdateRejected."""
+        """Handle one frame from `conn`; raises ProtocolError, UpdateRejected or Refused."""
         message = decode_message(data)
         kind = message.kind
         if kind is KIND_UPDATE or kind is KIND_STEP2:
             self._client_update(conn, message.payload)
         elif kind is KIND_STEP1:
+            # The only request whose answer grows with the document: budgeted.
+            if not conn.replies.allow():
+                raise Refused(CLOSE_FLOOD, "too many sync requests")
             try:
                 diff = self.doc.get_update(message.payload)
             except ValueError as exc:
                 raise ProtocolError("sync step 1 holds no valid state vector") from exc
-            conn.send(encode_sync_step2(diff))
-            conn.send(encode_sync_step1(self.doc.get_state()))
+            step2 = encode_sync_step2(diff)
+            step1 = encode_sync_step1(self.doc.get_state())
+            conn.replies.spend(len(step2) + len(step1))
+            conn.send(step2)
+            conn.send(step1)
         elif kind is KIND_AWARENESS:
-            self.apply_awareness(decode_awareness(message.payload), origin=conn)
+            self._client_awareness(conn, decode_awareness_values(message.payload))
         elif kind is KIND_QUERY_AWARENESS:
-            conn.send(encode_awareness(self.awareness_entries()))
+            if not conn.replies.allow():
+                raise Refused(CLOSE_FLOOD, "too many presence requests")
+            reply = encode_awareness(self.awareness_entries())
+            conn.replies.spend(len(reply))
+            conn.send(reply)
         # auth messages from a client carry nothing for the server
 
     def _client_update(self, conn: Connection, update: bytes) -> None:
@@ -220,13 +303,65 @@ class Room:
         if not conn.can_write:
             if not conn.told_read_only:
                 conn.told_read_only = True
-                conn.send(encode_permission_denied("read-only"))
+                conn.send(encode_permission_denied(conn.read_only_reason or "read-only"))
             return
-        self.apply_update(update, origin=conn)
+        # The size cap. pycrdt applies an update whole and cannot take it back, so
+        # the check comes first, from two facts: an update carries the text it
+        # inserts literally (UTF-8, as `len(text)` counts it), so its own insertions
+        # grow the text by less than its length; and an update whose first byte is 0
+        # has no structs at all (it only deletes). It refuses a little early (an
+        # update's bookkeeping counts as text).
+        if not update[0]:
+            self.apply_update(update, origin=conn)
+        else:
+            cap = self.max_note_bytes
+            self._hold = True
+            try:
+                # One transaction for both measures and the update: a transaction of
+                # its own per measure would cost as much as applying the update.
+                with self.doc.transaction():
+                    if len(self.text) + len(update) > cap:
+                        raise Refused(
+                            CLOSE_TOO_LARGE,
+                            f"this note is full ({_amount(cap)} of text): "
+                            "your last change was not saved",
+                        )
+                    self._check_document_size(len(update))
+                    self.apply_update(update, origin=conn)
+                    grown_past_cap = len(self.text) > cap
+            finally:
+                self._hold = False
+            held, self._held = self._held, None
+            if held is not None and grown_past_cap:
+                # Only a crafted client gets here: pycrdt keeps structs whose
+                # dependencies are missing and integrates them when these arrive, so
+                # an update can release more text than it carries. Its change was
+                # neither sent nor stored, but the document holds it: drop the room
+                # (see _discard) rather than let it leak through a later sync.
+                self._discard(culprit=conn)
+                raise Refused(CLOSE_TOO_LARGE, "this note is full: your last change was not saved")
+            if held is not None:
+                self._changed(held, conn)
         self.presence.edited(conn)
         if not conn.contributed:
             conn.contributed = True
-            self.writer.contributor(user_id=conn.user_id, name=conn.name)
+            self.writer.contributor(user_id=conn.user_id, name=conn.name, guest_key=conn.guest_key)
+
+    def _check_document_size(self, growth: int) -> None:
+        """The text cap does not see content a crafted client puts outside the text (a
+        root type of its own): cap the whole document too. `document_bytes` only grows
+        (deletions shrink the real size), so when it passes the cap it is measured
+        again, exactly: an encoding of the whole document, once per cap's worth of
+        changes at most, unless the document really is that full."""
+        if self.document_bytes + growth <= self.max_document_bytes:
+            return
+        self.document_bytes = len(self.doc.get_update())
+        if self.document_bytes + growth > self.max_document_bytes:
+            raise Refused(
+                CLOSE_TOO_LARGE,
+                f"this note's document is full ({_amount(self.max_document_bytes)}): "
+                "your last change was not saved",
+            )
 
     def apply_update(self, update: bytes, *, origin) -> None:
         """Apply an update; the real changes it makes are fanned out and stored."""
@@ -245,10 +380,17 @@ class Room:
 
     def _on_change(self, event) -> None:
         update = event.update
-        if update == EMPTY_UPDATE:
+        if update == EMPTY_UPDATE or self.discarded:
             return
-        origin = self._origin
+        if self._hold:
+            self._held = update  # see _client_update
+            return
+        self._changed(update, self._origin)
+
+    def _changed(self, update: bytes, origin) -> None:
+        """A real change to the document: fan it out and store it."""
         self.version += 1
+        self.document_bytes += len(update)
         self._out.append(update)
         self._out_origins.add(origin)
         if origin is STORE:
@@ -285,6 +427,27 @@ class Room:
         if origin is not PEER and self.registry.peers is not None:
             self.registry.peers.publish_awareness(self, accepted)
         self._schedule_flush()
+
+    def _client_awareness(self, conn: Connection, entries) -> None:
+        """Presence from a client: at most MAX_AWARENESS_PER_CONNECTION states of at
+        most MAX_AWARENESS_STATE_BYTES each, showing the connection's own name."""
+        limit, max_bytes = self.max_awareness, self.max_awareness_bytes
+        owned = conn.awareness_ids
+        new_ids = set()
+        accepted = []
+        name = conn.presence_name
+        for client_id, clock, state, value in entries:
+            if state != AWARENESS_REMOVED:
+                if len(state) > max_bytes:
+                    raise Refused(CLOSE_TOO_LARGE, "presence state too large")
+                if client_id not in owned:
+                    new_ids.add(client_id)
+                if name:  # a connection of unknown identity shows what it says
+                    state = _with_name(state, value, name)
+            accepted.append((client_id, clock, state))
+        if len(owned) + len(new_ids) > limit:
+            raise Refused(CLOSE_FLOOD, f"too many presence states (at most {limit})")
+        self.apply_awareness(accepted, origin=conn)
 
     def awareness_entries(self) -> list[tuple[int, int, str]]:
         """Every live (non-removed, recently renewed) awareness state."""
@@ -366,6 +529,75 @@ class Room:
         except UpdateRejected as exc:
             log.error("note %s: stored state does not apply: %s", self.note_id, exc)
 
+    # --- who may write: asked again when the note's rules change ---
+
+    def recheck_access(self) -> None:
+        """Ask the policy again for every open connection, and apply its answers
+        (`set_access`). Call after a change of the rules (the note locked, its event
+        archived): coalesced, so a burst of changes costs one or two rounds."""
+        if self._recheck is not None:
+            self._recheck_again = True
+            return
+        if not self.clients or self.closed:
+            return
+        self._recheck = self.loop.create_task(self._recheck_access())
+
+    async def _recheck_access(self) -> None:
+        try:
+            again = True
+            while again and not self.closed:
+                self._recheck_again = False
+                conns = [conn for conn in self.clients if not conn.closed]
+                # The answer depends on the user only: ask once per user (guests share one).
+                users = {conn.user_id: conn.user for conn in conns}
+                answers = await run_db(_ask_policy, note_id=self.note_id, users=users)
+                for conn in conns:
+                    if conn in self.clients:
+                        self.set_access(conn, answers[conn.user_id])
+                again = self._recheck_again
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("note %s: asking the policy again failed", self.note_id)
+        finally:
+            self._recheck = None
+
+    def set_access(self, conn: Connection, access: NoteAccess | None) -> None:
+        """Apply the policy's answer to an open connection: it is closed if it may no
+        longer read; it is told at once when it loses or regains write permission."""
+        if access is None:
+            conn.close(CLOSE_NOT_FOUND, "no such note")
+        elif not access.can_read:
+            conn.close(CLOSE_FORBIDDEN, access.read_only_reason or "not allowed")
+        elif conn.can_write and not access.can_write:
+            conn.can_write = False
+            conn.read_only_reason = access.read_only_reason or "read-only"
+            conn.told_read_only = True
+            conn.send(encode_permission_denied(conn.read_only_reason))
+        elif not conn.can_write and access.can_write:
+            conn.can_write = True
+            conn.read_only_reason = ""
+            conn.told_read_only = False
+            conn.send(encode_permission_granted())
+            # Ask the client for what it has and we refused meanwhile (typed before
+            # it heard it was read-only): it answers with sync step 2.
+            conn.send(encode_sync_step1(self.doc.get_state()))
+
+    # --- dropping a room whole ---
+
+    def _discard(self, *, culprit: Connection) -> None:
+        """Drop this room: its document holds a change that must be neither sent nor
+        stored. Every client is closed with 1013 (they reconnect and resync, losing
+        nothing: a CRDT client keeps its edits); what the room accepted before is
+        stored, then a fresh room loads the note from the database."""
+        log.warning("note %s: dropping its room (a client grew it past its cap)", self.note_id)
+        self.discarded = True
+        self.writer.keep_markdown()  # the text is not the note's any more
+        for conn in list(self.clients):
+            if conn is not culprit:  # which gets its own reason
+                conn.close(CLOSE_RECONNECT, "the note was reloaded: reconnect to resync")
+        self.registry.retire(self)
+
     # --- changes made by the server ---
 
     def replace_text(self, markdown: str) -> None:
@@ -411,6 +643,12 @@ class RoomRegistry:
     def __init__(self, *, peer_sync: bool | None = None, channel_layer=None):
         self.loop = asyncio.get_running_loop()
         self.rooms: dict[int, Room] = {}
+        # Discarded rooms still storing what they accepted, by note.
+        self._retiring: dict[int, asyncio.Task] = {}
+        # Bumped by every access change: a connection that asked the policy before a
+        # change and joined its room after it asks again (see consumers.note_socket).
+        self.access_epoch = 0
+        self.connection_counts = ConnectionCounts()
         if peer_sync is None:
             peer_sync = live_setting("PEER_SYNC")
         if peer_sync is None or peer_sync:
@@ -427,7 +665,7 @@ class RoomRegistry:
         if room is None:
             room = Room(self, note_id)
             self.rooms[note_id] = room
-            room.ready = self.loop.create_task(room.load())
+            room.ready = self.loop.create_task(room.load(after=self._retiring.get(note_id)))
             room.ready.add_done_callback(lambda task, room=room: self._loaded(room, task))
         await asyncio.shield(room.ready)
         return room
@@ -440,6 +678,29 @@ class RoomRegistry:
     def forget(self, room: Room) -> None:
         if self.rooms.get(room.note_id) is room:
             del self.rooms[room.note_id]
+
+    def retire(self, room: Room) -> None:
+        """Forget a discarded room now, and close it once it has stored everything."""
+        self.forget(room)
+
+        async def retire() -> None:
+            try:
+                await asyncio.wait_for(room.flushed(), 30)
+            except TimeoutError:
+                log.error("note %s: a discarded room could not store in 30 s", room.note_id)
+            finally:
+                room.close()
+                if self._retiring.get(room.note_id) is task:
+                    del self._retiring[room.note_id]
+
+        task = self._retiring[room.note_id] = self.loop.create_task(retire())
+
+    def access_changed(self, note_id: int) -> None:
+        """The rules of a note changed: its open connections ask the policy again."""
+        self.access_epoch += 1
+        room = self.room_if_open(note_id)
+        if room is not None:
+            room.recheck_access()
 
     def room_if_open(self, note_id: int) -> Room | None:
         room = self.rooms.get(note_id)
@@ -457,6 +718,7 @@ class RoomRegistry:
         for room in list(self.rooms.values()):
             room.close()
         self.rooms.clear()
+        self.connection_counts.close()
         if self.peers is not None:
             self.peers.close()
 

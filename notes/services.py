@@ -4,7 +4,7 @@ import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 from pycrdt import Doc, Text
@@ -172,18 +172,74 @@ def note_text(*, note: Note) -> str:
     return str(doc.get(persistence.CONTENT, type=Text))
 
 
-def contributor_claim(*, user, claims) -> int:
-    """Credit `user` with contributions made under other names: `claims` is an iterable of
-    (note id, name). Only contributions credited to nobody yet are claimed. Returns how
-    many were.
+# --- Who may write: the policy is asked again ----------------------------------------
 
-    For a guest who signs in: the app that knows which names the guest wrote under, and
-    where, says so; `notes` itself knows guests by name only.
+
+def note_access_changed(*, note_id: int) -> None:
+    """Have every open connection to a note ask the policy again, at once.
+
+    Call it when an answer of the policy may have changed (the note was locked or
+    unlocked, its event archived, who may take notes changed), after the change is
+    committed (`transaction.on_commit`): the connections ask the database. A
+    connection that lost write permission is told why, one that regained it is told
+    so, one that may no longer read is closed (see `Room.set_access`).
+
+    Rooms in this process are told directly; those of other processes over the
+    channel layer (notes/peers.py). Callable from synchronous code, never raises.
     """
-    claimed = 0
+    for registry in all_registries():
+        try:
+            registry.loop.call_soon_threadsafe(registry.access_changed, note_id)
+        except RuntimeError:  # its loop closed meanwhile: its rooms are gone
+            continue
+    layer = get_channel_layer()
+    if layer is None or isinstance(layer, InMemoryChannelLayer):
+        return  # one process: its rooms were told above
+    try:
+        async_to_sync(peers.publish_access_changed)(layer, note_id=note_id, sender="services")
+    except Exception as exc:
+        # Rooms elsewhere ask again when their link is back (see peers.py).
+        log.warning("could not tell other processes about note %s: %r", note_id, exc)
+
+
+def note_set_locked(*, note_id: int, locked: bool) -> bool:
+    """Lock or unlock a note; its open connections are told once this commits.
+
+    Whether a locked note is read-only, and who may lock it, is the policy's to say.
+    Returns whether anything changed.
+    """
+    changed = Note.objects.filter(pk=note_id).exclude(locked=locked).update(locked=locked)
+    if changed:
+        transaction.on_commit(lambda: note_access_changed(note_id=note_id))
+    return bool(changed)
+
+
+# --- Contributors ----------------------------------------------------------------------
+
+
+def note_contributors_merge_guest(*, guest_key: str, user_id: int, name: str) -> int:
+    """Credit to an account what a guest browser (`guest_key`) wrote, under `name` (the
+    account's display name): for when that guest signs up or signs in. Returns how
+    many guest rows became the account's; in a note the account also wrote, the guest's
+    row is folded into the account's one."""
+    if not guest_key:
+        return 0
+    moved = 0
     with transaction.atomic():
-        for note_id, name in set(claims):
-            claimed += NoteContributor.objects.filter(
-                note_id=note_id, name=name, user__isnull=True
-            ).update(user=user)
-    return claimed
+        rows = NoteContributor.objects.select_for_update().filter(
+            user__isnull=True, guest_key=guest_key
+        )
+        for row in rows.order_by("first_edit_at", "pk"):
+            mine = NoteContributor.objects.filter(note_id=row.note_id, user_id=user_id).first()
+            if mine is None:
+                NoteContributor.objects.filter(pk=row.pk).update(
+                    user_id=user_id, name=name[:100], guest_key=""
+                )
+                moved += 1
+            else:
+                if row.first_edit_at < mine.first_edit_at:
+                    NoteContributor.objects.filter(pk=mine.pk).update(
+                        first_edit_at=row.first_edit_at
+                    )
+                row.delete()
+    return moved

@@ -36,7 +36,8 @@ class NoteWriter:
         self.tail_rows = 0
         self.written_markdown: str | None = None
         self._updates: list[bytes] = []
-        self._contributors: list[tuple[int | None, str]] = []
+        self._contributors: list[tuple[int | None, str, str]] = []
+        self._markdown_frozen = False
         self._markdown_requested = False
         self._force_revision = False
         self._markdown_timer: asyncio.TimerHandle | None = None
@@ -67,23 +68,34 @@ class NoteWriter:
     def store(self, update: bytes) -> None:
         """Append `update` with the next micro-batch; refresh the Markdown soon."""
         self._updates.append(update)
-        if self._markdown_timer is None:
+        if self._markdown_timer is None and not self._markdown_frozen:
             self._markdown_timer = self.loop.call_later(
                 live_setting("MARKDOWN_INTERVAL"), self._markdown_due
             )
 
     def text_changed(self) -> None:
         """The text changed without anything to append (read back from the store)."""
-        if self._markdown_timer is None:
+        if self._markdown_timer is None and not self._markdown_frozen:
             self._markdown_timer = self.loop.call_later(
                 live_setting("MARKDOWN_INTERVAL"), self._markdown_due
             )
 
-    def contributor(self, *, user_id: int | None, name: str) -> None:
-        self._contributors.append((user_id, name))
+    def contributor(self, *, user_id: int | None, name: str, guest_key: str = "") -> None:
+        self._contributors.append((user_id, name, guest_key))
         self.wake()
 
+    def keep_markdown(self) -> None:
+        """Never write the Markdown from this room's text again (the room is being
+        dropped, its text is not the note's); updates are still stored."""
+        self._markdown_frozen = True
+        self._markdown_requested = False
+        if self._markdown_timer is not None:
+            self._markdown_timer.cancel()
+            self._markdown_timer = None
+
     def request_markdown(self, *, force_revision: bool) -> None:
+        if self._markdown_frozen:
+            return
         self._markdown_requested = True
         self._force_revision = self._force_revision or force_revision
         self.wake()

@@ -42,6 +42,7 @@ CAPABILITIES = (
     "read_notes",
     "write_notes",
     "merge_speakers",
+    "lock_notes",
 )
 
 
@@ -72,6 +73,8 @@ ARCHIVED = Refusal("This event is archived.")
 WITHDRAWN = Refusal("This topic was withdrawn.")
 MERGE_SPEAKERS = "Only the organizers of every event these speakers spoke at may merge them."
 HIDDEN = Refusal("The organizers hid this topic.")
+NOTES_ARCHIVED = Refusal("This event is archived: its notes are read-only.")
+NOTES_LOCKED = Refusal("The organizers locked these notes: they are read-only for now.")
 
 
 def _organizes_every_event(user) -> bool:
@@ -266,9 +269,12 @@ class EventAccess:
         # Notes are public: whoever reaches an event (listed or by its link) may read them.
         return None
 
-    def write_notes(self) -> Refusal | None:
+    def write_notes(self, note) -> Refusal | None:
+        """Write in `note` (a notes.Note of this event's talks or open spaces)."""
         if self.event.archived:
-            return Refusal("This event is archived: its notes are read-only.")
+            return NOTES_ARCHIVED
+        if note.locked:  # organizers too: a lock is undone by unlocking
+            return NOTES_LOCKED
         if self.event.notes_access == Event.NotesAccess.TEAM:
             if self.is_team:
                 return None
@@ -279,6 +285,10 @@ class EventAccess:
         if self.actor.user_id is not None or self.event.allows_guests:
             return None
         return Refusal("Sign in to take notes.", sign_in=True)
+
+    def lock_notes(self) -> Refusal | None:
+        """Lock or unlock a note of this event (every open editor turns read-only)."""
+        return self._organizers_only("Only the organizers of this event may lock its notes.")
 
     # --- Wrappers ---------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from .models import (
     Speaker,
     Talk,
 )
+from .moderation import event_access_changed
 
 
 class OrganizerScopedAdmin(admin.ModelAdmin):
@@ -79,6 +80,13 @@ class EventAdmin(OrganizerScopedAdmin):
         ),
         ("Open space", {"fields": ["proposals_open", "open_space_placement"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Archived, who may take notes: open editors follow at once (the team's roles
+        # are EventRoleAdmin's).
+        if change and {"archived", "notes_access"} & set(form.changed_data):
+            event_access_changed(event=obj)
 
 
 @admin.register(Talk)
@@ -194,6 +202,21 @@ class EventRoleAdmin(OrganizerScopedAdmin):
     list_filter = ["role"]
     list_select_related = ["event", "user"]
     autocomplete_fields = ["user"]
+
+    # A role decides who may take notes: open editors of the event follow at once.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        event_access_changed(event=obj.event)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        event_access_changed(event=obj.event)
+
+    def delete_queryset(self, request, queryset):
+        events = list(Event.objects.filter(roles__in=queryset).distinct())
+        super().delete_queryset(request, queryset)
+        for event in events:
+            event_access_changed(event=event)
 
 
 @admin.register(EventInvite)

@@ -63,3 +63,11 @@ class InviteForm(forms.Form):
         help_text="Note-takers write notes (also where only the team may); organizers "
         "also change the event, its programme and its team.",
     )
+
+
+class NoteLockForm(forms.Form):
+    """The organizers' lock button of a note (two optional booleans: always valid)."""
+
+    locked = forms.BooleanField(required=False)
+    # Back to the writing view when the form was sent from it.
+    write = forms.BooleanField(required=False)

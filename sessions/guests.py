@@ -1,50 +1,34 @@
 """A guest who signs in becomes their account: votes, proposals, stars and note credits.
 
 Guests are known by their browser key (board/identity.py). Their votes and proposals
-carry the key; their note contributions carry only the name they typed, so the notes
-socket's route is wrapped (`remember_guest_names`, see config/routing.py) to remember
-which key wrote under which name in which note (`GuestNoteName`). When the person signs
-up or signs in from that browser (`merge_on_sign_in`, connected to Django's
+carry the key, and so do their note contributions: the notes socket asks the policy for
+the key of a guest connection (`EventNotePolicy.guest_key`) and the live engine records
+it with the name the guest wrote under (`NoteContributor.guest_key`). When the person
+signs up or signs in from that browser (`merge_on_sign_in`, connected to Django's
 `user_logged_in`), all of it becomes the account's: a vote for a topic (or a star on a
-talk) the account had already given is dropped, so one person never counts twice.
+talk) the account had already given is dropped, and a note the account had written in
+too keeps one contributor row, so one person never counts twice.
 """
 
 import logging
 from dataclasses import dataclass
-from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from notes.services import contributor_claim
+from notes.services import note_contributors_merge_guest
 
 from .agenda.services import AgendaMerged, guest_agenda_merge
-from .board.identity import GUEST_COOKIE, guest_key_from_cookie, guest_key_from_headers
+from .board.identity import GUEST_COOKIE, guest_key_from_cookie
 from .board.services import GuestMerged, guest_board_merge
-from .models import GuestNoteName
 
 logger = logging.getLogger(__name__)
-
-MAX_NAME = 100  # as the notes socket cuts it
 
 
 @dataclass
 class GuestMerge:
     board: GuestMerged
     agenda: AgendaMerged
-    contributions: int  # note contributor rows now credited to the account
-
-
-def guest_name_remember(*, guest_key: str, note_id: int, name: str) -> None:
-    """Remember that the browser `guest_key` writes as `name` in note `note_id`."""
-    name = name.strip()[:MAX_NAME]
-    if not (guest_key and name):
-        return
-    try:
-        with transaction.atomic():
-            GuestNoteName.objects.get_or_create(guest_key=guest_key, note_id=note_id, name=name)
-    except IntegrityError:
-        pass  # no such note (the socket refuses it), or the same row made concurrently
+    contributions: int  # notes whose guest credit moved to the account
 
 
 def guest_merge(*, guest_key: str, user) -> GuestMerge:
@@ -52,9 +36,12 @@ def guest_merge(*, guest_key: str, user) -> GuestMerge:
     with transaction.atomic():
         board = guest_board_merge(guest_key=guest_key, user=user)
         agenda = guest_agenda_merge(guest_key=guest_key, user=user)
-        names = GuestNoteName.objects.filter(guest_key=guest_key)
-        contributions = contributor_claim(user=user, claims=names.values_list("note_id", "name"))
-        names.delete()  # claimed: the names are the account's now
+        contributions = note_contributors_merge_guest(
+            guest_key=guest_key,
+            user_id=user.pk,
+            # The name the live engine credits an account under (notes/consumers.py).
+            name=user.get_full_name() or user.get_username(),
+        )
     return GuestMerge(board=board, agenda=agenda, contributions=contributions)
 
 
@@ -84,24 +71,3 @@ def merge_on_sign_in(sender, request, user, **kwargs) -> None:
         "kept" if merged.agenda.feed else "not moved",
         merged.contributions,
     )
-
-
-_remember = database_sync_to_async(guest_name_remember)
-
-
-def remember_guest_names(app):
-    """Wrap the notes socket (an ASGI app routed with `note_id`): a guest's connection
-    is remembered under the name it writes as (`?name=`), before the socket runs."""
-
-    async def wrapped(scope, receive, send):
-        user = scope.get("user")
-        if user is None or not user.is_authenticated:
-            guest_key = guest_key_from_headers(scope.get("headers", []))
-            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-            name = (query.get("name") or [""])[0]
-            if guest_key and name.strip():
-                note_id = scope["url_route"]["kwargs"]["note_id"]
-                await _remember(guest_key=guest_key, note_id=note_id, name=name)
-        return await app(scope, receive, send)
-
-    return wrapped

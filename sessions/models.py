@@ -755,28 +755,4 @@ class SpeakerOldSlug(models.Model):
         return self.slug
 
 
-class GuestNoteName(models.Model):
-    """A name a guest's browser (its key, see board/identity.py) wrote under in a note.
-
-    Notes credit guests by name only; this remembers which browser used which name
-    where, so that when the guest signs in, exactly those contributions are credited to
-    the account (sessions/guests.py).
-    """
-
-    guest_key = models.CharField(max_length=64, db_index=True)
-    note = models.ForeignKey("notes.Note", on_delete=models.CASCADE, related_name="+")
-    name = models.CharField(max_length=100)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["guest_key", "note", "name"], name="guestnotename_unique"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} in note {self.note_id}"
-
-
 from .archive.models import SearchEntry  # noqa: E402, F401  (the search index; see there)

@@ -10,12 +10,21 @@ from django.urls import reverse
 from .models import Event, OpenSpace, Room, Talk
 
 
-def event_for_note(*, note_id: int) -> Event | None:
-    talk = Talk.objects.select_related("event").filter(note_id=note_id).first()
-    if talk is not None:
-        return talk.event
-    open_space = OpenSpace.objects.select_related("event").filter(note_id=note_id).first()
-    return open_space.event if open_space is not None else None
+def note_owner(*, note_id: int) -> Talk | OpenSpace | None:
+    """The talk or open space a note belongs to, with its event and note."""
+    for model in (Talk, OpenSpace):
+        owner = model.objects.select_related("event", "note").filter(note_id=note_id).first()
+        if owner is not None:
+            return owner
+    return None
+
+
+def event_note_ids(*, event: Event) -> list[int]:
+    """The notes of an event's talks and open spaces."""
+    return [
+        *Talk.objects.filter(event=event).values_list("note_id", flat=True),
+        *OpenSpace.objects.filter(event=event).values_list("note_id", flat=True),
+    ]
 
 
 @dataclass

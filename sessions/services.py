@@ -16,6 +16,7 @@ from .archive.speakers import talk_set_speakers
 from .board.identity import Actor
 from .board.services import BoardError, board_refresh
 from .models import Event, EventRole, OpenSpace, Room, Slot, Talk
+from .moderation import event_access_changed
 
 # Paths under /events/ that are not events.
 RESERVED_SLUGS = {"new"}
@@ -110,6 +111,9 @@ def event_update(*, actor: Actor, event: Event, **fields) -> Event:
                 )
         event.save(update_fields=changed)
         board_refresh(event_id=event.pk)
+        if {"archived", "notes_access"} & set(changed):
+            # Who may write its notes changed: open editors follow once this commits.
+            event_access_changed(event=event)
     return event
 
 

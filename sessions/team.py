@@ -23,6 +23,7 @@ from django.utils import timezone
 from .access import NotAllowed, Refusal, event_access
 from .board.identity import Actor
 from .models import Event, EventInvite, EventRole
+from .moderation import event_access_changed
 
 INVITE_SALT = "confnotes.team-invite"
 INVITE_MAX_AGE = 7 * 24 * 3600
@@ -152,6 +153,9 @@ def invite_accept(*, token: str, user) -> Joined:
             changed = True
         invite.accepted_at, invite.accepted_by = timezone.now(), user
         invite.save(update_fields=["accepted_at", "accepted_by"])
+        if changed:
+            # A note-taker may write where only the team may: their open editors follow.
+            event_access_changed(event=invite.event)
     return Joined(role=role, changed=changed)
 
 
@@ -175,3 +179,5 @@ def member_remove(*, actor: Actor, member: EventRole) -> None:
                 "This is the event's only organizer: invite another organizer first."
             )
         member.delete()
+        # Their open editors of the event's notes turn read-only where only the team writes.
+        event_access_changed(event=member.event)

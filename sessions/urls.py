@@ -25,6 +25,7 @@ urlpatterns = [
     path("events/<slug:slug>/schedule.ics", views.schedule_ics, name="schedule_ics"),
     path("events/<slug:slug>/talks/<slug:talk_slug>/", views.talk_detail, name="talk"),
     path("events/<slug:slug>/open-spaces/<int:pk>/", views.open_space_detail, name="open_space"),
+    path("events/<slug:slug>/notes/<int:note_id>/lock/", views.note_lock, name="note_lock"),
     path("events/<slug:slug>/", include("sessions.transfer.urls")),
     path("events/<slug:slug>/", include("sessions.board.urls")),
     path("events/<slug:slug>/", include("sessions.agenda.urls")),

@@ -2,20 +2,21 @@
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from notes.selectors import note_contributor_names
 from notes.tasks import task_key, text_tasks
 
-from . import selectors
-from .access import refuse, request_access
+from . import moderation, selectors
+from .access import EventAccess, refuse, request_access, requires
 from .agenda.follow import is_running, presence_of
 from .agenda.selectors import mark_starred, starred_keys
 from .archive.browse_selectors import talk_speakers
+from .forms import NoteLockForm
 from .models import Event, OpenSpace, Talk
 from .schedule_formats import schedule_frab_json, schedule_ical
 from .selectors import schedule_item
@@ -107,7 +108,7 @@ def _item_page(
     refusal = access.read_notes()
     if refusal is not None:
         return refuse(request, refusal, event=event)
-    write_refusal = access.write_notes()
+    write_refusal = access.write_notes(item.note)
     user = request.user
     shown = schedule_item(item)
     shown.starred = shown.star_key in starred_keys(event=event, actor=access.actor)
@@ -129,6 +130,7 @@ def _item_page(
         "writing": "write" in request.GET,
         "user_name": (user.get_full_name() or user.get_username()) if user.is_authenticated else "",
         "is_guest": not user.is_authenticated,
+        "can_lock": access.can("lock_notes"),
         **extra,
     }
     return render(request, template, context)
@@ -175,6 +177,20 @@ def schedule_ics(request: HttpRequest, slug: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'inline; filename="{event.slug}.ics"'
     return response
+
+
+@require_POST
+@requires("lock_notes")
+def note_lock(request: HttpRequest, event: Event, access: EventAccess, note_id: int):
+    """Lock or unlock a note of the event: every open editor follows at once."""
+    owner = selectors.note_owner(note_id=note_id)
+    if owner is None or owner.event_id != event.pk:
+        raise Http404("No such note at this event.")
+    form = NoteLockForm(request.POST)
+    form.is_valid()  # two optional booleans: always valid
+    moderation.note_lock(access=access, note=owner.note, locked=form.cleaned_data["locked"])
+    query = "?write" if form.cleaned_data["write"] else ""
+    return redirect(f"{owner.get_absolute_url()}{query}#notes")
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

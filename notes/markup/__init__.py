@@ -40,6 +40,7 @@ from .blocks import (
     Table,
 )
 from .markdown import (
+    inline_tokens,
     markdown_blocks,
     markdown_canonical,
     markdown_escape,
@@ -62,6 +63,7 @@ __all__ = [
     "Quote",
     "Rule",
     "Table",
+    "inline_tokens",
     "markdown_blocks",
     "markdown_canonical",
     "markdown_escape",

@@ -9,6 +9,7 @@ from functools import cache
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from ..rendering import MAX_NESTING, markdown_renderable
 from .blocks import (
     ZWSP,
     Code,
@@ -88,11 +89,34 @@ def _md_table(table: Table) -> list[str]:
 
 @cache
 def _md_parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    return MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING}).enable(
+        ["table", "strikethrough"]
+    )
+
+
+@cache
+def _md_block_parser() -> MarkdownIt:
+    # The block model keeps inline Markdown as written (`Token.content`), so the
+    # costly inline pass (see notes/rendering.py) is not run over a whole note.
+    return (
+        MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
+        .enable(["table", "strikethrough"])
+        .disable("inline")
+    )
 
 
 def markdown_tokens(text: str) -> list[Token]:
-    return _md_parser().parse(text)
+    """Block tokens; their inline tokens carry `content` only (no `children`: parse
+    those with `inline_tokens` where needed)."""
+    return _md_block_parser().parse(text)
+
+
+def inline_tokens(text: str) -> list[Token]:
+    """The inline tokens of one run of inline Markdown (a heading's text); a text over
+    the rendering budget is one plain text token."""
+    if not markdown_renderable(text):
+        return [Token("text", "", 0, content=text)]
+    return _md_parser().parseInline(text)[0].children or []
 
 
 def markdown_blocks(tokens: list[Token], *, heading_base: int = 0) -> list:

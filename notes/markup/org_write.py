@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
+from ..rendering import markdown_renderable
 from .blocks import (
     ZWSP,
     Code,
@@ -25,7 +26,7 @@ from .blocks import (
     _list_lines,
     _text,
 )
-from .markdown import _md_code, _md_parser, _md_url, markdown_blocks, markdown_tokens
+from .markdown import _md_code, _md_url, inline_tokens, markdown_blocks, markdown_tokens
 from .org_read import (
     _ORG_NEEDS_COMMA,
     _POST_CHARS,
@@ -45,6 +46,10 @@ def render_org(blocks: list, *, heading_offset: int = 0) -> str:
 
 
 def markdown_to_org(text: str, *, heading_offset: int = 0) -> str:
+    if not markdown_renderable(text):
+        # Too costly to convert inline Markdown (notes/rendering.py): keep the note
+        # whole, as Markdown source in a block that Org shows verbatim.
+        return render_org([Code("markdown", text.rstrip("\n") + "\n")])
     return render_org(markdown_blocks(markdown_tokens(text)), heading_offset=heading_offset)
 
 
@@ -165,7 +170,7 @@ def _org_reads_back(org: str, *, in_item: bool) -> str:
 
 
 def markdown_inline_to_org(text: str) -> str:
-    tokens = _md_parser().parseInline(text)[0].children or []
+    tokens = inline_tokens(text)
     return _join_org_pieces(_org_pieces(tokens, 0, len(tokens)))
 
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from notes.models import NoteContributor
 
 from ..board.identity import Actor
-from ..models import AgendaFeed, Event, GuestNoteName, Interest, Star
+from ..models import AgendaFeed, Event, Interest, Star
 from ..selectors import ScheduleItem, event_items
 
 
@@ -35,12 +35,14 @@ def mark_starred(items, *, keys: set[str]) -> None:
 
 def contributed_note_ids(*, actor: Actor, note_ids) -> set[int]:
     """Which of these notes the actor wrote in: as their account, or as this guest browser
-    (the names it wrote under, sessions/guests.py)."""
+    (the live engine records a guest's browser key with its name)."""
     note_ids = list(note_ids)
     if actor.user_id is not None:
         rows = NoteContributor.objects.filter(user_id=actor.user_id, note_id__in=note_ids)
     elif actor.guest_key:
-        rows = GuestNoteName.objects.filter(guest_key=actor.guest_key, note_id__in=note_ids)
+        rows = NoteContributor.objects.filter(
+            user__isnull=True, guest_key=actor.guest_key, note_id__in=note_ids
+        )
     else:
         return set()
     return set(rows.values_list("note_id", flat=True))

@@ -89,7 +89,7 @@ def checklist_tick(
     whatever they type meanwhile is kept. Raises notes.tasks.TaskMoved when the item cannot be
     found as the reader saw it, and NotAllowed for those who may not write.
     """
-    event_access(event=item.event, actor=actor).require("write_notes")
+    event_access(event=item.event, actor=actor).require("write_notes", item.note)
 
     def edit(text: str):
         change = task_toggle(text, line=line, key=key, done=done)

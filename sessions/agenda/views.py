@@ -236,7 +236,7 @@ def tick(
     item = _item(request, slug, talk_pk, pk)
     event = item.event
     access = request_access(request, event, ensure_key=True)
-    refusal = write_refusal(request, access, "write_notes", limit="tick")
+    refusal = write_refusal(request, access, "write_notes", item.note, limit="tick")
     if refusal is not None:
         return refuse(request, refusal, event=event)
     form = TickForm(request.POST)

@@ -2,6 +2,7 @@
 
 Viewers only listen; every write goes through an HTTP POST (and its CSRF check)
 to a service, which broadcasts the committed change to the group of the event.
+This process's hub (`hub.py`) receives it once and sends each viewer its frames.
 """
 
 from datetime import UTC, datetime
@@ -11,9 +12,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
+from notes.connection import Connection
+
 from ..access import EventAccess, event_access
 from ..models import Event
 from . import fragments, live
+from .hub import Viewer, current_hub
 from .identity import Actor, guest_key_from_headers
 from .queries import board_changed_since
 
@@ -38,7 +42,7 @@ def _since(query: dict) -> datetime | None:
 
 
 class BoardConsumer(AsyncWebsocketConsumer):
-    group: str | None = None
+    viewer: Viewer | None = None
 
     async def connect(self) -> None:
         actor = Actor(
@@ -52,25 +56,27 @@ class BoardConsumer(AsyncWebsocketConsumer):
         event_id = self.access.event.pk
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         view = (query.get("view") or ["board"])[0]
-        self.view = view if view in live.VIEWS else "board"
-        self.group = live.board_group(event_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        # Frames go out through the hub, without waiting for this socket (see hub.py);
+        # until the handshake is accepted they are dropped (the check below covers them).
+        conn = Connection(self.base_send, can_write=False, label="board", text=True, accepted=False)
+        self.viewer = Viewer(
+            access=self.access, view=view if view in live.VIEWS else "board", conn=conn
+        )
+        await current_hub().join(event_id, self.viewer)
         await self.accept()
+        conn.accepted = True
         # Changes committed between the page's render and this moment were broadcast
-        # before we joined the group: have the page fetch its live region again.
+        # before we joined: have the page fetch its live region again.
         since = _since(query)
         if since is not None and await database_sync_to_async(board_changed_since)(
             event_id=event_id, since=since
         ):
-            await self.send(text_data=render_to_string(fragments.LIVE_REFRESH))
+            conn.send(render_to_string(fragments.LIVE_REFRESH))
 
     async def disconnect(self, code) -> None:
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.viewer is not None:
+            self.viewer.conn.closed = True
+            current_hub().leave(self.access.event.pk, self.viewer)
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         """Viewers do not send anything meaningful; ignore it (writes go through HTTP)."""
-
-    async def board_update(self, message: dict) -> None:
-        for html in live.fragments_for(message, view=self.view, access=self.access):
-            await self.send(text_data=html)

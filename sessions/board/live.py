@@ -5,9 +5,11 @@ every open board, marketplace and display of the event (Channels group
 A message carries server-rendered fragments ("parts") for out-of-band swaps
 (htmx WebSocket extension). A part that shows controls exists in two variants:
 `html` (anyone) and `controls_html` (for its `audience`, from `access.audience`:
-the organizers and/or one host). Each consumer picks, per part, the variant its
-viewer may see, so a change is rendered once, not once per viewer. Permissions
-are still checked by the services on every write: a control only saves a click.
+the organizers and/or one host). It is rendered once, not once per viewer, and
+reaches each process once: its hub (`hub.py`) hands the same strings to every
+viewer, picking per viewer only where the message has controls for them.
+Permissions are still checked by the services on every write: a control only
+saves a click.
 """
 
 import logging
@@ -55,7 +57,7 @@ def board_changed(*, event_id: int, touched=(), refresh: bool = False) -> None:
         if parts:
             layer = get_channel_layer()
             async_to_sync(layer.group_send)(
-                board_group(event_id), {"type": "board.update", "parts": parts}
+                board_group(event_id), {"type": "board.update", "event": event_id, "parts": parts}
             )
     except Exception:
         logger.exception("Could not broadcast a change of the board of event %s", event_id)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conf_sessions', '0008_search_index'),
+        ('conf_sessions', '0009_guest_note_names_to_contributors'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 import { IndexeddbPersistence } from "y-indexeddb";
 import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
-import * as authProtocol from "y-protocols/auth";
+import * as decoding from "lib0/decoding";
 import { Compartment, EditorState, Prec } from "@codemirror/state";
 import { EditorView, drawSelection, highlightSpecialChars, keymap, placeholder } from "@codemirror/view";
 import { defaultKeymap, indentWithTab } from "@codemirror/commands";
@@ -19,17 +19,23 @@ import { markdownKeymap, markdownLanguage, pasteURLAsLink } from "@codemirror/la
 
 import { SaveTracker } from "./save-tracker.js";
 import { withSafeRemoteSelections } from "./remote-cursors.js";
-import { awarenessUser, cleanName, rememberGuestName, safeColor, storedGuestName } from "./identity.js";
+import { awarenessUser, cleanName, guestLabel, rememberGuestName, safeColor, storedGuestName } from "./identity.js";
 import { keepPageOffline } from "./sw-register.js";
 import { formattingKeymap } from "./formatting.js";
 import { renderMarkdown } from "./markdown.js";
 import { startPreview } from "./preview.js";
 
 const MESSAGE_AUTH = 2;
+// y-protocols' auth message: 0 permission denied (a reason follows); 1 permission
+// granted is Confnotes' own (notes/protocol.py): the note was unlocked.
+const AUTH_DENIED = 0;
+const AUTH_GRANTED = 1;
 const CLOSE_MESSAGES = {
   4403: ["forbidden", "You may not edit this note."],
   4404: ["not-found", "This note does not exist."],
 };
+// Closes whose reason the server words for people (notes/consumers.py).
+const CLOSE_REASONS = { 4413: "too-large", 4429: "too-many" };
 // markdown() would also bundle the HTML, CSS and JavaScript parsers for
 // embedded HTML (about 150 KB); notes need Markdown (GFM) alone.
 const markdownSupport = () =>
@@ -133,18 +139,29 @@ async function start(root) {
     render();
   }
 
-  // The server tells a viewer without write permission that its updates are
-  // dropped (y-protocols auth message, "permission denied").
+  function setWritable() {
+    readOnly = false;
+    root.dataset.readOnly = "false";
+    view?.dispatch({ effects: editability.reconfigure(editabilityFor(false)) });
+    if (ui.message && ui.message.dataset.reason === "read-only") ui.message.hidden = true;
+    render();
+  }
+
+  // The server says when this connection may not write (a reader, a note the
+  // organizers locked, an archived event: the reason is worded for people) and,
+  // when a lock is lifted, that it may write again.
   provider.messageHandlers[MESSAGE_AUTH] = (_encoder, decoder, _provider, emitSynced) => {
-    authProtocol.readAuthMessage(decoder, doc, (_doc, reason) => {
-      if (!emitSynced) return;
+    const kind = decoding.readVarUint(decoder);
+    if (!emitSynced) return;
+    if (kind === AUTH_DENIED) {
+      const reason = decoding.readVarString(decoder);
       setReadOnly(
         "read-only",
-        reason === "read-only"
-          ? "This note is read-only for you: your changes are not saved."
-          : `The server refused your changes (${reason}).`,
+        reason === "read-only" ? "This note is read-only for you: your changes are not saved." : reason,
       );
-    });
+    } else if (kind === AUTH_GRANTED) {
+      setWritable();
+    }
   };
 
   // From a 1013 close until the next completed sync.
@@ -159,7 +176,8 @@ async function start(root) {
       return;
     }
     if (!event || event.code < 4400 || event.code >= 4500) return;
-    const [reason, text] = CLOSE_MESSAGES[event.code] ?? ["refused", `The server refused the connection (code ${event.code}).`];
+    const worded = CLOSE_REASONS[event.code] && event.reason ? [CLOSE_REASONS[event.code], `The server closed the connection: ${event.reason}.`] : null;
+    const [reason, text] = worded ?? CLOSE_MESSAGES[event.code] ?? ["refused", `The server refused the connection (code ${event.code}).`];
     closed = [reason, text];
     provider.shouldConnect = false; // y-websocket v2 has no shouldReconnect option
     showMessage(reason, text);
@@ -195,9 +213,12 @@ async function start(root) {
   }
 
   // Identity and presence.
+  // The server shows every presence under the name it credits the connection with
+  // (notes/room.py): an account's name, or a guest's marked as a guest's. Use the
+  // same, so that it has nothing to rewrite.
   function myName() {
     if (!config.guest) return config.userName || "Anonymous";
-    return storedGuestName() || "Guest";
+    return guestLabel(storedGuestName());
   }
   provider.awareness.setLocalStateField("user", awarenessUser(myName()));
   // The server credits a guest's edits to the name in the connection's query
@@ -220,7 +241,12 @@ async function start(root) {
       ui.guestName.value = name;
       rememberGuestName(name);
       provider.params = nameParams();
-      provider.awareness.setLocalStateField("user", awarenessUser(name));
+      provider.awareness.setLocalStateField("user", awarenessUser(guestLabel(name)));
+      // The server reads the name when the connection opens: reconnect to use it.
+      if (provider.wsconnected) {
+        provider.disconnect();
+        provider.connect();
+      }
       ui.guestForm.dataset.saved = "true";
     });
   }

@@ -55,6 +55,12 @@ export function rememberGuestName(name) {
   storageSet(GUEST_NAME_KEY, cleanName(name));
 }
 
+/** How a guest's name is shown to others (the server marks it the same way). */
+export function guestLabel(name) {
+  const clean = cleanName(name);
+  return !clean || clean === "Guest" ? "Guest" : `${clean} (guest)`;
+}
+
 /** Awareness `user` field for `name`. */
 export function awarenessUser(name) {
   const color = userColor();

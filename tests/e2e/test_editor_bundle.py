@@ -131,7 +131,7 @@ def test_editor_two_people_type_converge_and_see_each_other(open_note, server):
     for page in (alice, guest):
         expect(page.locator("#note-presence-count")).to_have_text("2 people here")
     expect(alice.locator("#note-presence-list")).to_contain_text("Bob the guest")
-    expect(alice.locator(".cm-ySelectionInfo")).to_have_text("Bob the guest")
+    expect(alice.locator(".cm-ySelectionInfo")).to_have_text("Bob the guest (guest)")
     expect(guest.locator(".cm-ySelectionInfo")).to_have_text("Alice")
     assert guest.evaluate("localStorage.getItem('confnotes-guest-name')") == "Bob the guest"
     # Markdown highlighting is on (the heading is styled by a highlight class).

@@ -67,8 +67,8 @@ def test_live_notes_two_writers_one_drops_offline_and_everything_converges(
         type_at(bob_page, "Control+End", f"b{n}.")
     expect(alice_page.locator("#note-editor .cm-content")).to_contain_text("b2")
     expect(bob_page.locator("#note-editor .cm-content")).to_contain_text("a2")
-    expect(alice_page.locator(".cm-ySelectionInfo")).to_have_text("Bob")
-    expect(bob_page.locator(".cm-ySelectionInfo")).to_have_text("Alice")
+    expect(alice_page.locator(".cm-ySelectionInfo")).to_have_text("Bob (guest)")
+    expect(bob_page.locator(".cm-ySelectionInfo")).to_have_text("Alice (guest)")
     expect(alice_page.locator("#note-presence-count")).to_have_text("2 people here")
     # Bob's page is kept by the service worker for offline use.
     bob_page.wait_for_function(
@@ -173,3 +173,38 @@ def test_a_client_the_server_drops_as_too_slow_shows_resyncing_and_catches_up(
     assert "resyncing" in states
     assert states[-1] == "connected"
     assert ytext(reader) == ytext(writer) == "before after"
+
+
+def test_a_locked_note_turns_the_open_editor_read_only_and_says_why_until_unlocked(
+    browser, asgi_live_server
+):
+    from notes.services import note_set_locked
+    from sessions.access import NOTES_LOCKED
+
+    event = make_event(slug="e2e-lock", notes_access=Event.NotesAccess.GUESTS)
+    talk = make_talk(event=event, title="Heated Debate")
+    page = browser.new_context().new_page()
+    join_as_guest(page, f"{asgi_live_server}{talk.get_absolute_url()}?write", "Gus")
+    type_at(page, "Control+End", "calm notes")
+    editor = page.locator("#note-editor")
+
+    # What the organizers' lock button does (the server runs in this process).
+    note_set_locked(note_id=talk.note_id, locked=True)
+
+    expect(editor).to_have_attribute("data-read-only", "true")
+    expect(page.locator("#note-editor-message")).to_have_text(NOTES_LOCKED.text)
+    expect(page.locator("#note-editor .cm-content")).to_have_attribute("contenteditable", "false")
+
+    note_set_locked(note_id=talk.note_id, locked=False)
+
+    expect(editor).to_have_attribute("data-read-only", "false")
+    expect(page.locator("#note-editor-message")).to_be_hidden()
+    type_at(page, "Control+End", ", again")
+    wait_for(lambda: _stored(talk.note_id) == "calm notes, again", what="the stored text")
+
+
+def _stored(note_id: int) -> str:
+    from notes.models import Note
+    from notes.services import note_text
+
+    return note_text(note=Note.objects.get(pk=note_id))

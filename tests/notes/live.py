@@ -46,13 +46,18 @@ def session_cookie(user) -> bytes:
 class LiveClient:
     """One simulated editor: a DocClient speaking to the ASGI app in-process."""
 
-    def __init__(self, note_id: int, *, name: str = "Ann", origin: bytes = ORIGIN, cookie=None):
+    def __init__(
+        self, note_id: int, *, name: str = "Ann", origin: bytes = ORIGIN, cookie=None, ip=None
+    ):
         headers = [(b"origin", origin), (b"host", b"testserver")]
         if cookie:
             headers.append((b"cookie", cookie))
         self.comm = WebsocketCommunicator(
             application, f"/ws/notes/{note_id}/?name={quote(name)}", headers=headers
         )
+        if ip is not None:
+            # The peer address, as a server puts it in the scope (before the app starts).
+            self.comm.scope["client"] = (ip, 50000)
         self.y = DocClient()
         self.frames: list[dict] = []  # every ASGI message the server sent, in order
         self.close_code: int | None = None

@@ -22,6 +22,7 @@ from notes.protocol import (
 )
 from notes.room import registry_for_loop
 from notes.services import note_replace_text
+from sessions.board.identity import GUEST_COOKIE, _signer
 from sessions.models import Event
 from tests.factories import make_event, make_talk, make_user
 from tests.notes.live import LiveClient, eventually, room_flushed, session_cookie, stored_text
@@ -138,9 +139,13 @@ async def test_awareness_is_relayed_and_removed_when_its_connection_closes():
     ann = await LiveClient(note_id, name="Ann").connect()
     bob = await LiveClient(note_id, name="Bob").connect()
 
-    await ann.send(ann.y.awareness_message({"user": {"name": "Ann", "color": "#c00"}}))
+    # A guest's presence shows their name as a guest's (see the tests below).
+    await ann.send(ann.y.awareness_message({"user": {"name": "Ann (guest)", "color": "#c00"}}))
     await bob.until(lambda: ann.y.client_id in bob.y.awareness)
-    assert bob.y.awareness[ann.y.client_id] == (0, '{"user": {"name": "Ann", "color": "#c00"}}')
+    assert bob.y.awareness[ann.y.client_id] == (
+        0,
+        '{"user": {"name": "Ann (guest)", "color": "#c00"}}',
+    )
 
     await ann.disconnect()
     await bob.until(lambda: bob.y.awareness[ann.y.client_id][1] == "null")
@@ -151,9 +156,9 @@ async def test_awareness_is_relayed_and_removed_when_its_connection_closes():
 async def test_query_awareness_is_answered_with_every_known_state():
     note_id = await guest_note()
     ann = await LiveClient(note_id, name="Ann").connect()
-    await ann.send(ann.y.awareness_message({"user": {"name": "Ann"}}))
+    await ann.send(ann.y.awareness_message({"user": {"name": "Ann (guest)"}}))
     bob = await LiveClient(note_id, name="Bob").connect()
-    await bob.send(bob.y.awareness_message({"user": {"name": "Bob"}}))
+    await bob.send(bob.y.awareness_message({"user": {"name": "Bob (guest)"}}))
     await ann.until(lambda: bob.y.client_id in ann.y.awareness)
     carol = await LiveClient(note_id, name="Carol").connect()
     await carol.pump()
@@ -163,8 +168,8 @@ async def test_query_awareness_is_answered_with_every_known_state():
     await carol.until(lambda: len(carol.y.awareness) == 2)
 
     assert carol.y.awareness == {
-        ann.y.client_id: (0, json.dumps({"user": {"name": "Ann"}})),
-        bob.y.client_id: (0, json.dumps({"user": {"name": "Bob"}})),
+        ann.y.client_id: (0, json.dumps({"user": {"name": "Ann (guest)"}})),
+        bob.y.client_id: (0, json.dumps({"user": {"name": "Bob (guest)"}})),
     }
     for client in (ann, bob, carol):
         await client.disconnect()
@@ -186,11 +191,11 @@ async def test_archived_event_gives_a_read_only_connection():
     await reader.append(" (again)")
     await reader.sync()
 
-    assert reader.y.denied == ["read-only"]
+    # Told why, once.
+    archived = "This event is archived: its notes are read-only."
+    assert reader.y.denied == [archived]
     assert (
-        reader.frames.count(
-            {"type": "websocket.send", "bytes": encode_permission_denied("read-only")}
-        )
+        reader.frames.count({"type": "websocket.send", "bytes": encode_permission_denied(archived)})
         == 1
     )
     await room_flushed(note_id)
@@ -216,7 +221,7 @@ async def test_guest_on_a_users_only_event_reads_live_but_cannot_write():
         lambda: guest.text in ("Live for readers! — guest edit", "Live for readers — guest edit!")
     )
 
-    assert guest.y.denied == ["read-only"]
+    assert guest.y.denied == ["Sign in to take notes."]
     assert writer.text == "Live for readers!"
     await room_flushed(note_id)
     assert await stored_text(note_id) == "Live for readers!"
@@ -416,3 +421,26 @@ async def test_replace_text_reaches_open_rooms_and_storage():
     await client.disconnect()
     await eventually(lambda: note_fields(note_id), within=1)
     assert (await note_fields(note_id))["markdown"] == "# Brand new"
+
+
+async def test_a_guest_who_takes_an_accounts_name_is_credited_as_a_guest():
+    note_id = await guest_note()
+    grace = await database_sync_to_async(make_user)(first_name="Grace", last_name="Hopper")
+    account = await LiveClient(note_id, cookie=await session_cookie(grace)).connect()
+    guest_cookie = f"{GUEST_COOKIE}={_signer().sign('impostor-key')}".encode()
+    impostor = await LiveClient(note_id, name="Grace Hopper", cookie=guest_cookie).connect()
+
+    await account.append("Real. ")
+    await impostor.until_text("Real. ")
+    await impostor.append("Fake.")
+    await account.until_text("Real. Fake.")
+    await room_flushed(note_id)
+
+    rows = await database_sync_to_async(
+        lambda: list(
+            NoteContributor.objects.filter(note_id=note_id).values_list("user", "name", "guest_key")
+        )
+    )()
+    assert rows == [(grace.pk, "Grace Hopper", ""), (None, "Grace Hopper", "impostor-key")]
+    for client in (account, impostor):
+        await client.disconnect()

@@ -196,7 +196,9 @@ async def read_until_closed(ws, doc: DocClient) -> None:
 
 async def test_a_reader_that_stops_reading_is_closed_with_1013_and_resyncs(database, servers):
     budget = 256 * 1024
-    server = servers(NOTES_LIVE=f'{{"MAX_QUEUED_BYTES": {budget}, "CLOSE_TIMEOUT": 30}}')
+    # 8 MB of notes: over the default size cap of a note, which is not what this tests.
+    limits = f'"MAX_QUEUED_BYTES": {budget}, "CLOSE_TIMEOUT": 30, "MAX_NOTE_BYTES": {16 << 20}'
+    server = servers(NOTES_LIVE=f"{{{limits}}}")
     note_id = database.new_guest_note()
     url = server.url(note_id, "Reader")
     origin = f"http://127.0.0.1:{server.port}"

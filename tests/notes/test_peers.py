@@ -42,10 +42,17 @@ class Peer:
         return str(self.room.text)
 
 
+@database_sync_to_async
+def guest_writable_note() -> int:
+    # The test connections are guests', and a room asks the policy about its connections
+    # again whenever its link comes back (an access change may have been missed).
+    return make_talk(event=make_event(notes_access="guests")).note_id
+
+
 @pytest_asyncio.fixture
 async def two_processes(settings):
     settings.NOTES_LIVE = {"PEER_SYNC_INTERVAL": 0.1}
-    note_id = await database_sync_to_async(lambda: make_talk(event=make_event()).note_id)()
+    note_id = await guest_writable_note()
     layer = InMemoryChannelLayer()
     registries = [RoomRegistry(peer_sync=True, channel_layer=layer) for _ in range(2)]
     peers = [Peer(registry, await registry.get_room(note_id)) for registry in registries]
@@ -141,7 +148,7 @@ async def test_a_room_that_cannot_join_retries_and_syncs_once_the_layer_is_back(
         "PEER_RETRY_MAX": 0.1,
         "STORE_CATCHUP_INTERVAL": 600.0,  # nor the database
     }
-    note_id = await database_sync_to_async(lambda: make_talk(event=make_event()).note_id)()
+    note_id = await guest_writable_note()
     layer = FlakyLayer()
     layer.down = True
     registries, (a, b) = await open_in_two_processes(layer, note_id)
@@ -172,7 +179,7 @@ async def test_a_lost_subscription_is_noticed_by_its_echo_and_rejoined(settings)
         "PEER_RETRY_MAX": 0.1,
         "STORE_CATCHUP_INTERVAL": 600.0,
     }
-    note_id = await database_sync_to_async(lambda: make_talk(event=make_event()).note_id)()
+    note_id = await guest_writable_note()
     layer = FlakyLayer()
     registries, (a, b) = await open_in_two_processes(layer, note_id)
     await eventually(lambda: a.room.linked and b.room.linked, within=2)
@@ -197,7 +204,7 @@ async def test_while_unlinked_a_room_reads_the_other_processes_changes_from_the_
         "STORE_CATCHUP_INTERVAL": 0.1,
         "PERSIST_INTERVAL": 0.01,
     }
-    note_id = await database_sync_to_async(lambda: make_talk(event=make_event()).note_id)()
+    note_id = await guest_writable_note()
     layer = FlakyLayer()
     layer.down = True
     registries, (a, b) = await open_in_two_processes(layer, note_id)

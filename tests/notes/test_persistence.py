@@ -5,7 +5,9 @@ from pycrdt import Doc, Text
 
 from notes import persistence
 from notes.models import Note, NoteUpdate
-from notes.services import note_replace_text, note_text
+from notes.selectors import note_contributor_names
+from notes.services import note_contributors_merge_guest, note_replace_text, note_text
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +164,51 @@ def test_replace_text_without_an_open_room_appends_one_update():
     assert NoteUpdate.objects.filter(note=note).count() == 2
     # The text it replaced is kept as history.
     assert list(note.revisions.values_list("markdown", flat=True)) == [old_text]
+
+
+def contributors(note: Note) -> list[tuple]:
+    return list(note.contributors.values_list("user", "name", "guest_key"))
+
+
+def test_a_guest_named_like_an_account_is_credited_as_a_guest():
+    note = Note.objects.create()
+    grace = make_user(first_name="Grace", last_name="Hopper")
+
+    persistence.record_contributor(note_id=note.pk, user_id=None, name="Grace Hopper")
+    persistence.record_contributor(note_id=note.pk, user_id=grace.pk, name="Grace Hopper")
+    persistence.record_contributor(
+        note_id=note.pk, user_id=None, name="Grace Hopper", guest_key="browser-1"
+    )
+    persistence.record_contributor(note_id=note.pk, user_id=None, name="Grace Hopper")
+
+    assert contributors(note) == [
+        (None, "Grace Hopper", ""),
+        (grace.pk, "Grace Hopper", ""),
+        (None, "Grace Hopper", "browser-1"),
+    ]
+    assert note_contributor_names(note=note) == ["Grace Hopper (guest)", "Grace Hopper"]
+
+
+def test_an_account_keeps_one_row_under_its_current_name():
+    note = Note.objects.create()
+    grace = make_user()
+
+    persistence.record_contributor(note_id=note.pk, user_id=grace.pk, name="Grace")
+    persistence.record_contributor(note_id=note.pk, user_id=grace.pk, name="Grace Hopper")
+
+    assert contributors(note) == [(grace.pk, "Grace Hopper", "")]
+
+
+def test_a_guests_credit_follows_them_into_their_account():
+    first, second = Note.objects.create(), Note.objects.create()
+    grace = make_user()
+    persistence.record_contributor(note_id=first.pk, user_id=None, name="Gee", guest_key="k")
+    persistence.record_contributor(note_id=second.pk, user_id=grace.pk, name="Grace")
+    persistence.record_contributor(note_id=second.pk, user_id=None, name="Gee", guest_key="k")
+    persistence.record_contributor(note_id=second.pk, user_id=None, name="Gee", guest_key="other")
+
+    moved = note_contributors_merge_guest(guest_key="k", user_id=grace.pk, name="Grace")
+
+    assert moved == 1
+    assert contributors(first) == [(grace.pk, "Grace", "")]
+    assert contributors(second) == [(grace.pk, "Grace", ""), (None, "Gee", "other")]

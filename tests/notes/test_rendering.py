@@ -3,6 +3,8 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from notes import markup
+from notes.outline import parse_markdown
 from notes.rendering import (
     MAX_NESTING,
     MAX_RENDER_COST,
@@ -97,6 +99,35 @@ def test_render_markdown_serves_an_unchanged_text_from_the_cache():
     # The cache holds the rendering of this very text: plant a marker there, and the
     # next render returns it instead of rendering again.
     cache.set(_cache_key(text), "<p>from the cache</p>")
+    try:
+        assert render_markdown(text) == "<p>from the cache</p>"
+        assert render_markdown(text + "- one more\n").startswith("<ul>")
+    finally:
+        cache.delete(_cache_key(text))  # a Redis cache outlives the test run
 
-    assert render_markdown(text) == "<p>from the cache</p>"
-    assert render_markdown(text + "- one more\n").startswith("<ul>")
+
+def test_a_note_too_costly_to_convert_goes_to_org_as_markdown_source():
+    org = markup.markdown_to_org("- " + "[" * 100_000 + "\n* not a heading")
+
+    assert org == ("#+BEGIN_SRC markdown\n- " + "[" * 100_000 + "\n,* not a heading\n#+END_SRC\n")
+
+
+def test_block_tokens_skip_the_inline_pass_and_headings_still_read_as_plain_text():
+    tokens = markup.markdown_tokens("# A *bold* [title](x)\n\ntext")
+
+    assert [(t.type, t.content, t.children) for t in tokens[:3]] == [
+        ("heading_open", "", None),
+        ("inline", "A *bold* [title](x)", []),
+        ("heading_close", "", None),
+    ]
+    assert parse_markdown("# A *bold* [title](x)\n", name="n.md").sections[0].title == (
+        "A bold title"
+    )
+
+
+def test_a_heading_too_costly_for_the_inline_pass_reads_as_its_text():
+    title = "[" * 1_000_000
+
+    assert markup.inline_tokens(title)[0].content == title
+    # Org reads "[[" as a link: its escape (a zero-width space) keeps them apart.
+    assert markup.markdown_inline_to_org(title).replace(markup.ZWSP, "") == title

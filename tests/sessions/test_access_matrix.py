@@ -7,8 +7,9 @@ the real notes socket (`config.asgi.application`).
 The event of the table lets guests take notes, lets hosts place their own topics
 (self-scheduling), takes proposals, and starts in a month (nothing is held yet). More
 columns ask `write_notes` of an event that only lets signed-in users write, of one where
-only its team writes, and of an archived event; `import_notes` of an archived event; and
-who may create events, with the default setting and with EVENT_CREATION = "staff".
+only its team writes, of an archived event, and of a note its organizers locked;
+`import_notes` of an archived event; and who may create events, with the default setting
+and with EVENT_CREATION = "staff".
 
 The roles: a visitor without any cookie (anonymous), a guest browser, a signed-in user,
 this event's note-taker and organizer, the organizer of another event, staff (not in this
@@ -23,9 +24,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from django.urls import reverse
 
+from notes.models import Note
 from notes.services import note_text
 from notes.tasks import task_key
-from sessions.access import event_access, event_creation_refusal
+from sessions.access import NOTES_ARCHIVED, NOTES_LOCKED, event_access, event_creation_refusal
 from sessions.archive.speakers import talk_set_speakers
 from sessions.board.identity import GUEST_COOKIE, Actor, guest_key_from_cookie
 from sessions.models import AgendaFeed, Event, EventRole, OpenSpace, Star
@@ -61,23 +63,25 @@ COLUMNS = (
     "write_notes, signed-in only event",
     "write_notes, team-only event",
     "write_notes, archived event",
+    "write_notes, locked note",
+    "lock_notes",
     "create_event",
     "create_event, staff only",
     "merge_speakers",
 )
 # fmt: off
 MATRIX = [
-    # role            set_up import import  manage manage moder- propose interest star star   keep    place place   edit edit    read  write write  write write    create create  merge
-    #                 board  notes  archiv. event  team   ate                     archiv. agenda  own   other's own  other's notes notes users- team-  archived event  event,  speakers
-    #                                                                                                                                  only   only           staff only
-    ("anonymous",     LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     KEY, NO,    KEY,    NO,   NO,     NO,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      LOGIN, LOGIN, LOGIN),
-    ("guest",         LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,  NO,    OK,     OK,   NO,     OK,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      LOGIN, LOGIN, LOGIN),
-    ("user",          NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,  NO,    OK,     OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    NO,     NO),
-    ("note-taker",    NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,  NO,    OK,     OK,   NO,     OK,  NO,     OK,   OK,   OK,    OK,    NO,      OK,    NO,     NO),
-    ("organizer",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,  NO,    OK,     OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,    NO,     OK),
-    ("other organizer", NO,  NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,  NO,    OK,     OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    NO,     NO),
-    ("staff",         NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,  NO,    OK,     OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      OK,    OK,     NO),
-    ("superuser",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,  NO,    OK,     OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      OK,    OK,     OK),
+    # role              set_up import import  manage manage moder- propose interest star   star    keep   place  place   edit   edit    read   write  write  write  write    write  lock   create create merge
+    #                   board  notes  archiv. event  team   ate                            archiv. agenda own    other's own    other's notes  notes  users- team-  archived locked notes  event  event, speakers
+    #                                                                                                                                                 only   only                                 staff only
+    ("anonymous",       LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     KEY,   NO,     KEY,   NO,    NO,     NO,    NO,     OK,    OK,    LOGIN, LOGIN, NO,      NO,    LOGIN, LOGIN, LOGIN, LOGIN),
+    ("guest",           LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    LOGIN, LOGIN, NO,      NO,    LOGIN, LOGIN, LOGIN, LOGIN),
+    ("user",            NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    OK,    NO,    NO,      NO,    NO,    OK,    NO,    NO),
+    ("note-taker",      NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    OK,    OK,    NO,      NO,    NO,    OK,    NO,    NO),
+    ("organizer",       OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,    NO,     OK,    OK,    OK,     OK,    OK,     OK,    OK,    OK,    OK,    NO,      NO,    OK,    OK,    NO,    OK),
+    ("other organizer", NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    OK,    NO,    NO,      NO,    NO,    OK,    NO,    NO),
+    ("staff",           NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    OK,    NO,    NO,      NO,    NO,    OK,    OK,    NO),
+    ("superuser",       OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,    NO,     OK,    OK,    OK,     OK,    OK,     OK,    OK,    OK,    OK,    NO,      NO,    OK,    OK,    OK,    OK),
 ]
 # fmt: on
 
@@ -147,6 +151,9 @@ class World:
         if column.endswith("archived event"):
             Event.objects.filter(pk=self.event.pk).update(archived=True)
             self.event.refresh_from_db()
+        if column == "write_notes, locked note":
+            Note.objects.filter(pk=self.talk.note_id).update(locked=True)
+            self.talk.note.refresh_from_db()
 
     @property
     def actor(self) -> Actor:
@@ -180,7 +187,9 @@ def test_access_answers(role, column, expected):
     world = World(role, column)
     access = event_access(event=world.event, actor=world.actor)
     capability = _capability(column)
-    args = (world.topic(column),) if capability in ("place", "edit") else ()
+    args = {"place": (world.topic(column),), "edit": (world.topic(column),)}.get(capability, ())
+    if capability == "write_notes":
+        args = (world.talk.note,)
 
     if capability == "create_event":  # not a capability of one event
         refusal = event_creation_refusal(user=world.actor.user)
@@ -350,7 +359,8 @@ def _write_notes(world: World, column: str, expected: str) -> tuple[list, list]:
         " to take notes; you are following them live."
     )
     why = {
-        "write_notes, archived event": "This event is archived: its notes are read-only.",
+        "write_notes, archived event": NOTES_ARCHIVED.text,
+        "write_notes, locked note": NOTES_LOCKED.text,
         "write_notes, team-only event": (
             "Only this event&#x27;s organizers and note-takers take notes."
         ),
@@ -367,6 +377,21 @@ def _write_notes(world: World, column: str, expected: str) -> tuple[list, list]:
     else:
         want_tick = (FORBIDDEN, "- [ ] call Bob")
     return [seen, ticked], [want[expected], want_tick]
+
+
+def _lock_notes(world: World, column: str, expected: str) -> tuple[list, list]:
+    """The organizers' lock button: it locks the note, or is refused."""
+    page = world.talk.get_absolute_url()
+    url = reverse("sessions:note_lock", args=[world.event.slug, world.talk.note_id])
+    offered = 'id="notes-lock-button"' in world.client.get(page).content.decode()
+    response = world.client.post(url, {"locked": "true"})
+    locked = Note.objects.get(pk=world.talk.note_id).locked
+    want = {
+        OK: (True, 302, f"{page}#notes", True),
+        NO: (False, *FORBIDDEN, False),
+        LOGIN: (False, *_login(url), False),
+    }
+    return [(offered, *_answer(response), locked)], [want[expected]]
 
 
 def _merge_speakers(world: World, column: str, expected: str) -> tuple[list, list]:
@@ -393,6 +418,7 @@ PROBES = {
     "edit": _edit,
     "read_notes": _read_notes,
     "write_notes": _write_notes,
+    "lock_notes": _lock_notes,
     "merge_speakers": _merge_speakers,
 }
 
@@ -437,5 +463,13 @@ async def test_notes_socket_answers_as_the_table_says(role, column, expected):
     else:
         await client.until(lambda: client.y.denied)
         await room_flushed(note_id)
-        assert (client.y.denied, await stored_text(note_id)) == (["read-only"], "")
+        reasons = {
+            "write_notes, signed-in only event": "Sign in to take notes.",
+            "write_notes, archived event": NOTES_ARCHIVED.text,
+            "write_notes, locked note": NOTES_LOCKED.text,
+            "write_notes, team-only event": (
+                "Only this event's organizers and note-takers take notes."
+            ),
+        }
+        assert (client.y.denied, await stored_text(note_id)) == ([reasons[column]], "")
     await client.disconnect()

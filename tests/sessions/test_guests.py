@@ -1,5 +1,5 @@
 """A guest who signs in becomes their account: votes (never twice), proposals, and the
-names their notes were credited under."""
+notes their browser wrote in (credited to the account, never twice)."""
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -8,13 +8,14 @@ from django.test import Client
 from django.urls import reverse
 
 from notes.models import NoteContributor
+from notes.persistence import record_contributor
 from notes.selectors import note_contributor_names
 from sessions.board.identity import GUEST_COOKIE, Actor, guest_key_from_cookie
 from sessions.board.services import interest_toggle
-from sessions.guests import guest_merge, guest_name_remember
-from sessions.models import GuestNoteName, Interest, OpenSpace
+from sessions.guests import guest_merge
+from sessions.models import Interest, OpenSpace
 from tests.factories import make_open_space, make_talk, make_user
-from tests.notes.live import LiveClient, eventually
+from tests.notes.live import LiveClient, room_flushed
 from tests.sessions.board.helpers import make_grid
 
 PASSWORD = "pw-confnotes-1"
@@ -67,37 +68,55 @@ def test_signing_in_makes_the_guests_proposals_the_accounts():
     assert (topic.host_user_id, topic.host_key, topic.host) == (ada.pk, "", "Ada")
 
 
+def contributors(note_id: int) -> list[tuple]:
+    rows = NoteContributor.objects.filter(note_id=note_id).order_by("pk")
+    return list(rows.values_list("user_id", "name", "guest_key"))
+
+
 @pytest.mark.django_db
-def test_merge_credits_only_the_names_the_guest_wrote_under_where_it_wrote():
+def test_merge_credits_only_what_the_guests_browser_wrote():
     grid = make_grid()
     mine, elsewhere = make_talk(event=grid.event), make_talk(event=grid.event)
     user = make_user(username="ada", first_name="Ada Lovelace")
-    guest_name_remember(guest_key="key-1", note_id=mine.note_id, name="Al")
-    NoteContributor.objects.create(note_id=mine.note_id, name="Al")
-    NoteContributor.objects.create(note_id=mine.note_id, name="Bob")
-    NoteContributor.objects.create(note_id=elsewhere.note_id, name="Al")  # another Al
+    record_contributor(note_id=mine.note_id, user_id=None, name="Al", guest_key="key-1")
+    record_contributor(note_id=mine.note_id, user_id=None, name="Bob", guest_key="key-2")
+    # Another browser that also calls itself Al: not the same person.
+    record_contributor(note_id=elsewhere.note_id, user_id=None, name="Al", guest_key="key-3")
 
     merged = guest_merge(guest_key="key-1", user=user)
 
-    credited = NoteContributor.objects.filter(user=user).values_list("note_id", "name")
     assert merged.contributions == 1
-    assert list(credited) == [(mine.note_id, "Al")]
-    assert note_contributor_names(note=mine.note) == ["Ada Lovelace", "Bob"]
-    assert GuestNoteName.objects.count() == 0
+    assert contributors(mine.note_id) == [(user.pk, "Ada Lovelace", ""), (None, "Bob", "key-2")]
+    assert contributors(elsewhere.note_id) == [(None, "Al", "key-3")]
+    assert note_contributor_names(note=mine.note) == ["Ada Lovelace", "Bob (guest)"]
 
 
 @pytest.mark.django_db
-def test_an_account_that_wrote_under_two_names_is_listed_once():
+def test_an_account_that_also_wrote_as_a_guest_is_listed_once():
     grid = make_grid()
     talk = make_talk(event=grid.event)
     user = make_user(username="ada", first_name="Ada")
-    NoteContributor.objects.create(note_id=talk.note_id, name="Ada", user=user)
-    guest_name_remember(guest_key="key-1", note_id=talk.note_id, name="ada (phone)")
-    NoteContributor.objects.create(note_id=talk.note_id, name="ada (phone)")
+    record_contributor(note_id=talk.note_id, user_id=user.pk, name="Ada")
+    record_contributor(note_id=talk.note_id, user_id=None, name="ada (phone)", guest_key="k1")
+    record_contributor(note_id=talk.note_id, user_id=None, name="ada (tablet)", guest_key="k1")
 
-    guest_merge(guest_key="key-1", user=user)
+    merged = guest_merge(guest_key="k1", user=user)
 
+    assert (merged.contributions, contributors(talk.note_id)) == (0, [(user.pk, "Ada", "")])
     assert note_contributor_names(note=talk.note) == ["Ada"]
+
+
+@pytest.mark.django_db
+def test_a_guest_named_like_an_account_stays_a_guest_after_the_account_signs_in():
+    grid = make_grid()
+    talk = make_talk(event=grid.event)
+    olga = make_user(username="olga", first_name="Olga")
+    record_contributor(note_id=talk.note_id, user_id=olga.pk, name="Olga")
+    record_contributor(note_id=talk.note_id, user_id=None, name="Olga", guest_key="not-olga")
+
+    guest_merge(guest_key="olgas-own-browser", user=olga)
+
+    assert note_contributor_names(note=talk.note) == ["Olga", "Olga (guest)"]
 
 
 @pytest.mark.django_db
@@ -114,17 +133,35 @@ def test_merge_without_a_guest_key_changes_nothing():
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-async def test_notes_socket_remembers_the_name_a_guest_writes_under():
+async def test_notes_written_as_a_guest_are_the_accounts_after_signing_in():
+    """End to end: a guest browser writes on the notes socket, then signs in from the
+    same browser; the note credits the account, once, under its name."""
     grid = await database_sync_to_async(make_grid)(notes_access="guests")
     talk = await database_sync_to_async(make_talk)(event=grid.event)
+    ada = await database_sync_to_async(verified_user)(
+        username="ada", email="ada@example.org", first_name="Ada Lovelace"
+    )
     browser, key = await database_sync_to_async(guest_browser)(grid.event)
     cookie = f"{GUEST_COOKIE}={browser.cookies[GUEST_COOKIE].value}".encode()
-    client = LiveClient(talk.note_id, name="Al the guest", cookie=cookie)
+    other_browser, other_key = await database_sync_to_async(guest_browser)(grid.event)
+    other_cookie = f"{GUEST_COOKIE}={other_browser.cookies[GUEST_COOKIE].value}".encode()
+    guest = await LiveClient(talk.note_id, name="Al the guest", cookie=cookie).connect()
+    stranger = await LiveClient(talk.note_id, name="Ada Lovelace", cookie=other_cookie).connect()
+    await guest.append("from the guest ")
+    await stranger.until(lambda: "guest" in stranger.text)
+    await stranger.append("from a stranger")
+    await room_flushed(talk.note_id)
+    await guest.disconnect()
+    await stranger.disconnect()
+    before = await database_sync_to_async(contributors)(talk.note_id)
 
-    await client.connect()
-
-    names = database_sync_to_async(
-        lambda: list(GuestNoteName.objects.values_list("guest_key", "note_id", "name"))
+    signed_in = await database_sync_to_async(browser.post)(
+        reverse("account_login"), {"login": "ada", "password": PASSWORD}
     )
-    assert await eventually(names) == [(key, talk.note_id, "Al the guest")]
-    await client.disconnect()
+
+    after = await database_sync_to_async(contributors)(talk.note_id)
+    names = await database_sync_to_async(note_contributor_names)(note=talk.note)
+    assert signed_in.status_code == 302
+    assert before == [(None, "Al the guest", key), (None, "Ada Lovelace", other_key)]
+    assert after == [(ada.pk, "Ada Lovelace", ""), (None, "Ada Lovelace", other_key)]
+    assert names == ["Ada Lovelace", "Ada Lovelace (guest)"]

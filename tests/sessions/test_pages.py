@@ -454,11 +454,32 @@ def test_talk_page_names_the_notes_contributors_in_order(client: Client, known_e
     talk.note.markdown = "- said"
     talk.note.save()
     NoteContributor.objects.create(note=talk.note, name="Zoe <b>")
-    NoteContributor.objects.create(note=talk.note, name="Adam")
+    # An account is named by its current name, whatever it wrote under.
+    NoteContributor.objects.create(note=talk.note, name="Ad", user=make_user(first_name="Adam"))
 
     html = client.get(talk.get_absolute_url()).content.decode()
 
-    assert '<p class="meta" id="notes-contributors">Written by Zoe &lt;b&gt;, Adam</p>' in html
+    assert (
+        '<p class="meta" id="notes-contributors">Written by Zoe &lt;b&gt; (guest), Adam</p>'
+    ) in html
+
+
+def test_a_guest_named_like_an_account_is_listed_as_a_guest(client: Client, known_event):
+    from notes.persistence import record_contributor
+
+    talk = Talk.objects.get(title="Side Story")
+    talk.note.markdown = "- said"
+    talk.note.save()
+    organizer = make_user(first_name="Olga", last_name="Organizer")
+    record_contributor(note_id=talk.note_id, user_id=organizer.pk, name="Olga Organizer")
+    record_contributor(note_id=talk.note_id, user_id=None, name="Olga Organizer", guest_key="k1")
+
+    html = client.get(talk.get_absolute_url()).content.decode()
+
+    assert (
+        "Written by Olga Organizer, Olga Organizer (guest)</p>" in html,
+        list(talk.note.contributors.values_list("user", "name", "guest_key")),
+    ) == (True, [(organizer.pk, "Olga Organizer", ""), (None, "Olga Organizer", "k1")])
 
 
 def test_talk_page_offers_a_download_instead_of_rendering_hostile_notes(
@@ -479,3 +500,15 @@ def test_talk_page_offers_a_download_instead_of_rendering_hostile_notes(
     ) in html
     assert "[[[" not in html
     assert hostile in download.content.decode()
+
+
+def test_the_event_org_export_keeps_hostile_notes_as_markdown_source(client: Client, known_event):
+    talk = Talk.objects.get(title="Side Story")
+    hostile = "- " + "[" * 500_000 + "\n* not an Org heading"
+    talk.note.markdown = hostile
+    talk.note.save()
+
+    org = client.get(reverse("sessions:event_notes_org", args=["known-conf"])).content.decode()
+
+    block = "#+BEGIN_SRC markdown\n- " + "[" * 500_000 + "\n,* not an Org heading\n#+END_SRC\n"
+    assert (org.count(block), org.count("[" * 500_000)) == (1, 1)

@@ -13,7 +13,6 @@ from sessions.agenda.selectors import agenda
 from sessions.agenda.services import agenda_feed_reset, star_set
 from sessions.board.identity import Actor
 from sessions.board.services import open_space_move
-from sessions.guests import guest_name_remember
 from sessions.models import AgendaFeed
 from tests.factories import make_open_space, make_talk
 from tests.sessions.board.helpers import at, make_grid
@@ -72,7 +71,7 @@ def test_the_agenda_lists_the_notes_i_wrote_in_as_a_user_and_as_a_guest(day):
     grid = day["grid"]
     NoteContributor.objects.create(note=day["lunch"].note, user=grid.host.user, name="Hana")
     NoteContributor.objects.create(note=day["topic"].note, name="Someone else")
-    guest_name_remember(guest_key=grid.guest.guest_key, note_id=day["topic"].note_id, name="Gus")
+    NoteContributor.objects.create(note=day["topic"].note, name="Gus", guest_key=grid.guest.guest_key)
 
     assert [i.title for i in agenda(event=grid.event, actor=grid.host).contributed] == [
         "Lunch talk"

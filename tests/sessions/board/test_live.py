@@ -1,6 +1,8 @@
 """The live board through Channels: a change committed by one person reaches every
 open board, marketplace and display of the event as server-rendered fragments."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -8,6 +10,8 @@ from django.test import Client
 
 from config.asgi import application
 from sessions.board import services
+from sessions.board.hub import current_hub
+from sessions.board.identity import Actor
 from sessions.models import Event
 from tests.factories import make_open_space
 from tests.sessions.board.helpers import hosted_by, make_grid
@@ -204,3 +208,25 @@ async def test_page_that_missed_a_change_before_connecting_is_told_to_refresh():
     assert await fresh.receive_nothing(timeout=0.2)
     await stale.disconnect()
     await fresh.disconnect()
+
+
+async def test_a_process_hears_a_broadcast_once_and_sends_every_viewer_the_same_fragment():
+    grid = await database_sync_to_async(make_grid)()
+    topic = await database_sync_to_async(make_open_space)(event=grid.event, title="Shared")
+    hub = current_hub()
+    viewers = [(await connect(grid.event, view=view))[0] for view in ("board", "market") * 3]
+    held = [viewer.conn for viewer in hub.events[grid.event.pk]]
+
+    await database_sync_to_async(services.interest_toggle)(
+        actor=Actor(guest_key="a-voter"), open_space=topic, interested=True
+    )
+    counts = [await viewer.receive_from(timeout=2) for viewer in viewers[1::2]]
+    for viewer in viewers:
+        await viewer.disconnect()
+    await asyncio.sleep(0.05)  # the hub lets go of the event once its last viewer left
+
+    # One subscription (the hub's channel) holds all six sockets of the event.
+    assert (len(held), hub.channel is not None) == (6, True)
+    assert len(set(counts)) == 1
+    assert 'id="interest-count-' in counts[0]
+    assert grid.event.pk not in hub.events
