@@ -44,8 +44,8 @@ from .connection import Connection
 from .limits import ConnectionCounts
 from .peers import PeerLink
 from .persistence import CONTENT, run_db
-from .presence import PresenceTracker
 from .policy import NoteAccess, get_policy
+from .presence import PresenceTracker
 from .protocol import (
     AWARENESS_REMOVED,
     EMPTY_UPDATE,

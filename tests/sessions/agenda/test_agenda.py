@@ -71,7 +71,9 @@ def test_the_agenda_lists_the_notes_i_wrote_in_as_a_user_and_as_a_guest(day):
     grid = day["grid"]
     NoteContributor.objects.create(note=day["lunch"].note, user=grid.host.user, name="Hana")
     NoteContributor.objects.create(note=day["topic"].note, name="Someone else")
-    NoteContributor.objects.create(note=day["topic"].note, name="Gus", guest_key=grid.guest.guest_key)
+    NoteContributor.objects.create(
+        note=day["topic"].note, name="Gus", guest_key=grid.guest.guest_key
+    )
 
     assert [i.title for i in agenda(event=grid.event, actor=grid.host).contributed] == [
         "Lunch talk"

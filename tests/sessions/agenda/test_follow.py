@@ -58,7 +58,9 @@ async def test_the_strip_shows_who_is_in_the_notes_and_how_many_write():
     def now():
         return notes_presence([talk.note_id])[talk.note_id]
 
-    await eventually(lambda: now() == Presence(names=("Ann", "Bob"), here=2, writing=1), within=5)
+    # The names people see in the editor: guests marked as guests by the server.
+    both = Presence(names=("Ann (guest)", "Bob (guest)"), here=2, writing=1)
+    await eventually(lambda: now() == both, within=5)
     strip = await database_sync_to_async(Client().get)(presence_url(talk))
     page = await database_sync_to_async(Client().get)(talk.get_absolute_url())
 
@@ -68,11 +70,11 @@ async def test_the_strip_shows_who_is_in_the_notes_and_how_many_write():
         '<strong class="follow-strip__counts" id="follow-counts">2 here · 1 writing</strong>'
         in html
     )
-    assert '<span class="follow-strip__names">Ann, Bob</span>' in html
+    assert '<span class="follow-strip__names">Ann (guest), Bob (guest)</span>' in html
     assert f'hx-get="{presence_url(talk)}" hx-trigger="every 10s"' in html
     assert 'id="follow-strip"' in page.content.decode()
     await ann.disconnect()
-    await eventually(lambda: now() == Presence(names=("Bob",), here=1, writing=0), within=5)
+    await eventually(lambda: now() == Presence(names=("Bob (guest)",), here=1, writing=0), within=5)
     await bob.disconnect()
     await eventually(lambda: now() == NOBODY, within=5)
 
