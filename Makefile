@@ -13,10 +13,12 @@ LOCAL_ENV = SECRET_KEY="$${SECRET_KEY:-$$(cat $(SECRET_KEY_FILE))}" HTTPS="$${HT
 # per client per frame for little gain (the y-websocket Node server leaves it off too);
 # frames over 2 MiB are refused by uvicorn (the app itself closes at 1 MiB with 4413).
 WS_OPTIONS ?= --ws-per-message-deflate false --ws-max-size 2097152
-UVICORN = $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
+# config/server.py is uvicorn (same options) with a graceful shutdown on SIGTERM: it
+# closes live notes with 1001 and stores what it received before it exits.
+UVICORN = $(BIN)/python -m config.server config.asgi:application --host $(HOST) --port $(PORT) \
 	--ws websockets-sansio $(WS_OPTIONS) --lifespan off --no-access-log
 
-.PHONY: run test fmt lint bench assets serve workers clean
+.PHONY: run test test-faults fmt lint bench assets serve workers serve-cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +45,21 @@ workers: .stamp-run $(SECRET_KEY_FILE)
 	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
 	$(LOCAL_ENV) $(BIN)/python manage.py seed_demo
 	$(LOCAL_ENV) $(UVICORN) --workers $(WORKERS)
+
+# nginx on 127.0.0.1:$(CLUSTER_PORT) in front of WORKERS uvicorn processes, on PostgreSQL
+# and Redis (DATABASE_URL / REDIS_URL, or the machine's own; PRIVATE=1 starts private
+# ones). deploy/cluster.py is the same thing as a Python API, for benchmarks and tests.
+CLUSTER_PORT ?= 8080
+serve-cluster: .stamp-run $(SECRET_KEY_FILE)
+	@command -v nginx >/dev/null 2>&1 || { echo "serve-cluster needs nginx: apt-get install -y nginx (it is run from its own configuration, not as a service)"; exit 2; }
+	$(LOCAL_ENV) $(BIN)/python deploy/cluster.py serve --workers $(WORKERS) --port $(CLUSTER_PORT) $(if $(PRIVATE),--private)
+
+# Fault tests (tests/faults): 20 editors through nginx into one note over two workers,
+# while a worker is killed or stopped, Redis restarts, PostgreSQL stops... Not part of
+# `make test` (they take minutes); `.ci/run` runs them after it.
+test-faults: .stamp-test $(SECRET_KEY_FILE)
+	@command -v nginx >/dev/null 2>&1 || { echo "test-faults needs nginx: apt-get install -y nginx"; exit 2; }
+	$(BIN)/pytest -m faults tests/faults
 
 $(SECRET_KEY_FILE):
 	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@

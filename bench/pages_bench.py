@@ -12,12 +12,15 @@ and a worst-case speaker, "Pat Everywhere", who co-presents a talk at every benc
 Each page is a GET through Django's test client in this process — the view, its
 queries, the template — so the time is what a reader waits for minus the network.
 Pages: /events/, /events/?page=4, the biggest series, the speaker with the median number
-of talks, the busiest generated speaker and Pat Everywhere, and an event's "Read it all" page. Two warm-up GETs of
+of talks, the busiest generated speaker and Pat Everywhere (their first page and their
+fifth), and an event's "Read it all" page, warm (its renderings cached, as after a first
+reader) and cold (the rendering cache emptied before each GET). Two warm-up GETs of
 each page, then --rounds rounds of --requests GETs of each (a quarter of them for a
 page whose second warm-up GET took over half a second); prints per page the median,
-p95 and max of the page time, the median of its database time, the number of SQL queries
-(the set of counts seen: one number if it is constant). --json FILE appends the rows
-as JSON lines.
+p95 and max of the page time, the median of this process's CPU time for it (the view,
+the template, and on SQLite the queries: steadier than wall time on a loaded machine),
+the median of its database time, the number of SQL queries (the set of counts seen: one
+number if it is constant). --json FILE appends the rows as JSON lines.
 """
 
 import argparse
@@ -39,6 +42,9 @@ from search_bench import DatabaseClock  # noqa: E402
 SERIES_PREFIX = "bench-devopsdays-"
 SLOW_PAGE_S = 0.5
 PROLIFIC = "Pat Everywhere"
+# A page named with this prefix is timed with an empty rendering cache (cleared before
+# each GET): what the first reader after a change of every note would wait.
+COLD = "(cold)"
 
 
 def add_series() -> None:
@@ -129,6 +135,7 @@ def pages() -> list[tuple[str, str]]:
         .order_by("-start_date", "name", "pk")
         .first()
     )
+    read = f"/events/{event.slug}/read/"
     return [
         ("/events/", "/events/"),
         ("/events/?page=4", "/events/?page=4"),
@@ -136,7 +143,9 @@ def pages() -> list[tuple[str, str]]:
         (f"speaker, typical ({typical[1]} talks)", f"/speakers/{typical[0]}/"),
         (f"speaker, busiest ({busiest[1]} talks)", f"/speakers/{busiest[0]}/"),
         (f"speaker, worst case ({prolific[1]} talks)", f"/speakers/{prolific[0]}/"),
-        ("event read (talks + open spaces)", f"/events/{event.slug}/read/"),
+        (f"speaker, worst case, page 5 ({prolific[1]} talks)", f"/speakers/{prolific[0]}/?page=5"),
+        ("event read, warm (talks + open spaces)", read),
+        (f"{COLD} event read, cold (talks + open spaces)", read),
     ]
 
 
@@ -149,28 +158,37 @@ def measure(targets: list[tuple[str, str]], *, rounds: int, requests: int) -> li
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from notes.rendering import render_cache
+
     client = Client()
     warm_up = {}
-    for _, url in targets:
+    for name, url in targets:
+        if name.startswith(COLD):
+            render_cache().clear()
         assert client.get(url).status_code == 200, url
+        if name.startswith(COLD):
+            render_cache().clear()
         start = time.perf_counter()
         client.get(url)
-        warm_up[url] = time.perf_counter() - start
+        warm_up[name] = time.perf_counter() - start
     rows = []
     for name, url in targets:
-        page_ms, db_ms, counts = [], [], set()
+        page_ms, cpu_ms, db_ms, counts = [], [], [], set()
         size = 0
         # A page that takes seconds gets a quarter of the requests (the table says so).
-        per_round = requests if warm_up[url] < SLOW_PAGE_S else max(3, requests // 4)
+        per_round = requests if warm_up[name] < SLOW_PAGE_S else max(3, requests // 4)
         for _ in range(rounds):
             for _ in range(per_round):
+                if name.startswith(COLD):
+                    render_cache().clear()
                 clock = DatabaseClock()
                 with (
                     CaptureQueriesContext(connection) as captured,
                     connection.execute_wrapper(clock),
                 ):
-                    start = time.perf_counter()
+                    start, cpu_start = time.perf_counter(), time.thread_time()
                     response = client.get(url)
+                    cpu_ms.append((time.thread_time() - cpu_start) * 1000)
                     page_ms.append((time.perf_counter() - start) * 1000)
                 assert response.status_code == 200, url
                 size = len(response.content)
@@ -186,6 +204,7 @@ def measure(targets: list[tuple[str, str]], *, rounds: int, requests: int) -> li
                 "median_ms": round(statistics.median(page_ms), 1),
                 "p95_ms": round(_percentile(page_ms, 95), 1),
                 "max_ms": round(max(page_ms), 1),
+                "cpu_median_ms": round(statistics.median(cpu_ms), 1),
                 "db_median_ms": round(statistics.median(db_ms), 1),
                 "sql_queries": sorted(counts),
                 "kib": round(size / 1024),
@@ -209,6 +228,11 @@ def main() -> None:
     add_series()
     link_speakers()
     add_prolific_speaker()
+    if connection.vendor == "postgresql":
+        # Plans from fresh statistics: the speakers and their links were just added, and
+        # autovacuum may not have analyzed them yet (2-6x slower speaker pages without).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     targets = pages()
     load_before = " / ".join(f"{n:.1f}" for n in os.getloadavg())
     rows = measure(targets, rounds=args.rounds, requests=args.requests)
@@ -217,14 +241,17 @@ def main() -> None:
         f"\n{connection.vendor}: {args.rounds} rounds × {args.requests} requests per page; "
         f"load average (1/5/15 min) {load_before} before, {load_after} after"
     )
-    print("| page | GETs | median ms | p95 ms | max ms | db median ms | SQL queries | KiB |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| page | GETs | median ms | p95 ms | max ms | CPU median ms | db median ms "
+        "| SQL queries | KiB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         queries = ", ".join(str(n) for n in row["sql_queries"])
         print(
             f"| {row['page']} `{row['url']}` | {row['samples']} | {row['median_ms']} | "
-            f"{row['p95_ms']} | "
-            f"{row['max_ms']} | {row['db_median_ms']} | {queries} | {row['kib']} |"
+            f"{row['p95_ms']} | {row['max_ms']} | {row['cpu_median_ms']} | "
+            f"{row['db_median_ms']} | {queries} | {row['kib']} |"
         )
     if args.json:
         with args.json.open("a") as out:

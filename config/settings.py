@@ -111,7 +111,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 20}
+    # A connection is waited for at most `timeout` seconds: past that the database is
+    # taken to be down (the live engine then stops asking it until it answers again,
+    # notes/health.py), instead of holding a thread for the pool's default 30 s.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": 20,
+        "timeout": 5,
+    }
 else:
     # WAL lets readers proceed while the live engine appends updates; IMMEDIATE
     # transactions avoid "database is locked" upgrades between threads.
@@ -138,18 +145,35 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Cache -------------------------------------------------------------------
-# Rendered Markdown and the live notes' connection counters: shared by every worker
-# process through Redis when REDIS_URL is set, per process otherwise.
+# The live notes' connection counters and the rate limits ("default"), and rendered
+# Markdown ("renders", notes/rendering.py): shared by every worker process through Redis
+# when REDIS_URL is set, per process otherwise. Renderings have a cache of their own, so
+# that the thousand texts of one "Read it all" page never push counters out: without
+# Redis, a process keeps 5,000 renderings (a few MB at the size of ordinary notes).
+NOTES_RENDER_CACHE = "renders"
 if REDIS_URL:
+    _redis_prefix = os.environ.get("REDIS_PREFIX", "confnotes")
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "confnotes"),
-        }
+            "KEY_PREFIX": _redis_prefix,
+        },
+        NOTES_RENDER_CACHE: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"{_redis_prefix}-renders",
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        NOTES_RENDER_CACHE: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "renders",  # locmem caches of one LOCATION share their store
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        },
+    }
 
 # --- Accounts (django-allauth) --------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -311,14 +335,31 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 # NOTES_LIVE='{"MAX_QUEUED_BYTES": 1048576}'.
 NOTES_LIVE = json.loads(os.environ.get("NOTES_LIVE") or "{}")
 
+# Prometheus /metrics (notes/metrics.py) answers scrapers on a loopback address, and
+# those that send `Authorization: Bearer <METRICS_TOKEN>` when it is set.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
+# LOG_FORMAT=json: one JSON object per line (for a log collector); plain text otherwise.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "notes": {"level": os.environ.get("NOTES_LOG_LEVEL", "INFO")},
         "sessions": {"level": "INFO"},
+        # uvicorn's own lines go through the same handler (config/server.py).
+        "uvicorn": {"level": "INFO", "handlers": [], "propagate": True},
+        "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
     },
 }

@@ -66,6 +66,12 @@ DEFAULTS = {
     # connection is aborted (a client on slow Wi-Fi still draining its backlog
     # then sees the close code, and the editor says it is resyncing).
     "CLOSE_TIMEOUT": 30.0,
+    # How often each process hands its counts to Prometheus and publishes its open
+    # notes' numbers for the organizers' dashboard (livestats.py).
+    "STATS_INTERVAL": 2.0,
+    # On SIGTERM, how long a worker waits for what it received to be stored before it
+    # exits anyway (config/server.py).
+    "DRAIN_TIMEOUT": 20.0,
 }
 
 

@@ -30,6 +30,7 @@ import types
 from collections import deque
 
 from .conf import live_setting
+from .livestats import TOTALS
 
 log = logging.getLogger("notes.live")
 
@@ -192,6 +193,7 @@ class Connection:
         if self.closed:
             return
         log.info("closing %s with %s: %s", self.label, code, reason)
+        TOTALS.closes[(code, "server")] += 1
         self.closed = True
         self._queue.clear()
         self.queued_bytes = 0

@@ -45,6 +45,7 @@ from .base import (
 )
 from .conf import live_setting
 from .connection import Connection, FloodGuard
+from .livestats import TOTALS
 from .models import guest_label
 from .policy import get_policy, guest_key
 from .protocol import ProtocolError
@@ -96,6 +97,7 @@ def _identity(scope, user) -> tuple[int | None, str, str]:
 
 async def _refuse(send, code: int, reason: str, label: str) -> None:
     log.info("closing %s with %s: %s", label, code, reason)
+    TOTALS.closes[(code, "server")] += 1
     await send({"type": "websocket.accept"})
     await send({"type": "websocket.close", "code": code, "reason": reason})
 
@@ -172,6 +174,7 @@ async def _serve(room, conn: Connection, receive, send, epoch: int) -> None:
             message = await receive()
             kind = message["type"]
             if kind == "websocket.disconnect":
+                TOTALS.closes[(message.get("code", 1005), "client")] += 1
                 break
             if kind != "websocket.receive":
                 continue

@@ -50,6 +50,7 @@ from pycrdt import merge_updates
 
 from .base import PEER, UpdateRejected
 from .conf import live_setting
+from .livestats import TOTALS
 from .protocol import (
     EMPTY_UPDATE,
     ProtocolError,
@@ -139,6 +140,13 @@ class PeerLink:
         self._outbox: dict[int, tuple[list[bytes], dict]] = {}
         self._senders: dict[int, asyncio.Task] = {}
         self._digests: dict[int, tuple[int, bytes, bytes]] = {}
+
+    async def flush(self, *, within: float) -> None:
+        """Wait (at most `within` seconds) until the changes queued for the peers are
+        published (a process shutting down hands them over before it exits)."""
+        senders = list(self._senders.values())
+        if senders:
+            await asyncio.wait(senders, timeout=within)
 
     def close(self) -> None:
         tasks = [*self._tasks, *self._senders.values()]
@@ -243,6 +251,7 @@ class PeerLink:
         # ask again now that we hear every later one.
         room.recheck_access()
         if was_down:
+            TOTALS.peer_relinks += 1
             log.warning(
                 "note %s: linked to the other processes again after %.1f s",
                 room.note_id,
@@ -476,6 +485,7 @@ class PeerLink:
         if we_have_more or deletes_differ:
             diff = room.doc.get_update(message["sv"])
             if diff != EMPTY_UPDATE:
+                TOTALS.peer_heals += 1
                 self._reply(room, self._message(room, "u", d=diff, to=sender))
         if (they_have_more or deletes_differ) and message.get("r"):
             self._reply(room, self._announcement(room, reply_wanted=False, to=sender))

@@ -29,6 +29,7 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from pycrdt import Doc, Text, merge_updates
 
+from .health import database_health
 from .models import Note, NoteContributor, NoteRevision, NoteUpdate
 from .protocol import CONTENT
 
@@ -40,8 +41,15 @@ async def run_db(fn, /, *args, **kwargs):
 
     The thread's connection is closed afterwards (returned to psycopg's pool on
     PostgreSQL): executor threads are shared and must not hold connections.
+    While the database is known to be down, raises `DatabaseUnavailable` at once
+    (see `health.py`): no thread waits for a server that is not there.
     """
-    return await sync_to_async(_db_call, thread_sensitive=False)(fn, args, kwargs)
+    database_health.check()
+    try:
+        return await sync_to_async(_db_call, thread_sensitive=False)(fn, args, kwargs)
+    except Exception as exc:
+        database_health.report(exc)
+        raise
 
 
 def _db_call(fn, args, kwargs):

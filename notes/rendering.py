@@ -14,16 +14,21 @@ line. A bullet of 500 000 `[` took 16–18 s per page view. So:
   so neither the parser nor nh3 ever sees deep trees.
 - The HTML is cached by a digest of the text (Django's cache: Redis when REDIS_URL is
   set), so a page view never renders an unchanged note twice, in any worker process;
-  a new version has a new digest, so the cache is never stale.
+  a new version has a new digest, so the cache is never stale. It is the cache named by
+  settings.NOTES_RENDER_CACHE (the default cache without it), so that renderings never
+  crowd out what else a site keeps in its default cache. A page of many texts renders
+  them with `render_markdown_many`: one cache round trip for all of them.
 """
 
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from functools import cache
 
 import nh3
-from django.core.cache import cache as django_cache
+from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from markdown_it import MarkdownIt
 
 from .markdown_extras import extras_plugin
@@ -140,6 +145,10 @@ def _cache_key(text: str, *, lines: bool = False) -> str:
     return f"notes.md.{_CACHE_VERSION}.{'L' if lines else ''}{digest}"
 
 
+def render_cache():
+    return caches[getattr(settings, "NOTES_RENDER_CACHE", DEFAULT_CACHE_ALIAS)]
+
+
 def render_markdown(text: str, *, lines: bool = False) -> str:
     """Render Markdown to sanitized HTML (safe to mark safe in templates).
 
@@ -156,14 +165,42 @@ def render_markdown(text: str, *, lines: bool = False) -> str:
         return _render(text, lines=lines)
     key = _cache_key(text, lines=lines)
     try:
-        html = django_cache.get(key)
+        html = render_cache().get(key)
     except Exception:  # the cache is down: render, the page must not fail
         log.warning("rendering cache unavailable", exc_info=True)
         return _render(text, lines=lines)
     if html is None:
         html = _render(text, lines=lines)
         try:
-            django_cache.set(key, html, _CACHE_SECONDS)
+            render_cache().set(key, html, _CACHE_SECONDS)
         except Exception:
             log.warning("rendering cache unavailable", exc_info=True)
     return html
+
+
+def render_markdown_many(texts: Sequence[str]) -> list[str]:
+    """`render_markdown` of each of `texts`, in their order, with one cache round trip for
+    all of them (and one more to store those it had to render): for a page of many texts,
+    such as an event's notes on one page. Short texts are cached too here, since they
+    share the round trip; a text that appears twice is rendered once.
+    """
+    keys = {text: _cache_key(text) for text in set(texts) if text}
+    cache_ = render_cache()
+    try:
+        found = cache_.get_many(keys.values())
+    except Exception:  # the cache is down: render, the page must not fail
+        log.warning("rendering cache unavailable", exc_info=True)
+        found = None
+    html = {"": ""}
+    rendered = {}
+    for text, key in keys.items():
+        if found is not None and key in found:
+            html[text] = found[key]
+        else:
+            html[text] = rendered[key] = _render(text)
+    if rendered and found is not None:
+        try:
+            cache_.set_many(rendered, _CACHE_SECONDS)
+        except Exception:
+            log.warning("rendering cache unavailable", exc_info=True)
+    return [html[text] for text in texts]

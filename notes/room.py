@@ -42,6 +42,8 @@ from .base import (
 from .conf import live_setting
 from .connection import Connection
 from .limits import ConnectionCounts
+from .livestats import TOTALS, StatsTicker
+from .metrics import observe_fanout
 from .peers import PeerLink
 from .persistence import CONTENT, run_db
 from .policy import NoteAccess, get_policy
@@ -70,6 +72,8 @@ log = logging.getLogger("notes.live")
 
 
 __all__ = ["PEER", "SERVER", "NoteGone", "Refused", "Room", "RoomRegistry", "UpdateRejected"]
+
+CLOSE_GOING_AWAY = 1001
 
 _NOT_SWALLOWED = (KeyboardInterrupt, SystemExit, asyncio.CancelledError, GeneratorExit)
 
@@ -135,6 +139,7 @@ class Room:
         # client id -> [clock, state JSON, monotonic time last heard of]
         self.awareness: dict[int, list] = {}
         self.version = 0  # bumped on every real change (caches key on it)
+        self.edits = 0  # updates applied from this process's clients (livestats)
         self.ready: asyncio.Future | None = None
         self.loaded = False  # the stored state is applied
         self.closed = False
@@ -165,6 +170,7 @@ class Room:
         self._aw_origins: set = set()
         self._flush_handle: asyncio.Handle | None = None
         self._last_flush = 0.0
+        self._out_since = 0.0  # loop time of the oldest change waiting for the flush
         self._unload_timer: asyncio.TimerHandle | None = None
         self._subscription = None
         # Who is here and who writes, for pages not connected to the note (presence.py).
@@ -270,6 +276,8 @@ class Room:
 
     def receive(self, conn: Connection, data: bytes) -> None:
         """Handle one frame from `conn`; raises ProtocolError, UpdateRejected or Refused."""
+        TOTALS.frames_in += 1
+        TOTALS.bytes_in += len(data)
         message = decode_message(data)
         kind = message.kind
         if kind is KIND_UPDATE or kind is KIND_STEP2:
@@ -342,6 +350,8 @@ class Room:
                 raise Refused(CLOSE_TOO_LARGE, "this note is full: your last change was not saved")
             if held is not None:
                 self._changed(held, conn)
+        self.edits += 1
+        TOTALS.updates_in += 1
         self.presence.edited(conn)
         if not conn.contributed:
             conn.contributed = True
@@ -391,6 +401,8 @@ class Room:
         """A real change to the document: fan it out and store it."""
         self.version += 1
         self.document_bytes += len(update)
+        if not self._out:
+            self._out_since = self.loop.time()
         self._out.append(update)
         self._out_origins.add(origin)
         if origin is STORE:
@@ -484,7 +496,8 @@ class Room:
             updates, origins = self._out, self._out_origins
             self._out, self._out_origins = [], set()
             merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
-            self._fan_out(encode_update(merged), origins)
+            observe_fanout(self._last_flush - self._out_since)
+            TOTALS.updates_out += self._fan_out(encode_update(merged), origins)
             self.writer.wake()
         if self._aw_out:
             entries = [(cid, clock, state) for cid, (clock, state) in self._aw_out.items()]
@@ -492,13 +505,18 @@ class Room:
             self._aw_out, self._aw_origins = {}, set()
             self._fan_out(encode_awareness(entries), origins)
 
-    def _fan_out(self, message: bytes, origins: set) -> None:
+    def _fan_out(self, message: bytes, origins: set) -> int:
+        """Send `message` to every client but a lone origin; returns how many got it."""
         # A client gets its own changes back only when they are merged with
         # others' (harmless in a CRDT; cheaper than one merge per sender).
         skip = next(iter(origins)) if len(origins) == 1 else None
-        for conn in list(self.clients):
+        clients = list(self.clients)
+        for conn in clients:
             if conn is not skip:
                 conn.send(message)
+        sent = len(clients) - (skip in self.clients)
+        TOTALS.bytes_out += sent * len(message)
+        return sent
 
     # --- storage ---
 
@@ -649,6 +667,9 @@ class RoomRegistry:
         # change and joined its room after it asks again (see consumers.note_socket).
         self.access_epoch = 0
         self.connection_counts = ConnectionCounts()
+        # Set by `drain` (SIGTERM): /readyz says not ready, new connections are refused.
+        self.draining = False
+        self.ticker = StatsTicker(self)
         if peer_sync is None:
             peer_sync = live_setting("PEER_SYNC")
         if peer_sync is None or peer_sync:
@@ -665,6 +686,7 @@ class RoomRegistry:
         if room is None:
             room = Room(self, note_id)
             self.rooms[note_id] = room
+            self.ticker.start()
             room.ready = self.loop.create_task(room.load(after=self._retiring.get(note_id)))
             room.ready.add_done_callback(lambda task, room=room: self._loaded(room, task))
         await asyncio.shield(room.ready)
@@ -714,7 +736,30 @@ class RoomRegistry:
         """Open rooms not linked to their peers in other processes (for /readyz)."""
         return [] if self.peers is None else self.peers.unsynced()
 
+    async def drain(self, *, within: float) -> list[int]:
+        """Shut down gracefully: refuse new connections, close every client with 1001
+        (it reconnects to another process), and wait until everything received is
+        stored. Returns the notes whose storage did not finish within `within`
+        (their updates are also held by the clients and by peer processes)."""
+        self.draining = True
+        rooms = list(self.rooms.values())
+        for room in rooms:
+            for conn in list(room.clients):
+                conn.close(CLOSE_GOING_AWAY, "server shutting down; reconnect")
+        pending = {room.note_id: asyncio.ensure_future(room.flushed()) for room in rooms}
+        # Discarded rooms still storing what they accepted are waited for too.
+        retiring = list(self._retiring.values())
+        if pending or retiring:
+            await asyncio.wait([*pending.values(), *retiring], timeout=within)
+        late = [note_id for note_id, task in pending.items() if not task.done()]
+        for task in pending.values():
+            task.cancel()
+        if self.peers is not None:
+            await self.peers.flush(within=min(within, live_setting("PEER_TIMEOUT")))
+        return late
+
     def close(self) -> None:
+        self.ticker.stop()
         for room in list(self.rooms.values()):
             room.close()
         self.rooms.clear()

@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from . import persistence
 from .conf import live_setting
+from .health import PROBE_INTERVAL, DatabaseUnavailable
 from .persistence import run_db
 
 log = logging.getLogger("notes.live")
@@ -45,6 +46,11 @@ class NoteWriter:
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task | None = None
+        # Loop times of the oldest update waiting (and of the oldest in the batch being
+        # written): how far storage lags behind (`lag`, for metrics and the dashboard).
+        self._waiting_since: float | None = None
+        self._writing_since: float | None = None
+        self._writing = 0
 
     def start(self, *, tail_rows: int, markdown: str) -> None:
         self.tail_rows = tail_rows
@@ -59,6 +65,16 @@ class NoteWriter:
             self._task.cancel()
 
     @property
+    def queued(self) -> int:
+        """Updates received and not stored yet."""
+        return len(self._updates) + self._writing
+
+    def lag(self, now: float) -> float:
+        """Seconds the oldest update not stored yet has waited (0 when none waits)."""
+        oldest = [t for t in (self._waiting_since, self._writing_since) if t is not None]
+        return now - min(oldest) if oldest else 0.0
+
+    @property
     def busy(self) -> bool:
         """Something is not stored yet (or a Markdown refresh is pending)."""
         return not self._idle.is_set() or bool(self._updates) or self._markdown_timer is not None
@@ -67,6 +83,8 @@ class NoteWriter:
 
     def store(self, update: bytes) -> None:
         """Append `update` with the next micro-batch; refresh the Markdown soon."""
+        if not self._updates:
+            self._waiting_since = self.loop.time()
         self._updates.append(update)
         if self._markdown_timer is None and not self._markdown_frozen:
             self._markdown_timer = self.loop.call_later(
@@ -127,6 +145,8 @@ class NoteWriter:
                 except Exception:
                     log.exception("note %s: reading other processes' changes failed", self.note_id)
             updates, self._updates = self._updates, []
+            self._writing_since, self._waiting_since = self._waiting_since, None
+            self._writing = len(updates)
             contributors, self._contributors = self._contributors, []
             markdown = None
             force_revision = self._force_revision
@@ -153,19 +173,30 @@ class NoteWriter:
                     revision_interval=timedelta(seconds=live_setting("REVISION_INTERVAL")),
                     compact_rows=compact_rows,
                 )
-            except Exception:
+            except Exception as exc:
                 # Keep everything and retry: nothing a client typed may be lost.
-                log.exception("storing note %s failed; retrying in %.1f s", self.note_id, backoff)
                 self._updates[:0] = updates
+                if self._writing_since is not None:
+                    self._waiting_since = self._writing_since
+                self._writing_since, self._writing = None, 0
                 self._contributors[:0] = contributors
                 if markdown is not None:
                     self._markdown_requested = True
                     self._force_revision = self._force_revision or force_revision
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                if isinstance(exc, DatabaseUnavailable):
+                    # Known to be down (logged once by health.py): nothing was tried,
+                    # so look again soon; the first try after it answers succeeds.
+                    await asyncio.sleep(PROBE_INTERVAL)
+                else:
+                    log.exception(
+                        "storing note %s failed; retrying in %.1f s", self.note_id, backoff
+                    )
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
                 self._wake.set()
                 continue
             backoff = 0.5
+            self._writing_since, self._writing = None, 0
             if result.appended:
                 self.tail_rows += 1
             if result.folded:

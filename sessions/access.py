@@ -43,6 +43,7 @@ CAPABILITIES = (
     "write_notes",
     "merge_speakers",
     "lock_notes",
+    "monitor_notes",
 )
 
 
@@ -264,6 +265,10 @@ class EventAccess:
         """Merge speakers who spoke at this event; a merge asks it of every event involved
         (`merge_speakers_refusal`)."""
         return self._organizers_only(MERGE_SPEAKERS)
+
+    def monitor_notes(self) -> Refusal | None:
+        """The live dashboard: who is in which note now, how fast it is written."""
+        return self._organizers_only("Only the organizers of this event see its live notes.")
 
     def read_notes(self) -> Refusal | None:
         # Notes are public: whoever reaches an event (listed or by its link) may read them.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("events/<slug:slug>/", views.event_detail, name="event"),
     path("events/<slug:slug>/settings/", views_organize.event_settings, name="event_settings"),
     path("events/<slug:slug>/team/", views_organize.team_page, name="team"),
+    path("events/<slug:slug>/live/", views_organize.event_live, name="event_live"),
     path("events/<slug:slug>/team/invite/", views_organize.team_invite, name="team_invite"),
     path(
         "events/<slug:slug>/team/<int:pk>/remove/", views_organize.team_remove, name="team_remove"

@@ -18,8 +18,10 @@ from . import services, team
 from .access import EventAccess, NotAllowed, event_creation_refusal, refuse, requires, write_refusal
 from .board.forms import apply_errors
 from .forms import EventForm, InviteForm, event_initial
+from .live_room import event_live_room
 from .models import Event, EventInvite, EventRole
 
+LIVE_PAGE = "sessions/event_live.html"
 TEAM_PAGE = "sessions/team/team.html"
 TEAM_SECTION = f"{TEAM_PAGE}#team"
 
@@ -190,3 +192,14 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
     context = {"invite": invitation, "refusal": refusal, "token": token}
     status = refusal.status if refusal is not None and request.method == "POST" else 200
     return render(request, "sessions/team/invite.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+@vary_on_headers("HX-Request")
+@requires("monitor_notes")
+def event_live(request: HttpRequest, event: Event, access: EventAccess) -> HttpResponse:
+    """The live notes of the event; htmx asks again every few seconds for the fragment."""
+    template = f"{LIVE_PAGE}#room" if request.htmx else LIVE_PAGE
+    response = render(request, template, {"event": event, "room": event_live_room(event=event)})
+    response["Cache-Control"] = "no-store"
+    return response

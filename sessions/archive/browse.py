@@ -73,8 +73,8 @@ def event_read(request: HttpRequest, event: Event, access: EventAccess) -> HttpR
 @require_GET
 def speaker_detail(request: HttpRequest, speaker_slug: str) -> HttpResponse:
     speaker = get_object_or_404(Speaker, slug=speaker_slug)
-    talks = selectors.speaker_talks(speaker=speaker)
-    if not talks:
+    page, events = selectors.speaker_talks_page(speaker=speaker, page=request.GET.get("page"))
+    if not page.paginator.count:
         # Someone who only spoke at unlisted events has no public page.
         raise Http404("No talks by this speaker at public events.")
     can_merge = request.user.is_authenticated and (
@@ -83,7 +83,7 @@ def speaker_detail(request: HttpRequest, speaker_slug: str) -> HttpResponse:
         )
         is None
     )
-    context = {"speaker": speaker, "talks": talks, "can_merge": can_merge}
+    context = {"speaker": speaker, "page": page, "events": events, "can_merge": can_merge}
     return render(request, "sessions/archive/speaker.html", context)
 
 

@@ -14,7 +14,9 @@ Markdown with a queryset `.update()` that no model signal would see:
   full-text match); the vectors stay empty there.
 
 Withdrawn and hidden open spaces have no entry. An entry is keyed by its note: every talk and
-open space owns exactly one note, so the note id names the item across both tables.
+open space owns exactly one note, so the note id names the item across both tables. So the
+entries are also the items readers see, with their event and whether their notes are
+written: the browse pages count them (browse_selectors.with_counts).
 """
 
 from django.contrib.postgres.search import SearchVectorField
@@ -57,7 +59,8 @@ class SearchEntry(models.Model):
         related_name="+",
     )
     kind = models.CharField(max_length=12)  # a Talk.Kind value, or OPEN_SPACE_KIND
-    # When the note's text last changed (None while it is empty): what feeds order by.
+    # When the note's text last changed; None while it holds nothing but white space
+    # (conf_sessions.0009). What feeds order by, and what /events/ counts as "with notes".
     notes_updated_at = models.DateTimeField(null=True)
     # PostgreSQL only (GIN indexes created by the migration: SQLite cannot declare one).
     vector = SearchVectorField(null=True)

@@ -47,11 +47,22 @@ const CONNECTION_LABELS = {
   syncing: "Syncing…",
   connected: "Connected",
   resyncing: "Resyncing…",
+  reconnecting: "Reconnecting…",
   closed: "Disconnected",
 };
 // The server closes a client that cannot keep up with the room with 1013 (try
-// again later); y-websocket reconnects and the sync brings everything back.
-const CLOSE_TOO_SLOW = 1013;
+// again later, reason "too slow…"); y-websocket reconnects and the sync brings
+// everything back. 1013 for another reason (the database is unavailable) and 1001
+// (this server process is shutting down) ask it to come back in a moment: it
+// reconnects by itself, and the edits wait in IndexedDB meanwhile.
+const CLOSE_GOING_AWAY = 1001;
+const CLOSE_TRY_AGAIN = 1013;
+export function closeState(event) {
+  if (!event) return null;
+  if (event.code === CLOSE_TRY_AGAIN && String(event.reason || "").startsWith("too slow")) return "resyncing";
+  if (event.code === CLOSE_TRY_AGAIN || event.code === CLOSE_GOING_AWAY) return "reconnecting";
+  return null;
+}
 
 /** "/ws/notes/12/" -> ["ws://host/ws/notes", "12/"]: y-websocket joins them with "/". */
 export function websocketAddress(wsPath, location = window.location) {
@@ -164,14 +175,15 @@ async function start(root) {
     }
   };
 
-  // From a 1013 close until the next completed sync.
-  let resyncing = false;
+  // From a 1013 or 1001 close until the next completed sync.
+  let interrupted = null; // "resyncing" | "reconnecting"
   provider.on("sync", (isSynced) => {
-    if (isSynced) resyncing = false;
+    if (isSynced) interrupted = null;
   });
   provider.on("connection-close", (event) => {
-    if (event && event.code === CLOSE_TOO_SLOW) {
-      resyncing = true;
+    // A later failure of another kind (the network, a refused connection) says more.
+    interrupted = closeState(event);
+    if (interrupted) {
       render();
       return;
     }
@@ -186,7 +198,7 @@ async function start(root) {
 
   function connectionState() {
     if (closed) return "closed";
-    if (resyncing) return "resyncing";
+    if (interrupted) return interrupted;
     if (provider.wsconnected) return provider.synced ? "connected" : "syncing";
     if (!navigator.onLine || provider.wsUnsuccessfulReconnects >= 2) return "offline";
     return "connecting";

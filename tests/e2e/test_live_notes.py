@@ -136,6 +136,13 @@ document.addEventListener("DOMContentLoaded", () => {
 """
 
 
+def stored_text(note_id: int) -> str:
+    from notes.models import Note
+    from notes.services import note_text
+
+    return note_text(note=Note.objects.get(pk=note_id))
+
+
 def close_connections_of_note(note_id: int, code: int, reason: str) -> int:
     """Close every server-side connection to a note, as the server does on its own
     (e.g. a client that could not keep up), on the server's event loop."""
@@ -208,3 +215,57 @@ def _stored(note_id: int) -> str:
     from notes.services import note_text
 
     return note_text(note=Note.objects.get(pk=note_id))
+
+
+def test_a_server_going_away_shows_reconnecting_and_the_editor_comes_back(
+    browser, asgi_live_server
+):
+    event = make_event(slug="e2e-going-away", notes_access=Event.NotesAccess.GUESTS)
+    talk = make_talk(event=event, title="Rolling restart")
+    path = f"{asgi_live_server}{talk.get_absolute_url()}?write"
+    page = browser.new_context().new_page()
+    page.add_init_script(STATE_WATCH)
+    join_as_guest(page, path, "Rita")
+    type_at(page, "Control+End", "before ")
+
+    # A worker shutting down closes its sockets with 1001: reconnect (elsewhere).
+    assert close_connections_of_note(talk.note_id, 1001, "server shutting down; reconnect") == 1
+    type_at(page, "Control+End", "after")
+
+    expect(page.locator("#note-status")).to_have_attribute("data-connection", "connected")
+    states = page.evaluate("window.__states")
+    assert "reconnecting" in states
+    assert states[-1] == "connected"
+    wait_for(lambda: stored_text(talk.note_id) == "before after", what="the text stored")
+
+
+def test_while_the_database_is_away_the_editor_says_reconnecting_and_keeps_the_edits(
+    browser, asgi_live_server
+):
+    from notes.health import database_health
+
+    event = make_event(slug="e2e-db-away", notes_access=Event.NotesAccess.GUESTS)
+    talk = make_talk(event=event, title="Database away")
+    path = f"{asgi_live_server}{talk.get_absolute_url()}?write"
+    page = browser.new_context().new_page()
+    page.add_init_script(STATE_WATCH)
+    join_as_guest(page, path, "Rita")
+    type_at(page, "Control+End", "typed ")
+    wait_for(lambda: stored_text(talk.note_id) == "typed ", what="the first words stored")
+    # The live engine takes the database for down (as after a failed call): new sockets
+    # are refused with 1013 "database unavailable" until it answers again.
+    database_health.down_since = time.monotonic()
+    try:
+        assert close_connections_of_note(talk.note_id, 1001, "server shutting down") == 1
+        expect(page.locator("#note-status")).to_have_attribute("data-connection", "reconnecting")
+        expect(page.locator("#note-connection")).to_have_text("Reconnecting…")
+        type_at(page, "Control+End", "meanwhile")
+        time.sleep(1.5)  # a few refused attempts (y-websocket retries with backoff)
+        assert page.locator("#note-status").get_attribute("data-connection") == "reconnecting"
+    finally:
+        database_health.down_since = None
+
+    expect(page.locator("#note-status")).to_have_attribute(
+        "data-connection", "connected", timeout=15_000
+    )
+    wait_for(lambda: stored_text(talk.note_id) == "typed meanwhile", what="the edits stored")

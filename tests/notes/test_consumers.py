@@ -372,7 +372,12 @@ async def test_markdown_and_a_revision_are_stored_when_the_last_client_leaves(se
     await bob.disconnect()
 
     async def refreshed():
-        return (await note_fields(note_id))["markdown"] == "Final words"
+        # The Markdown and the revision are two writes: wait for both.
+        return (await note_fields(note_id))[
+            "markdown"
+        ] == "Final words" and await database_sync_to_async(
+            NoteRevision.objects.filter(note_id=note_id).exists
+        )()
 
     await eventually(refreshed, within=5)
     revisions = await database_sync_to_async(

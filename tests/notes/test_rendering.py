@@ -1,7 +1,7 @@
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 from notes import markup
 from notes.outline import parse_markdown
@@ -11,8 +11,10 @@ from notes.rendering import (
     TOO_COSTLY_HTML,
     _cache_key,
     markdown_renderable,
+    render_cache,
     render_cost,
     render_markdown,
+    render_markdown_many,
     same_rendering,
 )
 
@@ -98,12 +100,12 @@ def test_render_markdown_serves_an_unchanged_text_from_the_cache():
     render_markdown(text)
     # The cache holds the rendering of this very text: plant a marker there, and the
     # next render returns it instead of rendering again.
-    cache.set(_cache_key(text), "<p>from the cache</p>")
+    render_cache().set(_cache_key(text), "<p>from the cache</p>")
     try:
         assert render_markdown(text) == "<p>from the cache</p>"
         assert render_markdown(text + "- one more\n").startswith("<ul>")
     finally:
-        cache.delete(_cache_key(text))  # a Redis cache outlives the test run
+        render_cache().delete(_cache_key(text))  # a Redis cache outlives the test run
 
 
 def test_a_note_too_costly_to_convert_goes_to_org_as_markdown_source():
@@ -131,3 +133,48 @@ def test_a_heading_too_costly_for_the_inline_pass_reads_as_its_text():
     assert markup.inline_tokens(title)[0].content == title
     # Org reads "[[" as a link: its escape (a zero-width space) keeps them apart.
     assert markup.markdown_inline_to_org(title).replace(markup.ZWSP, "") == title
+
+
+def test_render_markdown_many_renders_each_text_in_order():
+    texts = ["*one*", "", "- a point\n" * 200, "*one*", "two"]
+
+    assert render_markdown_many(texts) == [render_markdown(text) for text in texts]
+    assert render_markdown_many([]) == []
+
+
+def test_render_markdown_many_serves_short_and_long_texts_from_the_cache():
+    short, long = "*short*", "- a point\n" * 200
+    render_markdown_many([short, long])
+    assert render_cache().get(_cache_key(short)) == "<p><em>short</em></p>\n"
+    render_cache().set(_cache_key(short), "<p>short, from the cache</p>")
+    render_cache().set(_cache_key(long), "<p>long, from the cache</p>")
+
+    assert render_markdown_many([long, short, "*new*"]) == [
+        "<p>long, from the cache</p>",
+        "<p>short, from the cache</p>",
+        "<p><em>new</em></p>\n",
+    ]
+
+
+def test_renderings_have_their_own_cache(settings):
+    render_markdown_many(["*kept apart*"])
+
+    assert settings.NOTES_RENDER_CACHE != "default"
+    assert caches["default"].get(_cache_key("*kept apart*")) is None
+    assert render_cache().get(_cache_key("*kept apart*")) == "<p><em>kept apart</em></p>\n"
+
+
+def test_render_markdown_many_renders_when_the_cache_is_down(settings):
+    # Nothing listens on port 1: every cache call fails at once.
+    settings.CACHES = {
+        **settings.CACHES,
+        settings.NOTES_RENDER_CACHE: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        },
+    }
+
+    assert render_markdown_many(["*still*", "- a point\n" * 200]) == [
+        "<p><em>still</em></p>\n",
+        render_markdown("- a point\n" * 200),
+    ]

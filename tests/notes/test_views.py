@@ -31,6 +31,7 @@ def test_readyz_answers_ready_when_the_database_answers_and_no_note_is_unlinked(
         "ready": True,
         "problems": [],
         "open_notes": 0,
+        "connections": 0,
         "unsynced_notes": [],
     }
     assert "no-store" in response["Cache-Control"]

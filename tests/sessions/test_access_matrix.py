@@ -68,20 +68,21 @@ COLUMNS = (
     "create_event",
     "create_event, staff only",
     "merge_speakers",
+    "monitor_notes",
 )
 # fmt: off
 MATRIX = [
-    # role              set_up import import  manage manage moder- propose interest star   star    keep   place  place   edit   edit    read   write  write  write  write    write  lock   create create merge
-    #                   board  notes  archiv. event  team   ate                            archiv. agenda own    other's own    other's notes  notes  users- team-  archived locked notes  event  event, speakers
+    # role              set_up import import  manage manage moder- propose interest star   star    keep   place  place   edit   edit    read   write  write  write  write    write  lock   create create merge    monitor
+    #                   board  notes  archiv. event  team   ate                            archiv. agenda own    other's own    other's notes  notes  users- team-  archived locked notes  event  event, speakers notes
     #                                                                                                                                                 only   only                                 staff only
-    ("anonymous",       LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     KEY,   NO,     KEY,   NO,    NO,     NO,    NO,     OK,    OK,    LOGIN, LOGIN, NO,      NO,    LOGIN, LOGIN, LOGIN, LOGIN),
-    ("guest",           LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    LOGIN, LOGIN, NO,      NO,    LOGIN, LOGIN, LOGIN, LOGIN),
-    ("user",            NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    OK,    NO,    NO,      NO,    NO,    OK,    NO,    NO),
-    ("note-taker",      NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    OK,    OK,    NO,      NO,    NO,    OK,    NO,    NO),
-    ("organizer",       OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,    NO,     OK,    OK,    OK,     OK,    OK,     OK,    OK,    OK,    OK,    NO,      NO,    OK,    OK,    NO,    OK),
-    ("other organizer", NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    OK,    NO,    NO,      NO,    NO,    OK,    NO,    NO),
-    ("staff",           NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    OK,    NO,    NO,      NO,    NO,    OK,    OK,    NO),
-    ("superuser",       OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,    NO,     OK,    OK,    OK,     OK,    OK,     OK,    OK,    OK,    OK,    NO,      NO,    OK,    OK,    OK,    OK),
+    ("anonymous",       LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     KEY,   NO,     KEY,   NO,    NO,     NO,    NO,     OK,    OK,    LOGIN, LOGIN, NO,      NO,    LOGIN, LOGIN, LOGIN, LOGIN,   LOGIN),
+    ("guest",           LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    LOGIN, LOGIN, NO,      NO,    LOGIN, LOGIN, LOGIN, LOGIN,   LOGIN),
+    ("user",            NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    OK,    NO,    NO,      NO,    NO,    OK,    NO,    NO,      NO),
+    ("note-taker",      NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    OK,    OK,    NO,      NO,    NO,    OK,    NO,    NO,      NO),
+    ("organizer",       OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,    NO,     OK,    OK,    OK,     OK,    OK,     OK,    OK,    OK,    OK,    NO,      NO,    OK,    OK,    NO,    OK,      OK),
+    ("other organizer", NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    OK,    NO,    NO,      NO,    NO,    OK,    NO,    NO,      NO),
+    ("staff",           NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,    NO,     OK,    OK,    NO,     OK,    NO,     OK,    OK,    OK,    NO,    NO,      NO,    NO,    OK,    OK,    NO,      NO),
+    ("superuser",       OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,    NO,     OK,    OK,    OK,     OK,    OK,     OK,    OK,    OK,    OK,    NO,      NO,    OK,    OK,    OK,    OK,      OK),
 ]
 # fmt: on
 
@@ -403,6 +404,12 @@ def _merge_speakers(world: World, column: str, expected: str) -> tuple[list, lis
     return [_answer(world.client.get(page))], [want[expected]]
 
 
+def _monitor_notes(world: World, column: str, expected: str) -> tuple[list, list]:
+    page = world.url("event_live")
+    want = {OK: (200, ""), NO: FORBIDDEN, LOGIN: _login(page)}
+    return [_answer(world.client.get(page))], [want[expected]]
+
+
 PROBES = {
     "set_up_board": _set_up_board,
     "import_notes": _import_notes,
@@ -420,6 +427,7 @@ PROBES = {
     "write_notes": _write_notes,
     "lock_notes": _lock_notes,
     "merge_speakers": _merge_speakers,
+    "monitor_notes": _monitor_notes,
 }
 
 

@@ -69,6 +69,16 @@ def test_notes_still_being_written_wait_until_they_settle(client: Client):
     assert [e.item.title for e in settled_entries(events=events, now=later)] == ["Live talk"]
 
 
+def test_notes_emptied_to_white_space_leave_the_feed(client: Client):
+    kept, emptied = make_talk(event=make_event(), title="Kept"), make_talk(event=make_event())
+    write_notes_at(kept, "- notes", at=minutes_ago(30))
+    write_notes_at(emptied, "- notes, then deleted", at=minutes_ago(20))
+
+    write_notes_at(emptied, "\n \n", at=minutes_ago(10))  # an emptied editor keeps a newline
+
+    assert [i["title"] for i in entries(client.get("/notes.atom"))] == ["Kept — Example Conf"]
+
+
 def test_feed_item_comes_back_updated_after_another_pause(client: Client):
     talk = make_talk(event=make_event(), title="Talk")
     write_notes_at(talk, "first version", at=minutes_ago(60))

@@ -7,6 +7,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from notes.models import NoteContributor
+from notes.rendering import _cache_key, render_cache
 from sessions.models import Event, OpenSpace, Talk
 from tests.factories import local, make_event, make_open_space, make_room, make_slot, make_talk
 from tests.sessions.archive.helpers import make_spoken_talk, texts, write_notes
@@ -139,6 +141,38 @@ def test_read_renders_notes_sanitized_and_says_no_notes_yet(client: Client, conf
     ]
 
 
+def test_read_lists_contributors_in_order_of_their_first_edit(client: Client):
+    talk = make_spoken_talk(event=make_event(slug="ev"), speakers=["Ada"], notes="- notes")
+    for name in ("Zoe", "Adam", "Mia"):
+        NoteContributor.objects.create(note=talk.note, name=name)
+
+    html = client.get("/events/ev/read/").content.decode()
+
+    assert texts(html, r'<p class="meta read-item__contributors">(.*?)</p>') == [
+        "Written by Zoe, Adam, Mia"
+    ]
+
+
+def test_read_serves_renderings_from_the_cache_until_the_text_changes(client: Client):
+    talk = make_spoken_talk(
+        event=make_event(slug="ev"), speakers=["Ada"], notes="- short", abstract="*Why*"
+    )
+    client.get("/events/ev/read/")
+    # The first view stored every rendering: plant markers there, and the next view
+    # shows them instead of rendering again.
+    render_cache().set(_cache_key("- short"), "<p>notes from the cache</p>")
+    render_cache().set(_cache_key("*Why*"), "<p>abstract from the cache</p>")
+
+    cached = client.get("/events/ev/read/").content.decode()
+    write_notes(talk.note, "- edited")
+    edited = client.get("/events/ev/read/").content.decode()
+
+    assert '<div class="notes-rendered"><p>notes from the cache</p></div>' in cached
+    assert '<div class="abstract"><p>abstract from the cache</p></div>' in cached
+    assert '<div class="notes-rendered"><ul>\n<li>edited</li>\n</ul>\n</div>' in edited
+    assert '<div class="abstract"><p>abstract from the cache</p></div>' in edited
+
+
 def test_read_prints_each_item_address(client: Client, conf: Event):
     talk = Talk.objects.get(title="Keynote")
 
@@ -146,6 +180,9 @@ def test_read_prints_each_item_address(client: Client, conf: Event):
 
     url = f"http://testserver/events/read-conf/talks/{talk.slug}/"
     assert f'<p class="meta read-item__link"><a href="{url}">{url}</a></p>' in html
+    items = [*Talk.objects.filter(event=conf), *OpenSpace.objects.filter(event=conf).shown()]
+    printed = texts(html, r'<p class="meta read-item__link"><a href="[^"]+">(.*?)</a></p>')
+    assert sorted(printed) == sorted(f"http://testserver{i.get_absolute_url()}" for i in items)
 
 
 def test_read_query_count_is_constant(client: Client, django_assert_num_queries):

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from sessions.archive import browse_selectors
 from sessions.models import Event, Speaker, SpeakerOldSlug, Talk
 from tests.factories import local, make_event, make_user
 from tests.sessions.archive.helpers import make_spoken_talk, texts
@@ -19,7 +20,11 @@ def merge_talks(html: str) -> list[str]:
 
 
 def talk_titles(html: str) -> list[str]:
-    return texts(html, r'<h2 class="speaker-talk__title"><a href="[^"]+">(.*?)</a></h2>')
+    return texts(html, r'<h3 class="speaker-talk__title"><a href="[^"]+">(.*?)</a></h3>')
+
+
+def event_headings(html: str) -> list[str]:
+    return texts(html, r'<h2 id="h-event-\d+" class="speaker-event__name">(.*?)</h2>')
 
 
 @pytest.fixture
@@ -80,6 +85,16 @@ def test_speaker_page_lists_public_talks_newest_first_with_links_to_notes(client
     assert f'id="talk-{panel.pk}"' in html
     assert "Secret" not in html
     assert texts(html, r'<p class="meta" id="speaker-summary">(.*?)</p>') == ["3 talks"]
+    # Grouped by event, each talk with its day or time (in the event's time zone).
+    assert event_headings(html) == [
+        "Strange Loop 18 September–20 September 2011",
+        "Clojure/conj 22 October–23 October 2010",
+    ]
+    assert texts(html, r'<li class="card speaker-talk"[^>]*>.*?<p class="meta">(.*?)</p>') == [
+        "18 September 2011, 09:00",
+        "19 September 2011, 16:00",
+    ]
+    assert 'class="pagination"' not in html
 
 
 def test_speaker_of_unlisted_events_only_has_no_page(client: Client):
@@ -102,16 +117,49 @@ def test_talk_page_links_its_speakers(client: Client, rich):
     ) in html
 
 
-@pytest.mark.parametrize("count", [1, 15])
+@pytest.mark.parametrize("count", [1, 15, 31])
 def test_speaker_page_query_count_is_constant(client: Client, django_assert_num_queries, count):
     for n in range(count):
         event = make_event(start_date=date(2000 + n, 1, 1), end_date=date(2000 + n, 1, 1))
         make_spoken_talk(event=event, speakers=["Ada Lovelace", f"Other {n}"], notes="x")
 
-    with django_assert_num_queries(3):  # the speaker, the talks, their speakers
+    # The speaker, the count of their talks, a page of talks, the talks' speakers.
+    with django_assert_num_queries(4):
         html = client.get("/speakers/ada-lovelace/").content.decode()
+    with django_assert_num_queries(4):
+        last = client.get("/speakers/ada-lovelace/", {"page": 2}).content.decode()
 
-    assert len(talk_titles(html)) == count
+    assert len(talk_titles(html)) == {1: 1, 15: 15, 31: 20}[count]
+    assert len(event_headings(html)) == {1: 1, 15: 15, 31: 20}[count]
+    assert len(talk_titles(last)) == {1: 1, 15: 15, 31: 11}[count]  # page 2, or the last
+
+
+def test_speaker_page_paginates_talks_grouped_by_event(client: Client, monkeypatch):
+    monkeypatch.setattr(browse_selectors, "SPEAKER_TALKS_PER_PAGE", 2)
+    old = make_event(name="Old", start_date=date(2011, 5, 1), end_date=date(2011, 5, 1))
+    new = make_event(name="New", start_date=date(2012, 5, 1), end_date=date(2012, 5, 1))
+    for n in range(3):
+        make_spoken_talk(event=new, title=f"New {n}", speakers=["Ada Lovelace"], position=n)
+    make_spoken_talk(event=old, title="Old 0", speakers=["Ada Lovelace"])
+
+    pages = [
+        client.get("/speakers/ada-lovelace/", {"page": page}).content.decode()
+        for page in (1, 2, 99, "x")
+    ]
+
+    assert [(event_headings(html), talk_titles(html)) for html in pages] == [
+        (["New 1 May 2012"], ["New 0", "New 1"]),
+        # The event straddling two pages heads its part on each.
+        (["New 1 May 2012", "Old 1 May 2011"], ["New 2", "Old 0"]),
+        (["New 1 May 2012", "Old 1 May 2011"], ["New 2", "Old 0"]),  # past the end: the last
+        (["New 1 May 2012"], ["New 0", "New 1"]),  # not a number: the first
+    ]
+    assert texts(pages[1], r'<p class="meta" id="speaker-summary">(.*?)</p>') == [
+        "4 talks, newest first: 3–4"
+    ]
+    assert '<a href="?page=1" rel="prev">← Newer</a>' in pages[1]
+    assert '<a href="?page=2" rel="next">Older →</a>' in pages[0]
+    assert 'aria-current="page">Page 2 of 2</span>' in pages[1]
 
 
 # --- Merging ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conf_sessions', '0009_guest_note_names_to_contributors'),
+        ('conf_sessions', '0010_search_entry_written'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
