@@ -192,26 +192,23 @@ def compact(*, note_id: int, min_rows: int = 1) -> int:
 def save_markdown(
     *, note_id: int, markdown: str, revision_interval: timedelta, force_revision: bool
 ) -> None:
-    """Store the note's Markdown; keep a revision when it changed and it is time to.
-
-    One transaction: a reader never sees the new Markdown without its revision."""
+    """Store the note's Markdown; keep a revision when it changed and it is time to."""
     now = timezone.now()
-    with transaction.atomic():
-        Note.objects.filter(pk=note_id).update(markdown=markdown, markdown_updated_at=now)
-        last = (
-            NoteRevision.objects.filter(note_id=note_id)
-            .order_by("-created_at", "-pk")
-            .values("markdown", "created_at")
-            .first()
+    Note.objects.filter(pk=note_id).update(markdown=markdown, markdown_updated_at=now)
+    last = (
+        NoteRevision.objects.filter(note_id=note_id)
+        .order_by("-created_at", "-pk")
+        .values("markdown", "created_at")
+        .first()
+    )
+    if last is None:
+        due = bool(markdown)
+    else:
+        due = last["markdown"] != markdown and (
+            force_revision or now - last["created_at"] >= revision_interval
         )
-        if last is None:
-            due = bool(markdown)
-        else:
-            due = last["markdown"] != markdown and (
-                force_revision or now - last["created_at"] >= revision_interval
-            )
-        if due:
-            NoteRevision.objects.create(note_id=note_id, markdown=markdown)
+    if due:
+        NoteRevision.objects.create(note_id=note_id, markdown=markdown)
 
 
 def record_contributor(
