@@ -315,6 +315,12 @@ EVENT_CREATION = os.environ.get("EVENT_CREATION", "users")
 LIMITS = {
     "propose": "10/10m",
     "interest": "60/m",
+    # Stars on talks and open spaces (an open space's star is also counted as "interest").
+    "star": "120/m",
+    # Ticking a checklist item in a note's reading view.
+    "tick": "120/m",
+    # New secret addresses of one's agenda feed (resets).
+    "agenda_feed": "10/h",
     # New guest identities (browsers without a guest cookie) per IP address: coarse,
     # because a whole conference may share one address.
     "guest_new_ip": "300/10m",

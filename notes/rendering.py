@@ -31,93 +31,43 @@ from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from markdown_it import MarkdownIt
 
+from .markdown_extras import extras_plugin
+from .rules import RULES
+
 log = logging.getLogger(__name__)
 
-ALLOWED_TAGS = {
-    "a",
-    "abbr",
-    "b",
-    "blockquote",
-    "br",
-    "code",
-    "del",
-    "em",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "hr",
-    "i",
-    "img",
-    "kbd",
-    "li",
-    "ol",
-    "p",
-    "pre",
-    "s",
-    "strong",
-    "sub",
-    "sup",
-    "table",
-    "tbody",
-    "td",
-    "th",
-    "thead",
-    "tr",
-    "ul",
-    "input",
-}
-ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title"},
-    "th": {"align"},
-    "td": {"align"},
-    "ol": {"start"},
-    "code": {"class"},
-    "input": {"type", "checked", "disabled"},
-}
+# The allow-list and the cost model live in notes/markdown_rules.json, which the editor's
+# live preview reads too (static/src/markdown.js): one set of rules for both renderers.
+_SANITIZER = RULES["sanitizer"]
+ALLOWED_TAGS = set(_SANITIZER["tags"])
+ALLOWED_ATTRIBUTES = {tag: set(names) for tag, names in _SANITIZER["attributes"].items()}
+URL_SCHEMES = set(_SANITIZER["url_schemes"])
+LINK_REL = _SANITIZER["link_rel"]
 
 # Estimated µs of work per occurrence, measured on the 2-core dev box while other jobs
 # loaded it (load average ~7; bench/render_bench.py measures the real thing): every
 # line costs the block parser up to 100 µs, and these characters cost the inline parser
 # (or nh3) what is given. Any other character costs 1/8 µs.
-_COSTLY_CHARACTERS = {
-    "\n": 100,
-    "\r": 100,  # markdown-it reads a lone CR as a line break
-    "[": 45,
-    "!": 30,
-    "|": 35,
-    "~": 20,
-    "*": 25,
-    "_": 22,
-    "`": 10,
-    "<": 8,
-    "&": 10,
-    ">": 5,
-    "#": 5,
-    "\\": 3,
-}
+_COST = RULES["cost"]
+_COSTLY_CHARACTERS: dict[str, int] = _COST["characters"]
+_DEFAULT_DIVISOR: int = _COST["default_divisor"]
 # About 1 s of work on that loaded box (0.2–0.3 s when it is idle); rendered once per
 # version of a text (the cache), so a reader pays it at most once per change.
-MAX_RENDER_COST = 1_000_000
+MAX_RENDER_COST: int = _COST["max"]
 # markdown-it's own default for CommonMark, stated: deeper structure renders as text.
-MAX_NESTING = 20
+MAX_NESTING: int = RULES["markdown"]["max_nesting"]
 # A line or two renders about as fast as a round trip to Redis; anything longer (a
 # kilobyte of notes takes milliseconds) is cached.
 _CACHE_MIN_CHARS = 200
 _CACHE_SECONDS = 7 * 24 * 3600
-_CACHE_VERSION = "1"  # bump when the HTML for the same text changes (parser, allow-lists)
+_CACHE_VERSION = "2"  # bump when the HTML for the same text changes (parser, allow-lists)
 
-TOO_COSTLY_HTML = (
-    '<p class="render-too-large">This text is too long or too complex to show here.</p>'
-)
+TOO_COSTLY_HTML: str = _COST["too_costly_html"]
 
 
 def render_cost(text: str) -> int:
     """Estimated µs markdown-it-py needs for `text` (an upper bound, roughly)."""
-    cost = len(text) // 8
+    cost = len(text) // _DEFAULT_DIVISOR
     for character, weight in _COSTLY_CHARACTERS.items():
         cost += weight * text.count(character)
     return cost
@@ -129,25 +79,43 @@ def markdown_renderable(text: str) -> bool:
 
 
 @cache
-def _parser() -> MarkdownIt:
-    # CommonMark plus GFM tables and strikethrough; raw HTML stays escaped text
-    # (html=False), and nh3 then strips anything unexpected as a second guard.
-    return MarkdownIt(
-        "commonmark", {"html": False, "linkify": False, "maxNesting": MAX_NESTING}
-    ).enable(["table", "strikethrough"])
+def markdown_parser() -> MarkdownIt:
+    """The parser of every rendering (notes/markdown_rules.json, plus checklists and line
+    anchors: notes/markdown_extras.py). Raw HTML stays escaped text (html=False), and nh3
+    then strips anything unexpected as a second guard."""
+    options = RULES["markdown"]
+    parser = MarkdownIt(
+        options["preset"],
+        {"html": options["html"], "linkify": options["linkify"], "maxNesting": MAX_NESTING},
+    ).enable(options["enable"])
+    parser.use(extras_plugin)
+    return parser
 
 
-def _render(text: str) -> str:
-    if not markdown_renderable(text):
-        return TOO_COSTLY_HTML
-    html = _parser().render(text)
+def sanitize(html: str) -> str:
+    """`html` cut down to the allow-list (tags, attributes, URL schemes), links marked."""
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
+        url_schemes=URL_SCHEMES,
+        link_rel=LINK_REL,
     )
+
+
+def _render(text: str, *, lines: bool = False) -> str:
+    if not markdown_renderable(text):
+        return TOO_COSTLY_HTML
+    return sanitize(markdown_parser().render(text, {"lines": lines}))
+
+
+def render_markdown_inline(text: str) -> str:
+    """One line of Markdown (a checklist item, a decision) as sanitized inline HTML."""
+    if not text:
+        return ""
+    if not markdown_renderable(text):
+        return TOO_COSTLY_HTML
+    return sanitize(markdown_parser().renderInline(text))
 
 
 _PRE = re.compile(r"(<pre\b.*?</pre>)", re.S)
@@ -172,17 +140,21 @@ def _letters(text: str) -> str:
     return "".join(char for char in text if char.isalnum())
 
 
-def _cache_key(text: str) -> str:
+def _cache_key(text: str, *, lines: bool = False) -> str:
     digest = hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
-    return f"notes.md.{_CACHE_VERSION}.{digest}"
+    return f"notes.md.{_CACHE_VERSION}.{'L' if lines else ''}{digest}"
 
 
 def render_cache():
     return caches[getattr(settings, "NOTES_RENDER_CACHE", DEFAULT_CACHE_ALIAS)]
 
 
-def render_markdown(text: str) -> str:
+def render_markdown(text: str, *, lines: bool = False) -> str:
     """Render Markdown to sanitized HTML (safe to mark safe in templates).
+
+    With `lines`, paragraphs, headings and list items carry the anchor of the source line
+    they start on (`id="L12"`, see notes/markdown_extras.py): for a page that shows one
+    note, whose lines other pages link to. Two such renderings on one page would repeat ids.
 
     A text over the cost budget gives `TOO_COSTLY_HTML`, a notice (check with
     `markdown_renderable` to offer something better, such as a download).
@@ -190,15 +162,15 @@ def render_markdown(text: str) -> str:
     if not text:
         return ""
     if len(text) < _CACHE_MIN_CHARS:
-        return _render(text)
-    key = _cache_key(text)
+        return _render(text, lines=lines)
+    key = _cache_key(text, lines=lines)
     try:
         html = render_cache().get(key)
     except Exception:  # the cache is down: render, the page must not fail
         log.warning("rendering cache unavailable", exc_info=True)
-        return _render(text)
+        return _render(text, lines=lines)
     if html is None:
-        html = _render(text)
+        html = _render(text, lines=lines)
         try:
             render_cache().set(key, html, _CACHE_SECONDS)
         except Exception:

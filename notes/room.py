@@ -48,6 +48,7 @@ from .metrics import observe_fanout
 from .peers import PeerLink
 from .persistence import CONTENT, run_db
 from .policy import NoteAccess, get_policy
+from .presence import PresenceTracker
 from .protocol import (
     AWARENESS_REMOVED,
     EMPTY_UPDATE,
@@ -84,6 +85,18 @@ def _is_newer(clock: int, state: str, current: list) -> bool:
     if clock != current[0]:
         return clock > current[0]
     return state == AWARENESS_REMOVED and current[1] != AWARENESS_REMOVED
+
+
+def apply_text_edits(ytext: Text, current: str, changes) -> None:
+    """Apply `(index, length, insert)` edits, in Python string indices into `current`
+    (the text's value), to a pycrdt Text; call it inside one transaction."""
+    # From the end, so that each index is still the text's own; pycrdt counts UTF-8 bytes.
+    for index, length, insert in sorted(changes, reverse=True):
+        start = len(current[:index].encode())
+        if length:
+            del ytext[start : start + len(current[index : index + length].encode())]
+        if insert:
+            ytext.insert(start, insert)
 
 
 def _with_name(state: str, value, name: str) -> str:
@@ -165,6 +178,8 @@ class Room:
         self._out_since = 0.0  # loop time of the oldest change waiting for the flush
         self._unload_timer: asyncio.TimerHandle | None = None
         self._subscription = None
+        # Who is here and who writes, for pages not connected to the note (presence.py).
+        self.presence = PresenceTracker(self)
 
     def __repr__(self) -> str:
         return f"<Room note={self.note_id} clients={len(self.clients)}>"
@@ -223,6 +238,7 @@ class Room:
         conn.awareness_ids.clear()
         if removed:
             self.apply_awareness(removed, origin=conn)
+        self.presence.left(conn)
         if not self.clients:
             # Store the final text and a revision now, then unload after a while.
             self.writer.request_markdown(force_revision=True)
@@ -252,6 +268,7 @@ class Room:
             if handle is not None:
                 handle.cancel()
         self.writer.close()
+        self.presence.close()
         if self._recheck is not None:
             self._recheck.cancel()
         if self._subscription is not None:
@@ -342,6 +359,7 @@ class Room:
                 self._note_authors(conn, update)
         self.edits += 1
         TOTALS.updates_in += 1
+        self.presence.edited(conn)
         if not conn.contributed:
             conn.contributed = True
             self.writer.contributor(user_id=conn.user_id, name=conn.name, guest_key=conn.guest_key)
@@ -436,6 +454,8 @@ class Room:
             self._aw_out[client_id] = (clock, state)
         if not accepted:
             return
+        if isinstance(origin, Connection):
+            self.presence.changed()
         self._aw_origins.add(origin)
         if origin is not PEER and self.registry.peers is not None:
             self.registry.peers.publish_awareness(self, accepted)
@@ -670,6 +690,26 @@ class TextState:
 class Replacement:
     client_id: int  # the Yjs client id that made the change
     after: TextState
+
+    def edit_text(self, edit):
+        """Apply `edit(current text)` — a list of `(index, length, insert)` in Python
+        string indices, or None — as one change all clients receive, and return it.
+
+        Computed from the text as this room has it now, so concurrent typing is kept:
+        only the characters named are replaced (a server-side edit such as a tick).
+        """
+        text = str(self.text)
+        changes = edit(text)
+        if not changes:
+            return changes
+        self._origin = SERVER
+        try:
+            with self.doc.transaction():
+                apply_text_edits(self.text, text, changes)
+        finally:
+            self._origin = None
+        self.writer.request_markdown(force_revision=False)
+        return changes
 
 
 # --- The per-process registry -----------------------------------------------------------

@@ -13,7 +13,8 @@ from pycrdt import Doc, Text
 
 from . import peers, persistence
 from .models import Note, NoteClientAuthor, NoteContributor, NoteRevision, NoteUpdate
-from .room import TextState, all_registries
+from .protocol import EMPTY_UPDATE
+from .room import TextState, all_registries, apply_text_edits
 
 log = logging.getLogger("notes.live")
 
@@ -217,6 +218,61 @@ def note_restore(*, note: Note, revision: NoteRevision, by: ReplacedBy) -> bool:
         by=by,
         restored_from=revision,
     )
+
+
+def note_edit_text(*, note_id: int, edit):
+    """Apply a small edit computed from the note's current text, as one change: the
+    room's own text where the note is open in this process, else the stored document.
+
+    `edit(text)` returns a list of `(index, length, insert)` (Python string indices into
+    `text`), or a falsy value for no change; it may raise to refuse, and its result is
+    returned. Unlike `note_replace_text`, only the characters named are replaced, so
+    edits typed concurrently (in any process, or offline) all survive: a CRDT change
+    names the characters it deletes, not their positions.
+
+    Call it from synchronous code (a view), not from the event loop.
+    """
+    for registry in all_registries():
+        room = registry.room_if_open(note_id)
+        if room is None:
+            continue
+        future = asyncio.run_coroutine_threadsafe(_edit_in_room(room, edit), registry.loop)
+        return future.result(timeout=30)
+    changes, update = _edit_stored(note_id=note_id, edit=edit)
+    if update is not None:
+        transaction.on_commit(lambda: _publish(note_id, update))
+    return changes
+
+
+async def _edit_in_room(room, edit):
+    changes = room.edit_text(edit)
+    await room.flushed()
+    return changes
+
+
+def _edit_stored(*, note_id: int, edit):
+    with transaction.atomic():
+        Note.objects.select_for_update().filter(pk=note_id).values("pk").first()
+        doc = persistence.load_note_doc(note_id=note_id)
+        if doc is None:
+            raise Note.DoesNotExist(note_id)
+        text = doc.get(persistence.CONTENT, type=Text)
+        current = str(text)
+        changes = edit(current)
+        if not changes:
+            return changes, None
+        updates: list[bytes] = []
+        subscription = doc.observe(lambda event: updates.append(event.update))
+        with doc.transaction():
+            apply_text_edits(text, current, changes)
+        doc.unobserve(subscription)
+        update = updates[0] if updates and updates[0] != EMPTY_UPDATE else None
+        if update is not None:
+            NoteUpdate.objects.create(note_id=note_id, data=update)
+        Note.objects.filter(pk=note_id).update(
+            markdown=str(text), markdown_updated_at=timezone.now()
+        )
+    return changes, update
 
 
 def _publish(note_id: int, update: bytes) -> None:

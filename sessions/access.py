@@ -35,6 +35,8 @@ CAPABILITIES = (
     "moderate",
     "propose",
     "show_interest",
+    "star",
+    "keep_agenda",
     "place",
     "edit",
     "read_notes",
@@ -235,6 +237,23 @@ class EventAccess:
             return ARCHIVED
         return None
 
+    def star(self) -> Refusal | None:
+        """Star a talk or an open space for one's agenda (an open space's star is its
+        interest vote: `show_interest` too). Archived events keep the stars they had."""
+        if self.event.archived:
+            return ARCHIVED
+        if not self.actor.is_identified:
+            return Refusal("Your browser could not be recognised; enable cookies to star.")
+        return None
+
+    def keep_agenda(self) -> Refusal | None:
+        """Have one's own agenda: its calendar feed's secret address, and its reset."""
+        if not self.actor.is_identified:
+            return Refusal(
+                "Your browser could not be recognised; enable cookies to keep an agenda."
+            )
+        return None
+
     def place(self, open_space: OpenSpace, *, now: datetime | None = None) -> Refusal | None:
         """Put the topic into a cell, move it, or take it off the grid."""
         host = self.actor.hosts(open_space)
@@ -413,6 +432,9 @@ _LIMITED = {
     "interest": "That is {count} votes within {period}: wait a moment, then try again.",
     "import": "That is {count} imports within {period}: wait a few minutes, then try again.",
     "invite": "You sent {count} invitations within {period}: wait before sending more.",
+    "star": "That is {count} stars within {period}: wait a moment, then try again.",
+    "tick": "That is {count} ticks within {period}: wait a moment, then try again.",
+    "agenda_feed": "You made {count} new calendar addresses within {period}: wait a little.",
 }
 # Organizers enter many proposals at once (from post-its, say): they are not limited there.
 _ORGANIZERS_UNLIMITED = {"propose"}

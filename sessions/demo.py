@@ -126,7 +126,13 @@ OPEN_SPACES = [
         (0, 1),
         "- Rotations of one week, handover on Tuesday\n"
         "  - Never hand over on Monday morning\n"
-        "- Compensation: time off after a night page\n",
+        "- Compensation: time off after a night page\n"
+        "\n"
+        "Decision: try a Tuesday handover for a month, then compare pages per night\n"
+        "\n"
+        "- [ ] Lea: write the handover checklist\n"
+        "- [ ] Jonas: ask HR about time off after night pages\n"
+        "- [x] Eli: share the pager export\n",
     ),
     ("Kanban vs Scrum for Ops", "Jonas Weber", "", (0, 2), ""),
     (

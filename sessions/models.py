@@ -599,6 +599,75 @@ class Interest(models.Model):
         return f"Interest in {self.open_space_id}"
 
 
+def _one_identity(prefix: str) -> models.CheckConstraint:
+    """A user's row, or a guest browser's (by its key): exactly one of the two."""
+    return models.CheckConstraint(
+        condition=(Q(user__isnull=False) & Q(guest_key=""))
+        | (Q(user__isnull=True) & ~Q(guest_key="")),
+        name=f"{prefix}_user_or_guest",
+    )
+
+
+class Star(models.Model):
+    """One person's star on a talk (a user, or a guest's browser): it is on their agenda.
+
+    An open space's star is its `Interest`: starring a topic says "I'm interested", so a
+    person never counts twice on the board, and the marketplace's button is the same star.
+    """
+
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="stars")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    guest_key = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["talk", "user"], condition=Q(user__isnull=False), name="star_one_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["talk", "guest_key"],
+                condition=~Q(guest_key=""),
+                name="star_one_per_guest",
+            ),
+            _one_identity("star"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Star on talk {self.talk_id}"
+
+
+class AgendaFeed(models.Model):
+    """The secret address of one person's agenda as an iCalendar feed (their stars).
+
+    A calendar app subscribes to it without signing in, so the token is the only key:
+    resetting it (a new token) makes every old address answer 404.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    guest_key = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(user__isnull=False), name="agendafeed_one_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["guest_key"], condition=~Q(guest_key=""), name="agendafeed_one_per_guest"
+            ),
+            _one_identity("agendafeed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Agenda feed of {self.user_id or 'a guest'}"
+
+
 class Speaker(KeepsOldSlugs):
     """A person who gave talks, at any number of events."""
 

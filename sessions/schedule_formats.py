@@ -118,16 +118,29 @@ def schedule_frab_json(*, event: Event, base_url: str) -> dict:
     }
 
 
-def schedule_ical(*, event: Event, base_url: str) -> bytes:
-    """One VEVENT per scheduled talk and open space, times in the event's time zone."""
-    scheduled, _ = event_items(event=event)
+def items_ical(
+    *, event: Event, items: list[ScheduleItem], name: str, base_url: str, refresh: str = ""
+) -> bytes:
+    """One VEVENT per scheduled item, times in the event's time zone.
+
+    `refresh` (an ISO 8601 duration such as "PT15M") asks subscribed calendar apps to
+    fetch the calendar again that often. Each event keeps its UID, and an open space
+    says when it last changed (LAST-MODIFIED): a move shows at the next fetch.
+    """
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Confnotes//Schedule//EN")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", event.name)
+    cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", event.timezone)
+    if refresh:
+        cal.add(
+            "refresh-interval",
+            icalendar.vDuration.from_ical(refresh),
+            parameters={"VALUE": "DURATION"},
+        )
+        cal.add("x-published-ttl", refresh)
     stamp = timezone.now()
-    for item in scheduled:
+    for item in items:
         vevent = icalendar.Event()
         vevent.add("uid", f"{item_guid(event=event, item=item)}@confnotes")
         vevent.add("dtstamp", stamp)
@@ -140,6 +153,14 @@ def schedule_ical(*, event: Event, base_url: str) -> bytes:
         vevent.add("description", f"{item.kind_label}{' — ' + description if description else ''}")
         vevent.add("url", base_url + item.url)
         vevent.add("categories", [item.kind_label])
+        if item.is_open_space:
+            vevent.add("last-modified", item.obj.updated_at)
         cal.add_component(vevent)
     cal.add_missing_timezones()
     return cal.to_ical()
+
+
+def schedule_ical(*, event: Event, base_url: str) -> bytes:
+    """The whole schedule: every scheduled talk and open space."""
+    scheduled, _ = event_items(event=event)
+    return items_ical(event=event, items=scheduled, name=event.name, base_url=base_url)

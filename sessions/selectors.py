@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from .models import Event, OpenSpace, Room, Talk
 
@@ -37,14 +39,28 @@ class ScheduleItem:
     start: datetime | None
     end: datetime | None
     room: Room | None
+    # Whether the viewer starred it (sessions/agenda/selectors.py `mark_starred`).
+    starred: bool = False
 
     @property
     def is_open_space(self) -> bool:
         return self.kind == "open-space"
 
     @property
+    def star_key(self) -> str:
+        """ "talk-3" or "open-space-5": the item among all of an event's (for stars)."""
+        return f"{'open-space' if self.is_open_space else 'talk'}-{self.obj.pk}"
+
+    # Cached: a page may show an item's links many times (each outcome links to its line).
+    @cached_property
     def url(self) -> str:
         return self.obj.get_absolute_url()
+
+    @cached_property
+    def star_url(self) -> str:
+        if self.is_open_space:
+            return reverse("sessions:open_space_star", args=[self.obj.event.slug, self.obj.pk])
+        return reverse("sessions:talk_star", args=[self.obj.event.slug, self.obj.pk])
 
     @property
     def note_id(self) -> int:
@@ -94,6 +110,11 @@ def _open_space_item(open_space: OpenSpace) -> ScheduleItem:
         end=open_space.slot.end if open_space.slot_id else None,
         room=open_space.room,
     )
+
+
+def schedule_item(obj: Talk | OpenSpace) -> ScheduleItem:
+    """One talk or open space as the schedule shows it."""
+    return _open_space_item(obj) if isinstance(obj, OpenSpace) else _talk_item(obj)
 
 
 def event_talks(*, event: Event) -> QuerySet[Talk]:

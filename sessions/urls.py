@@ -51,4 +51,5 @@ urlpatterns = [
     path("events/<slug:slug>/notes/<int:note_id>/lock/", views.note_lock, name="note_lock"),
     path("events/<slug:slug>/", include("sessions.transfer.urls")),
     path("events/<slug:slug>/", include("sessions.board.urls")),
+    path("events/<slug:slug>/", include("sessions.agenda.urls")),
 ]

@@ -9,13 +9,17 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from notes.selectors import note_authorship, note_contributor_names
+from notes.tasks import task_key, text_tasks
 
 from . import moderation, selectors
 from .access import EventAccess, refuse, request_access, requires
+from .agenda.follow import is_running, presence_of
+from .agenda.selectors import mark_starred, starred_keys
 from .archive.browse_selectors import talk_speakers
 from .forms import NoteLockForm
 from .models import Event, OpenSpace, Talk
 from .schedule_formats import schedule_frab_json, schedule_ical
+from .selectors import schedule_item
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -27,6 +31,8 @@ def _base_url(request: HttpRequest) -> str:
 def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     event = get_object_or_404(Event, slug=slug)
     scheduled, unscheduled = selectors.event_items(event=event)
+    access = request_access(request, event)
+    mark_starred([*scheduled, *unscheduled], keys=starred_keys(event=event, actor=access.actor))
     now = timezone.now()
     is_live = event.covers(now)
     running, upcoming = (
@@ -37,11 +43,11 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "running": running,
         "upcoming": upcoming,
         "is_live": is_live,
+        "can_star": not event.archived,
     }
     if request.htmx and request.GET.get("part") == "now-next":
         # The strip refreshes itself every minute while the event runs.
         return render(request, "sessions/event_detail.html#now_next", context)
-    access = request_access(request, event)
     context |= {
         "days": selectors.event_schedule(event=event, scheduled=scheduled),
         "unscheduled": unscheduled,
@@ -84,6 +90,32 @@ def note_urls(item: Talk | OpenSpace) -> dict[str, str]:
     }
 
 
+def item_urls(item: Talk | OpenSpace) -> dict[str, str]:
+    """The URLs of an item's page's own actions: star, tick (a checklist item), presence
+    (its live strip) and notes_md (its notes as a download)."""
+    prefix = "open_space" if isinstance(item, OpenSpace) else "talk"
+    urls = {
+        name: reverse(f"sessions:{prefix}_{name}", args=[item.event.slug, item.pk])
+        for name in ("star", "tick", "presence")
+    }
+    # The download is addressed like the page: a talk by its slug.
+    key = item.pk if isinstance(item, OpenSpace) else item.slug
+    urls["notes_md"] = reverse(f"sessions:{prefix}_notes_md", args=[item.event.slug, key])
+    return urls
+
+
+def notes_body_context(request: HttpRequest, *, item: Talk | OpenSpace, can_write: bool) -> dict:
+    """What the reading view of an item's notes shows (`_notes_section.html#notes-body`):
+    for those who may write, the checklist items they may tick, each as "line:key"."""
+    urls = item_urls(item)
+    context = {"note": item.note, "notes_md_url": urls["notes_md"], "tick_url": ""}
+    if can_write:
+        tasks = text_tasks(item.note.markdown)
+        context["tick_url"] = urls["tick"]
+        context["task_keys"] = " ".join(f"{t.line}:{task_key(t.source)}" for t in tasks)
+    return context
+
+
 def _item_page(
     request: HttpRequest, *, event: Event, item: Talk | OpenSpace, template: str, **extra
 ):
@@ -95,10 +127,18 @@ def _item_page(
     user = request.user
     # `?authors`: the reading view shows who wrote what.
     authors = "authors" in request.GET and "write" not in request.GET
+    shown = schedule_item(item)
+    shown.starred = shown.star_key in starred_keys(event=event, actor=access.actor)
+    running = is_running(shown, now=timezone.now())
     context = {
+        **notes_body_context(request, item=item, can_write=write_refusal is None),
         "event": event,
         "item": item,
-        "note": item.note,
+        "shown": shown,
+        "can_star": not event.archived,
+        "running": running,
+        "presence": presence_of(note_id=item.note_id) if running else None,
+        "presence_url": item_urls(item)["presence"],
         "contributors": note_contributor_names(note=item.note),
         "can_write": write_refusal is None,
         "write_refusal": write_refusal,
@@ -124,7 +164,7 @@ def talk_detail(request: HttpRequest, slug: str, talk_slug: str) -> HttpResponse
         item=talk,
         template="sessions/talk_detail.html",
         speakers=talk_speakers(talk=talk),
-        notes_md_url=reverse("sessions:talk_notes_md", args=[slug, talk.slug]),
+        stars=talk.stars.count(),
     )
 
 
@@ -136,7 +176,7 @@ def open_space_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         event=open_space.event,
         item=open_space,
         template="sessions/open_space_detail.html",
-        notes_md_url=reverse("sessions:open_space_notes_md", args=[slug, open_space.pk]),
+        stars=open_space.interests.count(),
     )
 
 

@@ -16,3 +16,9 @@ def markdown_filter(text: str) -> SafeString:
 def markdown_renderable_filter(text: str) -> bool:
     """Whether `|markdown` renders the text, rather than a too-large notice."""
     return markdown_renderable(text or "")
+
+
+@register.filter(name="markdown_lines")
+def markdown_lines_filter(text: str) -> SafeString:
+    """`|markdown` for the one note a page shows: its lines carry anchors (`#L12`)."""
+    return mark_safe(render_markdown(text or "", lines=True))  # noqa: S308

@@ -26,6 +26,7 @@ BOARD_CELL = f"{_BOARD}#cell"
 BOARD_UNPLACED_ITEM = f"{_BOARD}#unplaced-item"
 BOARD_PLACE_PANEL = f"{_BOARD}#place-panel"
 DISPLAY_REGION = f"{_DISPLAY}#region"
+DISPLAY_WRITING = f"{_DISPLAY}#writing"
 
 # The marketplace
 MARKET_REGION = f"{_MARKET}#region"

@@ -42,13 +42,25 @@ class Card:
     # Whether the viewer of a page gets drag-and-drop and the "Move…" link (`apply_access`);
     # the page hands it to the card's template as `controls`.
     controls: bool = False
-    # The topic's page (with its notes) and its "Place…" form; see `_UrlMaker`.
+    # The topic's page (with its notes), its "Place…" form and its star; see `_UrlMaker`.
     url: str = ""
     place_url: str = ""
+    star_url: str = ""
+    # Whether the viewer starred it (a star on a topic is an interest): pages set it,
+    # broadcasts leave it False and board.js puts each viewer's own in.
+    starred: bool = False
 
     @property
     def pk(self) -> int:
         return self.open_space.pk
+
+    @property
+    def title(self) -> str:
+        return self.open_space.title
+
+    @property
+    def star_key(self) -> str:
+        return f"open-space-{self.open_space.pk}"
 
     @property
     def over(self) -> bool:
@@ -111,10 +123,17 @@ class Board:
         return self.cells.get((room_id, slot_id))
 
     def apply_access(self, access: EventAccess, *, now: datetime | None = None) -> None:
-        """Mark which cards the viewer may move."""
+        """Mark which cards the viewer may move, and which they starred."""
         now = now or timezone.now()
+        starred = interested_ids(event=self.event, actor=access.actor)
         for card in self.cards.values():
             card.controls = access.can("place", card.open_space, now=now)
+            card.starred = card.pk in starred
+
+    @property
+    def starred_ids(self) -> str:
+        """The topics the viewer starred, for board.js ("3 7 12")."""
+        return " ".join(str(card.pk) for card in self.cards.values() if card.starred)
 
 
 def _overlaps(a: Slot, b: Slot) -> bool:
@@ -135,7 +154,7 @@ def board_grid(*, event: Event) -> Board:
     )
     talks = list(
         Talk.objects.filter(event=event, room__isnull=False, start__isnull=False).only(
-            "pk", "title", "room_id", "start", "end", "slug", "event_id"
+            "pk", "title", "room_id", "start", "end", "slug", "event_id", "note_id"
         )
     )
 
@@ -162,6 +181,7 @@ def board_grid(*, event: Event) -> Board:
     placed: list[Card] = []
     page_url = _UrlMaker("sessions:open_space", event.slug)
     place_url = _UrlMaker("sessions:board_place_form", event.slug)
+    star_url = _UrlMaker("sessions:open_space_star", event.slug)
     for open_space in open_spaces:
         open_space.event = event
         card = Card(
@@ -169,6 +189,7 @@ def board_grid(*, event: Event) -> Board:
             interest=open_space.interest_count,
             url=page_url(open_space.pk),
             place_url=place_url(open_space.pk),
+            star_url=star_url(open_space.pk),
         )
         cards[open_space.pk] = card
         if (open_space.room_id, open_space.slot_id) in cells:

@@ -7,7 +7,8 @@ status (403, 409, 422); board.js lets htmx show those answers too.
 """
 
 import functools
-from datetime import datetime
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
@@ -20,7 +21,10 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from notes.presence import notes_presence
+
 from ..access import EventAccess, NotAllowed, Refusal, refuse, request_access, write_refusal
+from ..agenda.outcomes import SessionOutcomes, event_outcomes, just_ended
 from ..models import Event, OpenSpace
 from . import fragments, services
 from .forms import InterestForm, PlaceForm, ProposalForm, apply_errors
@@ -430,10 +434,47 @@ def _preview_moment(text: str, *, event: Event) -> datetime:
     return moment
 
 
+# The display's closing-circle mode shows the sessions that ended within this long.
+CLOSING_CIRCLE = timedelta(hours=3)
+
+
+def _display_url(request: HttpRequest, event: Event, **params: str) -> str:
+    """The display's own address, keeping its `at` and `show`, plus `params`."""
+    query = {key: request.GET[key] for key in ("at", "show") if request.GET.get(key)}
+    query.update(params)
+    base = reverse("sessions:board_display", args=[event.slug])
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+def _running_cells(view) -> list:
+    """The cells of the slot that is on now that hold a session (a topic or a talk)."""
+    return [
+        cell
+        for row in view.rows
+        if row.state == "now"
+        for cell in row.cells
+        if cell.card is not None or cell.blocked_by is not None
+    ]
+
+
+def _with_presence(cells: list) -> None:
+    """Who is writing the notes of each running session (cell.presence)."""
+
+    def note_id(cell):
+        return cell.card.open_space.note_id if cell.card is not None else cell.blocked_by.note_id
+
+    found = notes_presence(note_id(cell) for cell in cells)
+    for cell in cells:
+        cell.presence = found[note_id(cell)]
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def display(request: HttpRequest, slug: str) -> HttpResponse:
-    """Projector mode. `?at=2026-06-10T11:15` previews another moment (event time zone)."""
+    """Projector mode. `?at=2026-06-10T11:15` previews another moment (event time zone);
+    `?show=outcomes` shows what came out of the sessions that just ended (the closing
+    circle); `?part=writing` answers the "notes being written" counts of the running
+    sessions (the page asks every 10 s)."""
     event = get_object_or_404(Event, slug=slug)
     now = timezone.now()
     if request.GET.get("at"):
@@ -448,17 +489,25 @@ def display(request: HttpRequest, slug: str) -> HttpResponse:
             return refuse(request, refusal, event=event)
     read_at = timezone.now()
     view = board_display(event=event, now=now)
-    for row in view.rows:
-        if row.state == "now":
-            for cell in row.cells:
-                if cell.card is not None:
-                    # Straight into the live editor: people scan it to take notes.
-                    cell.card.qr_svg = _qr_svg(
-                        request.build_absolute_uri(cell.card.url + "?write#notes")
-                    )
+    running = _running_cells(view)
+    _with_presence(running)
+    if request.GET.get("part") == "writing":
+        return render(request, fragments.DISPLAY_WRITING, {"cells": running})
+    closing = None
+    if request.GET.get("show") == "outcomes":
+        ended = just_ended(event=event, now=now, within=CLOSING_CIRCLE)
+        found = {s.item.star_key: s for s in event_outcomes(event=event, items=ended)}
+        closing = [found.get(item.star_key) or SessionOutcomes(item, []) for item in ended]
+    for cell in running:
+        if cell.card is not None:
+            # Straight into the live editor: people scan it to take notes.
+            cell.card.qr_svg = _qr_svg(request.build_absolute_uri(cell.card.url + "?write#notes"))
     context = {
         "event": event,
         "display": view,
+        "closing": closing,
+        "self_url": _display_url(request, event),
+        "writing_url": _display_url(request, event, part="writing"),
         "ws_url": _ws_url(event, "display", read_at=read_at),
     }
     template = fragments.DISPLAY_REGION if request.htmx else fragments.DISPLAY_PAGE

@@ -115,6 +115,72 @@
     }
   });
 
+  /* --- Stars: the viewer's own, on cards that broadcasts render for everyone --------- */
+  var STAR_PREFIX = "open-space-";
+
+  function starredIds() {
+    var root = liveRoot();
+    var ids = root && root.dataset.starred !== undefined ? root.dataset.starred : null;
+    return ids === null ? null : ids.split(" ").filter(Boolean);
+  }
+
+  function showStar(form, starred) {
+    var button = form.querySelector(".star__button");
+    var wanted = form.querySelector('input[name="starred"]');
+    if (!button || !wanted) return;
+    button.setAttribute("aria-pressed", String(starred));
+    button.title = starred ? "On your agenda: click to take it off" : "Add to your agenda";
+    wanted.value = starred ? "0" : "1";
+    var icon = button.querySelector(".star__icon");
+    var label = button.querySelector(".star__label");
+    if (icon) icon.textContent = starred ? "\u2605" : "\u2606";
+    if (label) label.textContent = starred ? "Starred" : "Star";
+  }
+
+  function applyStars() {
+    var ids = starredIds();
+    if (ids === null) return;
+    document.querySelectorAll('form.star[data-star^="' + STAR_PREFIX + '"]').forEach(function (form) {
+      showStar(form, ids.indexOf(form.dataset.star.slice(STAR_PREFIX.length)) >= 0);
+    });
+  }
+
+  document.addEventListener("htmx:oobAfterSwap", applyStars);
+
+  function starForm(node) {
+    return node && node.matches && node.matches('form.star[data-star^="' + STAR_PREFIX + '"]')
+      ? node
+      : null;
+  }
+
+  function rememberStar(form, starred) {
+    var ids = starredIds();
+    if (ids === null) return;
+    var pk = form.dataset.star.slice(STAR_PREFIX.length);
+    ids = ids.filter(function (id) {
+      return id !== pk;
+    });
+    if (starred) ids.push(pk);
+    liveRoot().dataset.starred = ids.join(" ");
+    applyStars();
+  }
+
+  // The viewer stars or unstars a topic. Remembered as the request leaves: the broadcast
+  // of that very change may reach this page before the answer does, with the card
+  // rendered for everyone, and must show this viewer's star.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = starForm(event.target);
+    if (form) rememberStar(form, form.querySelector('input[name="starred"]').value === "1");
+  });
+
+  // Refused (e.g. too many stars): it is as it was.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var form = starForm(event.detail.elt);
+    if (form && event.detail.xhr.status >= 400) {
+      rememberStar(form, form.querySelector('input[name="starred"]').value !== "1");
+    }
+  });
+
   /* --- Drag and drop on the board -------------------------------------------------- */
   var dragged = null;
 

@@ -22,6 +22,9 @@ import { withSafeRemoteSelections } from "./remote-cursors.js";
 import { awarenessUser, cleanName, guestLabel, rememberGuestName, safeColor, storedGuestName } from "./identity.js";
 import { keepPageOffline } from "./sw-register.js";
 import { AuthorshipView, authorship } from "./authorship.js";
+import { formattingKeymap } from "./formatting.js";
+import { renderMarkdown } from "./markdown.js";
+import { startPreview } from "./preview.js";
 
 const MESSAGE_AUTH = 2;
 // y-protocols' auth message: 0 permission denied (a reason follows); 1 permission
@@ -320,7 +323,8 @@ async function start(root) {
         markdownSupport(),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         placeholder("Take notes here, in Markdown…"),
-        keymap.of([...yUndoManagerKeymap, ...defaultKeymap, indentWithTab]),
+        // Ours first: Mod-i would otherwise select the parent syntax node.
+        keymap.of([...formattingKeymap, ...yUndoManagerKeymap, ...defaultKeymap, indentWithTab]),
         EditorView.contentAttributes.of({ "aria-label": "Note text (Markdown)" }),
         editability.of(editabilityFor(readOnly)),
         withSafeRemoteSelections(yCollab(ytext, provider.awareness, { undoManager })),
@@ -359,6 +363,8 @@ async function start(root) {
   // Failed reconnect attempts emit no event: poll the cheap state.
   setInterval(render, 1000);
 
+  const preview = startPreview({ ytext, editor: root });
+
   provider.connect();
   render();
 
@@ -372,8 +378,8 @@ async function start(root) {
     });
   }
 
-  // For debugging and end-to-end tests (e.g. read the Y.Text).
-  root.confnotes = { doc, ytext, provider, persistence, tracker, view, authors };
+  // For debugging and end-to-end tests (e.g. read the Y.Text, render like the preview).
+  root.confnotes = { doc, ytext, provider, persistence, tracker, view, authors, preview, renderMarkdown };
 }
 
 const root = byId("note-editor");

@@ -141,3 +141,31 @@ def test_proposal_and_interest_appear_on_another_marketplace(open_live_page):
         )
     ).to_have_text("1 interested", timeout=2000)
     assert proposer.evaluate("window.notReloaded") is True
+
+
+def test_stars_on_the_board_count_live_and_each_viewer_keeps_their_own(open_live_page):
+    grid = make_grid()  # Room A: 10 seats
+    topic = grid.placed(0, 0, title="Kanban")
+    ann = open_live_page(board_path(grid), user=grid.host.user)
+    bob = open_live_page(board_path(grid), user=grid.other.user)
+    star = f"#os-{topic.pk} form.star button"
+
+    ann.locator(star).click()
+
+    expect(ann.locator(star)).to_have_attribute("aria-pressed", "true")
+    # Bob's board is told, and shows the count, without Ann's star as his own.
+    expect(bob.locator(f"#os-{topic.pk} .board-card__count")).to_have_text("1", timeout=3000)
+    expect(bob.locator(star)).to_have_attribute("aria-pressed", "false")
+    expect(bob.locator(f"#os-{topic.pk} meter")).to_have_attribute("value", "1")
+    bob.locator(star).click()
+    # The card Ann receives is rendered for everyone: her own star is put back in.
+    expect(ann.locator(f"#os-{topic.pk} .board-card__count")).to_have_text("2", timeout=3000)
+    expect(ann.locator(star)).to_have_attribute("aria-pressed", "true")
+    expect(ann.locator(f"{star} .star__label")).to_have_text("Starred")
+    expect(bob.locator(star)).to_have_attribute("aria-pressed", "true")
+    ann.locator(star).click()  # and unstarring still works from the re-rendered card
+    expect(bob.locator(f"#os-{topic.pk} .board-card__count")).to_have_text("1", timeout=3000)
+    expect(ann.locator(star)).to_have_attribute("aria-pressed", "false")
+    expect(bob.locator(star)).to_have_attribute("aria-pressed", "true")
+    assert ann.evaluate("window.notReloaded") is True
+    assert topic.interests.count() == 1

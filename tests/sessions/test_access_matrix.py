@@ -27,10 +27,11 @@ from django.urls import reverse
 
 from notes.models import Note, NoteRevision
 from notes.services import note_text
+from notes.tasks import task_key
 from sessions.access import NOTES_ARCHIVED, NOTES_LOCKED, event_access, event_creation_refusal
 from sessions.archive.speakers import talk_set_speakers
 from sessions.board.identity import GUEST_COOKIE, Actor, guest_key_from_cookie
-from sessions.models import Event, EventRole, OpenSpace
+from sessions.models import AgendaFeed, Event, EventRole, OpenSpace, Star
 from tests.factories import make_event, make_open_space, make_talk, make_user
 from tests.notes.live import LiveClient, room_flushed, session_cookie, stored_text
 from tests.sessions.board.helpers import make_grid
@@ -51,6 +52,9 @@ COLUMNS = (
     "moderate",
     "propose",
     "show_interest",
+    "star",
+    "star, archived event",
+    "keep_agenda",
     "place own",
     "place other's",
     "edit own",
@@ -74,17 +78,15 @@ COLUMNS = (
 )
 # fmt: off
 MATRIX = [
-    # role            set_up import import  manage manage moder- propose interest place place   edit edit    read  write write  write write    write   lock   create create  merge  monitor view  view   restore restore  restore
-    #                 board  notes  archiv. event  team   ate                     own   other's own  other's notes notes users- team-  archived locked  notes  event  event,  speakers       hist- author notes   notes,   notes,
-    #                                                                                                                   only   only                                  staff only           ory   ship           archived locked
-    ("anonymous",     LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, KEY,    KEY,     NO,   NO,     NO,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      NO,     LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, OK,   OK,    LOGIN,  NO,      NO),
-    ("guest",         LOGIN, LOGIN, LOGIN,  LOGIN, LOGIN, LOGIN, OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   LOGIN, LOGIN, NO,      NO,     LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, OK,   OK,    LOGIN,  NO,      NO),
-    ("user",          NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      NO,     NO,    OK,    NO,    NO, NO,       OK,   OK,    NO,     NO,      NO),
-    ("note-taker",    NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    OK,    NO,      NO,     NO,    OK,    NO,    NO, NO,       OK,   OK,    OK,     NO,      NO),
-    ("organizer",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      NO,     OK,    OK,    NO,    OK, OK,       OK,   OK,    OK,     NO,      NO),
-    ("other organizer", NO,  NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      NO,     NO,    OK,    NO,    NO, NO,       OK,   OK,    NO,     NO,      NO),
-    ("staff",         NO,    NO,    NO,     NO,    NO,    NO,    OK,     OK,      OK,   NO,     OK,  NO,     OK,   OK,   OK,    NO,    NO,      NO,     NO,    OK,    OK,    NO, NO,       OK,   OK,    NO,     NO,      NO),
-    ("superuser",     OK,    OK,    NO,     OK,    OK,    OK,    OK,     OK,      OK,   OK,     OK,  OK,     OK,   OK,   OK,    OK,    NO,      NO,     OK,    OK,    OK,    OK, OK,       OK,   OK,    OK,     NO,      NO),
+    # role, then one value per entry of COLUMNS, in order
+    ("anonymous",        LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, KEY,   KEY,   KEY,   NO,    KEY,   NO,    NO,    NO,    NO,    OK,    OK,    LOGIN, LOGIN, NO,    NO,    LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, OK,    OK,    LOGIN, NO,    NO),
+    ("guest",            LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, OK,    OK,    OK,    NO,    OK,    OK,    NO,    OK,    NO,    OK,    OK,    LOGIN, LOGIN, NO,    NO,    LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, OK,    OK,    LOGIN, NO,    NO),
+    ("user",             NO,    NO,    NO,    NO,    NO,    NO,    OK,    OK,    OK,    NO,    OK,    OK,    NO,    OK,    NO,    OK,    OK,    OK,    NO,    NO,    NO,    NO,    OK,    NO,    NO,    NO,    OK,    OK,    NO,    NO,    NO),
+    ("note-taker",       NO,    NO,    NO,    NO,    NO,    NO,    OK,    OK,    OK,    NO,    OK,    OK,    NO,    OK,    NO,    OK,    OK,    OK,    OK,    NO,    NO,    NO,    OK,    NO,    NO,    NO,    OK,    OK,    OK,    NO,    NO),
+    ("organizer",        OK,    OK,    NO,    OK,    OK,    OK,    OK,    OK,    OK,    NO,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    NO,    NO,    OK,    OK,    NO,    OK,    OK,    OK,    OK,    OK,    NO,    NO),
+    ("other organizer",  NO,    NO,    NO,    NO,    NO,    NO,    OK,    OK,    OK,    NO,    OK,    OK,    NO,    OK,    NO,    OK,    OK,    OK,    NO,    NO,    NO,    NO,    OK,    NO,    NO,    NO,    OK,    OK,    NO,    NO,    NO),
+    ("staff",            NO,    NO,    NO,    NO,    NO,    NO,    OK,    OK,    OK,    NO,    OK,    OK,    NO,    OK,    NO,    OK,    OK,    OK,    NO,    NO,    NO,    NO,    OK,    OK,    NO,    NO,    OK,    OK,    NO,    NO,    NO),
+    ("superuser",        OK,    OK,    NO,    OK,    OK,    OK,    OK,    OK,    OK,    NO,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    NO,    NO,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    NO,    NO),
 ]
 # fmt: on
 
@@ -310,6 +312,31 @@ def _show_interest(world: World, column: str, expected: str) -> tuple[list, list
     return [_answer(response)], [(302, where) if expected in (OK, KEY) else FORBIDDEN]
 
 
+def _star(world: World, column: str, expected: str) -> tuple[list, list]:
+    """Star the talk and another's topic (whose star is an interest vote)."""
+    seen, want = [], []
+    talk_url = reverse("sessions:talk_star", args=[world.event.slug, world.talk.pk])
+    topic_url = world.url("open_space_star", world.others.pk)
+    for url in (talk_url, topic_url):
+        response = world.client.post(url, {"starred": "1", "next": world.url("agenda")})
+        seen.append(_answer(response))
+        want.append((302, world.url("agenda")) if expected in (OK, KEY) else FORBIDDEN)
+    stars = Star.objects.filter(talk=world.talk).count()
+    votes = world.others.interests.count()
+    seen.append((stars, votes))
+    want.append((1, 1) if expected in (OK, KEY) else (0, 0))
+    return seen, want
+
+
+def _keep_agenda(world: World, column: str, expected: str) -> tuple[list, list]:
+    """Get one's calendar address (a guest key is handed out first), and see the page."""
+    response = world.client.post(world.url("agenda_feed_reset"))
+    page = world.client.get(world.url("agenda"))
+    made = AgendaFeed.objects.count()
+    seen = [_answer(response), page.status_code, made]
+    return seen, [(302, world.url("agenda") + "#calendar"), 200, 1]
+
+
 def _place(world: World, column: str, expected: str) -> tuple[list, list]:
     topic = world.topic(column)
     cell = f"{world.room.pk}-{world.slot.pk}"
@@ -346,7 +373,17 @@ def _write_notes(world: World, column: str, expected: str) -> tuple[list, list]:
         ),
     }
     want = {OK: ("true", ""), NO: ("false", why.get(column, "")), LOGIN: ("false", sign_in)}
-    return [seen], [want[expected]]
+    # Ticking a checklist item in the reading view is writing too (a POST: no sign-in).
+    world.talk.note.markdown = "- [ ] call Bob"
+    world.talk.note.save(update_fields=["markdown"])
+    tick = reverse("sessions:talk_tick", args=[world.event.slug, world.talk.pk])
+    form = {"line": 1, "key": task_key("- [ ] call Bob"), "done": "1"}
+    ticked = (_answer(world.client.post(tick, form)), note_text(note=world.talk.note))
+    if expected == OK:
+        want_tick = ((302, world.talk.get_absolute_url() + "#notes"), "- [x] call Bob")
+    else:
+        want_tick = (FORBIDDEN, "- [ ] call Bob")
+    return [seen, ticked], [want[expected], want_tick]
 
 
 def _lock_notes(world: World, column: str, expected: str) -> tuple[list, list]:
@@ -417,6 +454,8 @@ PROBES = {
     "create_event": _create_event,
     "propose": _propose,
     "show_interest": _show_interest,
+    "star": _star,
+    "keep_agenda": _keep_agenda,
     "place": _place,
     "edit": _edit,
     "read_notes": _read_notes,

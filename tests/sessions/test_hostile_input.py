@@ -29,12 +29,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import profile_update
-from notes import rendering
+from notes import presence, rendering
 from notes.models import NoteContributor
 from sessions import services
+from sessions.agenda.services import agenda_feed_reset, star_set
 from sessions.archive.browse_selectors import EVENTS_PER_PAGE, events_page, home_events
 from sessions.board import services as board
-from sessions.board.identity import Actor
+from sessions.board.identity import GUEST_COOKIE, Actor, guest_key_from_cookie
 from sessions.models import Event, OpenSpace, Talk
 from sessions.transfer.importing import event_import
 from tests.factories import local, make_slot, make_user
@@ -499,3 +500,46 @@ def test_exports_are_downloads_or_data_never_html(hostile, client):
     downloads = [r for r in answers.values() if "attachment" in r.get("Content-Disposition", "")]
     assert len(downloads) == 4
     assert any(MARKER.search(r.content.decode("utf-8", "replace")) for r in downloads)
+
+
+@pytest.mark.django_db
+def test_agenda_outcomes_strips_and_the_closing_circle_show_hostile_text_inert(hostile):
+    """Stars on every hostile talk and topic, their notes full of hostile action items and
+    decisions, and hostile names in a running session's notes (the live strip)."""
+    event = hostile["event"]
+    slug = event.slug
+    guest = Client()
+    guest.get(reverse("sessions:open_spaces", args=[slug]))  # a guest browser, with its key
+    actor = Actor(guest_key=guest_key_from_cookie(guest.cookies[GUEST_COOKIE].value))
+    talks = list(Talk.objects.filter(event=event).select_related("event", "note"))
+    topics = list(OpenSpace.objects.filter(event=event).select_related("event", "note"))
+    for n, item in enumerate([*talks, *topics]):
+        payload = HOSTILE[n % len(HOSTILE)]
+        item.note.markdown = f"- [ ] {payload}\n- [x] {payload}\n\nDecision: {payload}\n"
+        item.note.save(update_fields=["markdown"])
+        star_set(actor=actor, item=item, starred=True)
+    agenda_feed_reset(actor=actor, event=event)
+    presence._store(
+        talks[0].note_id, "p", {"names": HOSTILE[:12], "here": 3, "writing": 1, "at": 1e12}
+    )
+    titles = [t.title for t in talks] + [o.title for o in topics]
+
+    assert_inert(guest.get(reverse("sessions:agenda", args=[slug])), plain=titles)
+    outcomes = guest.get(reverse("sessions:outcomes", args=[slug]))
+    assert_inert(outcomes, plain=titles)
+    assert MARKER.search(outcomes.content.decode())  # the payloads are there, as text
+    strip = guest.get(reverse("sessions:talk_presence", args=[slug, talks[0].pk]))
+    assert problems(strip.content.decode()) == []
+    placed = next(topic for topic in topics if topic.slot_id is not None)
+    end = placed.slot.end.astimezone(event.tz).strftime("%Y-%m-%dT%H:%M")
+    closing = guest.get(
+        reverse("sessions:board_display", args=[slug]), {"show": "outcomes", "at": end}
+    )
+    assert_inert(closing)
+    assert "display-outcomes" in closing.content.decode()
+    md = guest.get(reverse("sessions:outcomes_md", args=[slug]))
+    assert (md["Content-Type"], md["X-Content-Type-Options"]) == (
+        "text/markdown; charset=utf-8",
+        "nosniff",
+    )
+    assert md["Content-Disposition"] == f'attachment; filename="{slug}-outcomes.md"'

@@ -233,7 +233,8 @@ def test_talk_page_shows_speakers_time_room_abstract_and_notes(client: Client, k
     assert "Wednesday 10 June, 09:00</time>–<time" in html
     assert ">09:45</time> · Main</p>" in html
     assert "Why we <strong>gather</strong>." in html
-    assert "<li>point one\n<ul>\n<li>detail</li>" in html
+    # Each line carries its anchor, for links to it (the outcomes page).
+    assert '<li id="L1">point one\n<ul>\n<li id="L2">detail</li>' in html
 
 
 def test_talk_page_empty_notes_state(client: Client, known_event):
@@ -320,12 +321,12 @@ def test_xss_in_notes_and_titles_is_inert(client: Client):
     event_html = client.get("/events/xss-conf/").content.decode()
 
     assert "<script>alert" not in html
-    assert "<p>&lt;script&gt;alert('note')&lt;/script&gt;</p>" in html
+    assert """<p id="L1">&lt;script&gt;alert('note')&lt;/script&gt;</p>""" in html
     assert "<img src=x" not in html
     assert 'onerror="alert(1)"' not in html
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
     assert 'href="javascript:' not in html
-    assert '<p>&lt;a href="#" onclick="alert(3)"&gt;raw&lt;/a&gt;</p>' in html
+    assert '<p id="L5">&lt;a href="#" onclick="alert(3)"&gt;raw&lt;/a&gt;</p>' in html
     assert '<a href="#" onclick' not in html
     assert "<script>alert('event')" not in event_html
 

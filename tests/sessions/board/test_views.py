@@ -284,8 +284,9 @@ def test_board_page_queries_do_not_grow_with_rooms(rooms, django_assert_num_quer
         make_open_space(event=grid.event)
     client = signed_in(grid.organizer.user)
 
-    # session, user, event, is_organizer, then rooms, slots, open spaces + interest, talks
-    with django_assert_num_queries(8):
+    # session, user, event, is_organizer, then rooms, slots, open spaces + interest, talks,
+    # and the viewer's stars (their interests)
+    with django_assert_num_queries(9):
         response = client.get(url("board", grid.event))
 
     assert response.content.decode().count('class="card board-card') == rooms * 3 + rooms
