@@ -631,7 +631,7 @@ def summarize(results) -> list[dict]:
         ref = by.get((row["load"], "ref"))
         for key, name in (("p95_ms", "p95_ratio"), ("cpu_s_per_1000_edits", "cpu_ratio")):
             row[name] = (
-                round(row[key] / ref[key], 2)
+                round(row[key] / ref[key], 4)
                 if ref is not None and row["server"] != "ref" and ref[key]
                 else None
             )
@@ -645,6 +645,12 @@ def markdown(rows, command: str) -> str:
         if value is None:
             return "–"
         return f"{value:.{digits}f}"
+
+    def ratio(value):
+        # two decimals, or two significant digits below 0.1 (×0.0035 is not ×0.00)
+        if value is None:
+            return "–"
+        return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
 
     lines = [
         f"`{command}`",
@@ -662,8 +668,8 @@ def markdown(rows, command: str) -> str:
             f"| {r['lost']} | {'yes' if r['converged'] else '**no**'} "
             f"| {fmt(r['cpu_s_per_1000_edits'], 2)} | {fmt(r['mib_per_connection'], 3)} "
             f"| {fmt(r['frames_per_client_per_s'])} "
-            f"| {fmt(r['p95_ratio'], 2)}{'' if r['ratio_counts'] else ' *'} | {fmt(r['cpu_ratio'], 2)} "
-            f"| {r['generator_procs']}, {fmt(r['generator_cpu_pct_max'], 0)} / "
+            f"| {ratio(r['p95_ratio'])}{'' if r['ratio_counts'] else ' *'} | {ratio(r['cpu_ratio'])} "
+            f"| {fmt(r['generator_procs'], 0)}, {fmt(r['generator_cpu_pct_max'], 0)} / "
             f"{fmt(r['generator_cpu_pct_total'], 0)}, "
             f"{fmt(r['generator_max_lag_ms'], 0)}; {fmt(r['machine_busy_pct'], 0)} |"
         )
