@@ -452,7 +452,14 @@ def run_once(server, load: dict, args, procs: int, run: str) -> dict:
         "drain": args.drain,
     }
     # Warm up code paths (and the first note's room), so the baseline is per connection.
-    asyncio.run(live_notes.late_joiner(notes[0][1], origin, 0))
+    # A busy box can take longer than the client's 10 s opening handshake: try again.
+    for attempt in range(3):
+        try:
+            asyncio.run(live_notes.late_joiner(notes[0][1], origin, 0))
+            break
+        except (TimeoutError, OSError):
+            if attempt == 2:
+                raise
     pids = server.pids()
     rss_before = rss_mib(pids)
     ctx = mp.get_context("fork")
@@ -832,7 +839,7 @@ def main(argv=None) -> None:
                 server.stop()
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    results = []
+    results, failed = [], []
     try:
         for server in servers:
             server.start()
@@ -841,7 +848,23 @@ def main(argv=None) -> None:
                 for server in servers:  # alternating: ref, one, cluster, ref, …
                     run = f"{stamp}-{load['name']}-{round_}"
                     print(f"[{server.name}] load {load['name']} round {round_ + 1}", flush=True)
-                    result = run_load(server, load, args, run)
+                    try:
+                        result = run_load(server, load, args, run)
+                    except Exception as exc:  # one failed run must not lose the others
+                        print(f"  [{server.name}] run failed: {exc!r}", flush=True)
+                        with raw.open("a") as f:
+                            f.write(
+                                json.dumps(
+                                    {
+                                        "server": server.name,
+                                        "load": load["name"],
+                                        "error": repr(exc),
+                                    }
+                                )
+                                + "\n"
+                            )
+                        failed.append(f"{server.name} at {load['name']}: {exc!r}")
+                        continue
                     result["round"] = round_ + 1
                     result["command"] = command
                     results.append(result)
@@ -851,9 +874,13 @@ def main(argv=None) -> None:
     finally:
         stop_all()
     write_report(results, command, out, raw)
+    if failed:
+        print("failed runs:\n  " + "\n  ".join(failed))
+        sys.exit(1)
 
 
 def write_report(results, command: str, out: Path, raw: Path) -> None:
+    results = [r for r in results if "error" not in r]
     rows = summarize(results)
     table = markdown(rows, command)
     (out / "peer.md").write_text(
