@@ -18,7 +18,7 @@ WS_OPTIONS ?= --ws-per-message-deflate false --ws-max-size 2097152
 UVICORN = $(BIN)/python -m config.server config.asgi:application --host $(HOST) --port $(PORT) \
 	--ws websockets-sansio $(WS_OPTIONS) --lifespan off --no-access-log
 
-.PHONY: run test test-faults fmt lint bench assets serve workers serve-cluster clean
+.PHONY: run test test-faults fmt lint bench bench-peer assets serve workers serve-cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,18 @@ lint: .stamp-test
 bench: .stamp-test $(SECRET_KEY_FILE)
 	$(LOCAL_ENV) $(BIN)/python bench/run_all.py
 
+.stamp-bench: pyproject.toml .stamp-test
+	$(BIN)/pip install -q ".[bench]"
+	@touch $@
+
+# Confnotes (1 worker on SQLite; 2 workers + nginx on PostgreSQL + Redis) against the
+# Node reference server, same generator, alternating; table + plot in bench/peer-results/.
+# LOADS=20,50,200,keynote,tracks  DURATION=15 (s of typing)  ROUNDS=1  SERVERS=ref,one,cluster
+bench-peer: .stamp-bench $(SECRET_KEY_FILE)
+	@command -v npm >/dev/null 2>&1 || { echo "bench-peer needs node and npm (the reference server)"; exit 2; }
+	@command -v nginx >/dev/null 2>&1 || { echo "bench-peer needs nginx: apt-get install -y nginx"; exit 2; }
+	$(LOCAL_ENV) $(BIN)/python bench/peer.py
+
 # Rebuild the committed browser bundle (static/build/editor.js, static/build/sw.js)
 # from package.json / package-lock.json. Needs Node >= 18; `make run` does not.
 assets:
@@ -86,4 +98,4 @@ assets:
 	npm run build
 
 clean:
-	rm -rf $(VENV) .stamp-run .stamp-test
+	rm -rf $(VENV) .stamp-run .stamp-test .stamp-bench
