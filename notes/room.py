@@ -679,18 +679,6 @@ class Room:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.wrap_future(release), 60)
 
-
-@dataclass(frozen=True)
-class TextState:
-    text: str
-    state_vector: bytes
-
-
-@dataclass(frozen=True)
-class Replacement:
-    client_id: int  # the Yjs client id that made the change
-    after: TextState
-
     def edit_text(self, edit):
         """Apply `edit(current text)` — a list of `(index, length, insert)` in Python
         string indices, or None — as one change all clients receive, and return it.
@@ -710,6 +698,18 @@ class Replacement:
             self._origin = None
         self.writer.request_markdown(force_revision=False)
         return changes
+
+
+@dataclass(frozen=True)
+class TextState:
+    text: str
+    state_vector: bytes
+
+
+@dataclass(frozen=True)
+class Replacement:
+    client_id: int  # the Yjs client id that made the change
+    after: TextState
 
 
 # --- The per-process registry -----------------------------------------------------------
