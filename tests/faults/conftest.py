@@ -90,14 +90,21 @@ class Faults:
             cluster.postgres.start()
         if not cluster.redis.running:
             cluster.redis.start()
+        restarted = False
         for worker in cluster.workers:
             if not worker.running:
                 worker._forget()
                 worker.start()
+                restarted = True
         deadline = time.monotonic() + 60
         while not all(worker.readyz()[0] == 200 for worker in cluster.workers):
             assert time.monotonic() < deadline, [w.readyz() for w in cluster.workers]
             time.sleep(0.2)
+        if restarted:
+            # nginx skips a worker that refused a connection for fail_timeout (5 s, see
+            # deploy/cluster.py): until that passes, every new socket goes to the other
+            # worker, and the next scenario would not spread over both.
+            time.sleep(5.5)
 
     def logs(self) -> str:
         parts = []
