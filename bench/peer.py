@@ -433,6 +433,53 @@ def choose_procs(load: dict) -> int:
     return max(1, min(8, math.ceil(total)))
 
 
+def start_profilers(server, pids, args, run) -> list:
+    """With --profile DIR: py-spy samples each Confnotes Python process over the typing,
+    without pausing it (--nonblocking, so the server's CPU figure is not stretched), into
+    collapsed stacks DIR/<run>-<server>-<pid>.txt (bench/profile_top.py reads them)."""
+    if not args.profile or server.name == "ref":
+        return []
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    out = Path(args.profile)
+    out.mkdir(parents=True, exist_ok=True)
+    procs = []
+    for pid in pids:
+        if "python" not in Path(f"/proc/{pid}/exe").resolve().name:
+            continue  # nginx
+        target = out / f"{run}-{server.name}-{pid}.txt"
+        procs.append(
+            subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--rate",
+                    "250",
+                    "--nonblocking",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(target),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    time.sleep(0.5)  # py-spy attaches before the typing starts
+    return procs
+
+
+def stop_profilers(procs) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+    for proc in procs:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def run_once(server, load: dict, args, procs: int, run: str) -> dict:
     edits = max(1, int(args.duration * args.rate))
     notes = server.notes(load["notes"], run)
@@ -477,6 +524,7 @@ def run_once(server, load: dict, args, procs: int, run: str) -> dict:
                 raise RuntimeError("clients did not connect within 300 s")
             assert pipe.recv()[0] == "connected"
         connect_s = time.monotonic() - connect_started
+        profilers = start_profilers(server, pids, args, run)
         cpu0 = cpu_s(pids)
         machine0 = machine_times()
         start_us = now_us() + 500_000
@@ -490,6 +538,7 @@ def run_once(server, load: dict, args, procs: int, run: str) -> dict:
             reports.append(pipe.recv()[1])
         wall = time.monotonic() - started
         server_cpu = cpu_s(pids) - cpu0
+        stop_profilers(profilers)
         machine_busy = machine_busy_fraction(machine0, machine_times())
         rss_end = rss_mib(pids)
         texts: dict[int, set] = {}
@@ -809,6 +858,9 @@ def main(argv=None) -> None:
     parser.add_argument("--max-lag", type=float, default=100.0, help="ms a send may be late")
     parser.add_argument("--workers", type=int, default=2, help="cluster workers")
     parser.add_argument("--ref-package", default=REF_PACKAGE)
+    parser.add_argument(
+        "--profile", metavar="DIR", help="py-spy the Confnotes workers over each run, into DIR"
+    )
     parser.add_argument("--out", default=str(OUT_DIR))
     parser.add_argument(
         "--report", metavar="RAW.jsonl", help="only rebuild the table and plot from raw runs"

@@ -13,7 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.websocket_origin import SameOriginValidator  # noqa: E402
-from notes.asgi import RefuseWhenUnavailable  # noqa: E402
+from notes.asgi import KeepServerSend, RefuseWhenUnavailable  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -21,8 +21,11 @@ application = ProtocolTypeRouter(
         # Only this site's own pages (scheme, host and port) may open its sockets; while
         # the process shuts down or the database is away, they are refused with a code
         # the editor reconnects after (instead of an HTTP 500 in the handshake).
-        "websocket": SameOriginValidator(
-            RefuseWhenUnavailable(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        # (KeepServerSend: the notes socket sends its frames past the session middleware.)
+        "websocket": KeepServerSend(
+            SameOriginValidator(
+                RefuseWhenUnavailable(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            )
         ),
     }
 )

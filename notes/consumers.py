@@ -34,6 +34,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
+from .asgi import SERVER_SEND
 from .base import (
     CLOSE_FLOOD,
     CLOSE_FORBIDDEN,
@@ -135,7 +136,8 @@ async def note_socket(scope, receive, send) -> None:
             return
         # A close the client never reads ends the receive loop from outside.
         conn = Connection(
-            send,
+            # Frames go out with the server's own send (notes/asgi.py KeepServerSend).
+            scope.get(SERVER_SEND, send),
             can_write=access.can_write,
             read_only_reason=access.read_only_reason,
             user=user,

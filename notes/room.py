@@ -41,7 +41,7 @@ from .base import (
     UpdateRejected,
 )
 from .conf import live_setting
-from .connection import Connection
+from .connection import Connection, server_frame
 from .limits import ConnectionCounts
 from .livestats import TOTALS, StatsTicker
 from .metrics import observe_fanout
@@ -532,9 +532,10 @@ class Room:
         # others' (harmless in a CRDT; cheaper than one merge per sender).
         skip = next(iter(origins)) if len(origins) == 1 else None
         clients = list(self.clients)
+        frame = server_frame(message)  # the same bytes for every client (connection.py)
         for conn in clients:
             if conn is not skip:
-                conn.send(message)
+                conn.send(message, frame)
         sent = len(clients) - (skip in self.clients)
         TOTALS.bytes_out += sent * len(message)
         return sent
