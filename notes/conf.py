@@ -25,17 +25,23 @@ DEFAULTS = {
     # without an account from one IP address (see notes/limits.py). Past them: 4429.
     "MAX_CONNECTIONS_PER_IDENTITY": 20,
     "MAX_GUEST_CONNECTIONS_PER_IP": 300,
-    # Minimum gap between two fan-outs of one room, per connected client (seconds):
-    # 50 µs keeps a room at most ~20 000 sends/s whatever its size (1 ms at 20
-    # clients, 5 ms at 100, 10 ms at 200). See Room._flush.
-    "FANOUT_SECONDS_PER_CLIENT": 50e-6,
+    # Minimum gap between two fan-outs of one room, per connected client (seconds).
+    # A send costs ~30 µs of CPU here (mostly the kernel's), so 100 µs keeps a busy
+    # room's fan-out under about a third of a core whatever its size: at most 10,000
+    # sends/s, flushes 2 ms apart at 20 clients, 5 ms at 50, 20 ms at 200, 52 ms for
+    # a keynote's 520. A change arriving after a quiet gap goes out at once. See
+    # Room._flush; measured with bench/peer.py (bench/RESULTS.md).
+    "FANOUT_SECONDS_PER_CLIENT": 100e-6,
     # Flood limits per connection: a token bucket for messages and one for bytes.
     "FLOOD_MESSAGES_PER_SECOND": 200,
     "FLOOD_MESSAGES_BURST": 400,
     "FLOOD_BYTES_PER_SECOND": 1024 * 1024,
     "FLOOD_BYTES_BURST": 4 * 1024 * 1024,
-    # Minimum gap between two appends of one room: the micro-batch window.
-    "PERSIST_INTERVAL": 0.1,
+    # Minimum gap between two appends of one room: the micro-batch window. Each
+    # append costs a thread hop, a transaction and a commit whatever it holds; a
+    # client keeps every edit until it is acknowledged by a resync, so a process
+    # killed inside the window loses nothing (tests/faults).
+    "PERSIST_INTERVAL": 0.25,
     "MARKDOWN_INTERVAL": 2.0,
     "REVISION_INTERVAL": 300.0,
     "COMPACT_AFTER_ROWS": 300,

@@ -1,6 +1,20 @@
 """Helpers for browser tests of the live note editor (`#note-editor`)."""
 
+import os
+from pathlib import Path
+
 from playwright.sync_api import Page
+
+# With CONFNOTES_SHOTS=<dir> set, browser tests save screenshots there (for the notes of
+# an issue or a review); without it they take none.
+SHOTS = os.environ.get("CONFNOTES_SHOTS", "")
+
+
+def shoot(page: Page, name: str, **options) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / name), **options)
+
 
 # Read the note as kept in IndexedDB, through a second y-indexeddb reader.
 # Use with `page.wait_for_function(STORED_TEXT, arg=[db_name, expected_substring])`.

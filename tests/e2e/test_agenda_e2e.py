@@ -8,10 +8,8 @@ With CONFNOTES_SHOTS=<dir> set, the tests also save screenshots there (agenda.pn
 split-desktop.png, split-phone.png, outcomes.png).
 """
 
-import os
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -22,18 +20,11 @@ from sessions.board.identity import Actor
 from sessions.models import Event
 from tests.factories import make_event, make_open_space, make_room, make_slot, make_talk
 
-from .editor_helpers import CSP_WATCH, type_at, ytext
+from .editor_helpers import CSP_WATCH, shoot, type_at, ytext
 
 pytestmark = pytest.mark.e2e
 
-SHOTS = os.environ.get("CONFNOTES_SHOTS", "")
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-
-def shoot(page: Page, name: str, **options) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / name), **options)
 
 
 def conference() -> dict:

@@ -16,7 +16,7 @@ from notes.textdiff import diff_html
 from sessions.models import Event
 from tests.factories import make_event, make_talk, make_user
 
-from .editor_helpers import CSP_WATCH, type_at, ytext
+from .editor_helpers import CSP_WATCH, shoot, type_at, ytext
 from .test_live_notes import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -130,6 +130,7 @@ def test_two_write_one_restores_an_older_revision_and_both_editors_show_it(
     expect(history.locator(f"#revision-{restore.pk} .revision__reason")).to_contain_text(
         "Restored by Olga Organizer"
     )
+    shoot(history, "history.png", full_page=True)
 
     # Who wrote what, in Olga's editor: Gus's words in Gus's colour, a legend naming both
     # (the text the restore put back is Olga's: she wrote it back).
@@ -140,6 +141,7 @@ def test_two_write_one_restores_an_older_revision_and_both_editors_show_it(
     )
     expect(olga.locator("#note-authors-legend")).to_contain_text("Gus")
     expect(olga.locator("#note-authors-legend")).to_contain_text("Olga Organizer")
+    shoot(olga, "authorship-editor.png")
     # The reading view reads the same from the stored document (Yjs clients' items,
     # decoded on the server).
     wait_for(
@@ -153,6 +155,7 @@ def test_two_write_one_restores_an_older_revision_and_both_editors_show_it(
     expect(history.locator('#notes-authorship-text .author[title="Olga Organizer"]')).to_have_text(
         GOOD
     )
+    shoot(history, "authorship.png", full_page=True)
     for page in (olga, gus, history):
         assert page.evaluate("window.__csp") == []
 
@@ -192,5 +195,6 @@ def test_the_timeslider_works_from_the_keyboard_and_the_comparison_with_htmx(
         "Changes from revision 1 to now: inserted, deleted."
     )
     assert reader.locator("#diff").inner_html() == diff_html(texts[0], "first second third")
+    shoot(reader, "diff.png", full_page=True)
     assert reader.url.endswith("/history/")  # swapped in place, no navigation
     assert reader.evaluate("window.__csp") == []
