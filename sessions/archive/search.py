@@ -27,10 +27,11 @@ into <mark>, so no text from the database is ever trusted as HTML.
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -54,10 +55,12 @@ BM25_WEIGHTS = "10.0, 5.0, 2.0, 1.0, 0.0"
 
 @dataclass(frozen=True)
 class Scope:
-    """Which entries a search may return: those of `events` (already narrowed to
-    what the reader may see and to the event filters), of `kind` if given."""
+    """Which entries a search may return: those of the events `events` (their ids, already
+    narrowed to what the reader may see), of those only the ones matching `narrowing` (a
+    condition on Event: the search's event filters) if given, of `kind` if given."""
 
-    events: QuerySet
+    events: tuple[int, ...]
+    narrowing: Q | None = None
     kind: str | None = None
 
     @cached_property
@@ -65,10 +68,16 @@ class Scope:
         """(ids of the events in scope, ids of all other events), in one query. Both
         backends name the shorter list in their search (usually the few events that are
         not searchable), which the planners estimate well, unlike a subquery."""
-        inside = ExpressionWrapper(
-            Q(pk__in=self.events.order_by().values("pk")), output_field=BooleanField()
-        )
-        rows = Event.objects.order_by().annotate(inside=inside).values_list("pk", "inside")
+        inside = set(self.events)
+        if self.narrowing is None or not inside:
+            pks = Event.objects.order_by().values_list("pk", flat=True)
+            rows = [(pk, pk in inside) for pk in pks]
+        else:
+            # A subquery, not the condition itself: a condition through a join (the
+            # series) would leave events without one out of both lists.
+            narrowed = Event.objects.filter(self.narrowing, pk__in=self.events).values("pk")
+            condition = ExpressionWrapper(Q(pk__in=narrowed), output_field=BooleanField())
+            rows = Event.objects.order_by().annotate(inside=condition).values_list("pk", "inside")
         partition: tuple[list[int], list[int]] = ([], [])
         for pk, is_inside in rows:
             partition[0 if is_inside else 1].append(pk)
@@ -95,9 +104,20 @@ class Scope:
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked entry; its texts carry the highlight markers."""
+    """One ranked entry: what a result shows of it and of its item and event, read in
+    the same query (a model instance per result would cost more than the search). Its
+    `title`, `people` and `passage` carry the highlight markers."""
 
     note_id: int
+    kind: str
+    event_id: int
+    event_slug: str
+    event_name: str
+    event_start: date
+    talk_id: int | None
+    open_space_id: int | None
+    talk_slug: str | None
+    item_title: str
     title: str
     people: str
     passage: str
@@ -112,10 +132,23 @@ class RankedPage:
     matches: int
 
 
+# The columns of a hit before its highlighted texts, in both backends' page query: `s`
+# is the entry (or the ranked row carrying its columns), `ev`, `t`, `o` its event, talk
+# and open space.
+HIT_COLUMNS = """s.note_id, s.kind, s.event_id, ev.slug, ev.name, ev.start_date,
+                 s.talk_id, s.open_space_id, t.slug, coalesce(t.title, o.title)"""
+
+
 def _page(rows: list[tuple]) -> RankedPage:
     hits = [
-        Hit(note_id=note_id, title=title, people=people, passage=_passage(body, notes))
-        for note_id, title, people, body, notes, _matches in rows
+        Hit(
+            *row[:9],
+            item_title=row[9],
+            title=row[10],
+            people=row[11],
+            passage=_passage(row[12], row[13]),
+        )
+        for row in rows
     ]
     return RankedPage(hits=hits, matches=rows[0][-1] if rows else 0)
 
@@ -170,12 +203,13 @@ class PostgresSearch:
         sql = f"""
             WITH ranked AS (
                 SELECT *, count(*) OVER () AS matches FROM (
-                    (SELECT e.note_id, e.talk_id, e.open_space_id, 1 AS tier,
+                    (SELECT e.note_id, e.kind, e.event_id, e.talk_id, e.open_space_id, 1 AS tier,
                             ts_rank_cd(e.title_vector, {tsquery}) AS score
                      FROM conf_sessions_searchentry e
                      WHERE {title_where} AND {where})
                     UNION ALL
-                    (SELECT e.note_id, e.talk_id, e.open_space_id, {near_sql} AS tier,
+                    (SELECT e.note_id, e.kind, e.event_id, e.talk_id, e.open_space_id,
+                            {near_sql} AS tier,
                             ts_rank_cd(e.vector, {tsquery}, 1) AS score
                      FROM conf_sessions_searchentry e
                      WHERE e.vector @@ {tsquery} AND NOT (e.title_vector @@ {tsquery})
@@ -185,18 +219,19 @@ class PostgresSearch:
                 ORDER BY tier, score DESC, note_id DESC
                 LIMIT %s OFFSET %s
             )
-            SELECT r.note_id,
+            SELECT {HIT_COLUMNS},
                    ts_headline('{SEARCH_CONFIG}', coalesce(t.title, o.title), {tsquery}, %s),
                    ts_headline('{SEARCH_CONFIG}', coalesce(t.speakers, o.host), {tsquery}, %s),
                    ts_headline('{SEARCH_CONFIG}', coalesce(t.abstract, o.description),
                                {tsquery}, %s),
                    ts_headline('{SEARCH_CONFIG}', left(n.markdown, 200000), {tsquery}, %s),
-                   r.matches
-            FROM ranked r
-            JOIN notes_note n ON n.id = r.note_id
-            LEFT JOIN conf_sessions_talk t ON t.id = r.talk_id
-            LEFT JOIN conf_sessions_openspace o ON o.id = r.open_space_id
-            ORDER BY r.tier, r.score DESC, r.note_id DESC
+                   s.matches
+            FROM ranked s
+            JOIN notes_note n ON n.id = s.note_id
+            JOIN conf_sessions_event ev ON ev.id = s.event_id
+            LEFT JOIN conf_sessions_talk t ON t.id = s.talk_id
+            LEFT JOIN conf_sessions_openspace o ON o.id = s.open_space_id
+            ORDER BY s.tier, s.score DESC, s.note_id DESC
         """  # noqa: S608 - the only values are the bound parameters
         params = [
             positive,  # tier 1 score
@@ -315,13 +350,17 @@ class SqliteSearch:
                 ORDER BY tier, score, note_id DESC
                 LIMIT %s OFFSET %s
             )
-            SELECT r.note_id,
+            SELECT {HIT_COLUMNS},
                    highlight({fts}, 0, %s, %s),
                    highlight({fts}, 1, %s, %s),
                    snippet({fts}, 2, %s, %s, ' … ', {PASSAGE_WORDS}),
                    snippet({fts}, 3, %s, %s, ' … ', {PASSAGE_WORDS}),
                    r.matches
             FROM ranked r CROSS JOIN {fts}
+            JOIN conf_sessions_searchentry s ON s.note_id = r.note_id
+            JOIN conf_sessions_event ev ON ev.id = s.event_id
+            LEFT JOIN conf_sessions_talk t ON t.id = s.talk_id
+            LEFT JOIN conf_sessions_openspace o ON o.id = s.open_space_id
             WHERE {fts}.rowid = r.note_id AND {fts} MATCH %s
             ORDER BY r.tier, r.score, r.note_id DESC
         """  # noqa: S608 - the only values are the bound parameters
