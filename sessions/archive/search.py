@@ -14,11 +14,13 @@ a page of the matching entries, ranked and highlighted, and how many entries mat
 and newest item first among equals, so that pages are stable.
 
 Bounded cost: a word used in a fifth of the archive matches 20,000 notes, and ranking
-all of them reads all of their text. So every title match is ranked (titles are small),
-but tiers 2 and 3 rank the first RESULT_LIMIT other matches the index yields — the
-newest on SQLite, in table order on PostgreSQL (a GIN index has no order) — which is
-every match whenever there are at most RESULT_LIMIT of them. Readers page through at
-most RESULT_LIMIT results (`result_limit()`); a larger count reads "More than 1000".
+all of them reads all of their text; a common word in titles matches thousands of
+titles, whose entries each hold a note's whole vector. So each tier ranks the first
+RESULT_LIMIT matches the index yields — the newest on SQLite, in table order on
+PostgreSQL (a GIN index has no order) — which is every match whenever there are at most
+RESULT_LIMIT of them; and tiers 2 and 3 are not read at all when the title matches fill
+the RESULT_LIMIT results readers may page through (`result_limit()`). A larger count
+reads "More than 1000".
 
 Highlights come back from the database wrapped in two private-use characters
 (`MARK_START`, `MARK_END`); `marked()` escapes everything else before turning them
@@ -197,16 +199,22 @@ class PostgresSearch:
         if query.exclude:
             title_where += f" AND e.vector @@ {tsquery}"
             title_params.append(whole)
-        # Tier 1: every title match, ranked on the small title vector; tiers 2 and 3: the
-        # first RESULT_LIMIT + 1 other matches (one more tells there are more). Count
-        # them all, keep one page, and only then read its texts to highlight them.
+        # Tier 1: the first RESULT_LIMIT + 1 title matches (one more tells there are more),
+        # ranked on the small title vector; tiers 2 and 3: as many other matches, read
+        # only if the title matches leave room for them among the RESULT_LIMIT results a
+        # reader may reach. Count them all, keep one page, and only then read its texts
+        # to highlight them.
         sql = f"""
-            WITH ranked AS (
+            WITH title AS MATERIALIZED (
+                SELECT e.note_id, e.kind, e.event_id, e.talk_id, e.open_space_id, 1 AS tier,
+                       ts_rank_cd(e.title_vector, {tsquery}) AS score
+                FROM conf_sessions_searchentry e
+                WHERE {title_where} AND {where}
+                LIMIT %s
+            ),
+            ranked AS (
                 SELECT *, count(*) OVER () AS matches FROM (
-                    (SELECT e.note_id, e.kind, e.event_id, e.talk_id, e.open_space_id, 1 AS tier,
-                            ts_rank_cd(e.title_vector, {tsquery}) AS score
-                     FROM conf_sessions_searchentry e
-                     WHERE {title_where} AND {where})
+                    SELECT * FROM title
                     UNION ALL
                     (SELECT e.note_id, e.kind, e.event_id, e.talk_id, e.open_space_id,
                             {near_sql} AS tier,
@@ -214,7 +222,7 @@ class PostgresSearch:
                      FROM conf_sessions_searchentry e
                      WHERE e.vector @@ {tsquery} AND NOT (e.title_vector @@ {tsquery})
                            AND {where}
-                     LIMIT %s)
+                     LIMIT (SELECT CASE WHEN count(*) > %s THEN 0 ELSE %s END FROM title))
                 ) candidates
                 ORDER BY tier, score DESC, note_id DESC
                 LIMIT %s OFFSET %s
@@ -237,11 +245,13 @@ class PostgresSearch:
             positive,  # tier 1 score
             *title_params,
             *where_params,
+            result_limit() + 1,
             *near_params,
             whole,  # tiers 2 and 3 score
             whole,
             positive,
             *where_params,
+            result_limit(),
             result_limit() + 1,
             limit,
             offset,
@@ -328,13 +338,17 @@ class SqliteSearch:
                 self._scoped(q.to_fts5_phrase(query.proximity, expand, columns=FTS_TEXT_COLUMNS))
             ]
         # FTS5 wants the table's own name (not an alias) with MATCH and its functions.
-        # Tier 1: every title match (ranked by bm25 of the title query); tiers 2 and 3:
-        # the newest RESULT_LIMIT + 1 other matches (one more tells there are more).
-        # Count them all, keep one page; highlight() and snippet() run for it only.
+        # Tier 1: the newest RESULT_LIMIT + 1 title matches (one more tells there are
+        # more), ranked by bm25 of the title query; tiers 2 and 3: the newest RESULT_LIMIT
+        # + 1 other matches, read only if the title matches leave room for them among the
+        # RESULT_LIMIT results a reader may reach. Count them all, keep one page;
+        # highlight() and snippet() run for it only.
         sql = f"""
-            WITH title AS (
+            WITH title AS MATERIALIZED (
                 SELECT {fts}.rowid AS note_id, 1 AS tier, bm25({fts}, {BM25_WEIGHTS}) AS score
                 FROM {fts} WHERE {fts} MATCH %s
+                ORDER BY {fts}.rowid DESC
+                LIMIT %s
             ),
             others AS (
                 SELECT {fts}.rowid AS note_id, {near_sql} AS tier,
@@ -342,7 +356,7 @@ class SqliteSearch:
                 FROM {fts}
                 WHERE {fts} MATCH %s AND {fts}.rowid NOT IN (SELECT note_id FROM title)
                 ORDER BY {fts}.rowid DESC
-                LIMIT %s
+                LIMIT (SELECT CASE WHEN count(*) > %s THEN 0 ELSE %s END FROM title)
             ),
             ranked AS (
                 SELECT *, count(*) OVER () AS matches
@@ -366,8 +380,10 @@ class SqliteSearch:
         """  # noqa: S608 - the only values are the bound parameters
         params = [
             self._scoped(in_title),
+            result_limit() + 1,
             *near_params,
             self._scoped(whole),
+            result_limit(),
             result_limit() + 1,
             limit,
             offset,
