@@ -5,7 +5,7 @@
 
 Builds the archive first if it is missing (bench/archive_data.py: 200 events, 10,000
 talks, 100,000 notes). Each query is a GET of the search page through Django's test
-client in this process — the view, its four queries (five for a prefix on SQLite), the
+client in this process — the view, its three queries (four for a prefix on SQLite), the
 template — so the time is
 what a reader waits for minus the network. The queries are drawn (fixed seed) from the
 generator's vocabulary: conference words of every frequency, three of them at once,
