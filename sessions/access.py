@@ -275,6 +275,7 @@ class EventAccess:
 
     def read_notes(self) -> Refusal | None:
         # Notes are public: whoever reaches an event (listed or by its link) may read them.
+        # `notes_readable` is the same rule for many events at once: change both together.
         return None
 
     def write_notes(self, note) -> Refusal | None:
@@ -359,6 +360,13 @@ class EventAccess:
 
 def event_access(*, event: Event, actor: Actor) -> EventAccess:
     return EventAccess(event=event, actor=actor)
+
+
+def notes_readable(events: QuerySet[Event], *, actor: Actor) -> QuerySet[Event]:
+    """`events` narrowed to those whose notes `actor` may read: the rule of
+    `EventAccess.read_notes` as a query, so that lists of events (search, feeds) need no
+    model instance per event to ask it."""
+    return events  # notes are public (see read_notes)
 
 
 def merge_speakers_refusal(*, user, events: QuerySet[Event]) -> Refusal | None:

@@ -69,7 +69,7 @@ class EventNotesFeed(NotesFeed):
     def get_object(self, request: HttpRequest, slug: str) -> dict:
         obj = super().get_object(request)
         event = get_object_or_404(Event, slug=slug)
-        if event not in obj["events"]:  # unlisted, or notes this reader may not read
+        if all(e.pk != event.pk for e in obj["events"]):  # unlisted, or notes not readable
             raise Http404("No such feed.")
         return obj | {"event": event}
 

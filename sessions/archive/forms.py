@@ -1,11 +1,14 @@
 """The search form: the words, and filters by event, year and kind."""
 
-from django import forms
+from html import escape
 
-from ..models import Event, Talk
+from django import forms
+from django.utils.safestring import mark_safe
+
+from ..models import Talk
 from .models import OPEN_SPACE_KIND
 from .query import ParsedQuery, parse_query
-from .selectors import EVENT_FILTERS
+from .selectors import EVENT_FILTERS, ListedEvent
 
 KIND_CHOICES = [("", "Any kind"), *Talk.Kind.choices, (OPEN_SPACE_KIND, "Open space")]
 
@@ -19,31 +22,40 @@ class SearchForm(forms.Form):
     year = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Year")
     kind = forms.ChoiceField(required=False, choices=KIND_CHOICES, label="Kind")
 
-    def __init__(self, *args, events: list[Event], **kwargs) -> None:
+    def __init__(self, *args, events: list[ListedEvent], **kwargs) -> None:
         """`events`: the events the reader may search; the filters offer only those."""
         super().__init__(*args, **kwargs)
         self.fields["event"].choices = [("", "All events")] + [
             (e.slug, f"{e.name} ({e.start_date.year})") for e in events
         ]
-        series = {e.series.slug: e.series.name for e in events if e.series is not None}
+        series = {e.series_slug: e.series_name for e in events if e.series_slug is not None}
         by_name = sorted(series.items(), key=lambda pair: pair[1].lower())
         self.fields["series"].choices = [("", "Any series"), *by_name]
         years = sorted({e.start_date.year for e in events}, reverse=True)
         self.fields["year"].choices = [("", "Any year")] + [(y, str(y)) for y in years]
 
     def filter_menus(self) -> list[dict]:
-        """The filters as menus for the template: name, id, label and (value, label,
-        selected) options. Django's select widget renders each option through the
-        template engine, which is slow for hundreds of events."""
+        """The filters as menus for the template: name, id, label and their options as
+        HTML. Django's select widget renders each option through the template engine, and
+        so does a loop in the template, and `format_html_join`'s lazy escaping is not much
+        faster: for a menu of hundreds of events each took longer than the search's own
+        query (bench/RESULTS.md). So the options are joined here, every value escaped."""
         menus = []
         for name in (*EVENT_FILTERS, "kind"):
             field = self[name]
             current = str(field.value() or "")
-            options = [
-                (value, label, str(value) == current) for value, label in field.field.choices
-            ]
+            options = "".join(
+                f'<option value="{escape(str(value))}"{" selected" if str(value) == current else ""}>'
+                f"{escape(str(label))}</option>"
+                for value, label in field.field.choices
+            )
             menus.append(
-                {"name": name, "id": field.auto_id, "label": field.label, "options": options}
+                {
+                    "name": name,
+                    "id": field.auto_id,
+                    "label": field.label,
+                    "options": mark_safe(options),  # noqa: S308 - escaped above
+                }
             )
         return menus
 

@@ -14,11 +14,13 @@ a page of the matching entries, ranked and highlighted, and how many entries mat
 and newest item first among equals, so that pages are stable.
 
 Bounded cost: a word used in a fifth of the archive matches 20,000 notes, and ranking
-all of them reads all of their text. So every title match is ranked (titles are small),
-but tiers 2 and 3 rank the first RESULT_LIMIT other matches the index yields — the
-newest on SQLite, in table order on PostgreSQL (a GIN index has no order) — which is
-every match whenever there are at most RESULT_LIMIT of them. Readers page through at
-most RESULT_LIMIT results (`result_limit()`); a larger count reads "More than 1000".
+all of them reads all of their text; a common word in titles matches thousands of
+titles, whose entries each hold a note's whole vector. So each tier ranks the first
+RESULT_LIMIT matches the index yields — the newest on SQLite, in table order on
+PostgreSQL (a GIN index has no order) — which is every match whenever there are at most
+RESULT_LIMIT of them; and tiers 2 and 3 are not read at all when the title matches fill
+the RESULT_LIMIT results readers may page through (`result_limit()`). A larger count
+reads "More than 1000".
 
 Highlights come back from the database wrapped in two private-use characters
 (`MARK_START`, `MARK_END`); `marked()` escapes everything else before turning them
@@ -27,10 +29,11 @@ into <mark>, so no text from the database is ever trusted as HTML.
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils.functional import cached_property
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -54,10 +57,12 @@ BM25_WEIGHTS = "10.0, 5.0, 2.0, 1.0, 0.0"
 
 @dataclass(frozen=True)
 class Scope:
-    """Which entries a search may return: those of `events` (already narrowed to
-    what the reader may see and to the event filters), of `kind` if given."""
+    """Which entries a search may return: those of the events `events` (their ids, already
+    narrowed to what the reader may see), of those only the ones matching `narrowing` (a
+    condition on Event: the search's event filters) if given, of `kind` if given."""
 
-    events: QuerySet
+    events: tuple[int, ...]
+    narrowing: Q | None = None
     kind: str | None = None
 
     @cached_property
@@ -65,10 +70,16 @@ class Scope:
         """(ids of the events in scope, ids of all other events), in one query. Both
         backends name the shorter list in their search (usually the few events that are
         not searchable), which the planners estimate well, unlike a subquery."""
-        inside = ExpressionWrapper(
-            Q(pk__in=self.events.order_by().values("pk")), output_field=BooleanField()
-        )
-        rows = Event.objects.order_by().annotate(inside=inside).values_list("pk", "inside")
+        inside = set(self.events)
+        if self.narrowing is None or not inside:
+            pks = Event.objects.order_by().values_list("pk", flat=True)
+            rows = [(pk, pk in inside) for pk in pks]
+        else:
+            # A subquery, not the condition itself: a condition through a join (the
+            # series) would leave events without one out of both lists.
+            narrowed = Event.objects.filter(self.narrowing, pk__in=self.events).values("pk")
+            condition = ExpressionWrapper(Q(pk__in=narrowed), output_field=BooleanField())
+            rows = Event.objects.order_by().annotate(inside=condition).values_list("pk", "inside")
         partition: tuple[list[int], list[int]] = ([], [])
         for pk, is_inside in rows:
             partition[0 if is_inside else 1].append(pk)
@@ -95,9 +106,20 @@ class Scope:
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked entry; its texts carry the highlight markers."""
+    """One ranked entry: what a result shows of it and of its item and event, read in
+    the same query (a model instance per result would cost more than the search). Its
+    `title`, `people` and `passage` carry the highlight markers."""
 
     note_id: int
+    kind: str
+    event_id: int
+    event_slug: str
+    event_name: str
+    event_start: date
+    talk_id: int | None
+    open_space_id: int | None
+    talk_slug: str | None
+    item_title: str
     title: str
     people: str
     passage: str
@@ -112,10 +134,23 @@ class RankedPage:
     matches: int
 
 
+# The columns of a hit before its highlighted texts, in both backends' page query: `s`
+# is the entry (or the ranked row carrying its columns), `ev`, `t`, `o` its event, talk
+# and open space.
+HIT_COLUMNS = """s.note_id, s.kind, s.event_id, ev.slug, ev.name, ev.start_date,
+                 s.talk_id, s.open_space_id, t.slug, coalesce(t.title, o.title)"""
+
+
 def _page(rows: list[tuple]) -> RankedPage:
     hits = [
-        Hit(note_id=note_id, title=title, people=people, passage=_passage(body, notes))
-        for note_id, title, people, body, notes, _matches in rows
+        Hit(
+            *row[:9],
+            item_title=row[9],
+            title=row[10],
+            people=row[11],
+            passage=_passage(row[12], row[13]),
+        )
+        for row in rows
     ]
     return RankedPage(hits=hits, matches=rows[0][-1] if rows else 0)
 
@@ -164,49 +199,59 @@ class PostgresSearch:
         if query.exclude:
             title_where += f" AND e.vector @@ {tsquery}"
             title_params.append(whole)
-        # Tier 1: every title match, ranked on the small title vector; tiers 2 and 3: the
-        # first RESULT_LIMIT + 1 other matches (one more tells there are more). Count
-        # them all, keep one page, and only then read its texts to highlight them.
+        # Tier 1: the first RESULT_LIMIT + 1 title matches (one more tells there are more),
+        # ranked on the small title vector; tiers 2 and 3: as many other matches, read
+        # only if the title matches leave room for them among the RESULT_LIMIT results a
+        # reader may reach. Count them all, keep one page, and only then read its texts
+        # to highlight them.
         sql = f"""
-            WITH ranked AS (
+            WITH title AS MATERIALIZED (
+                SELECT e.note_id, e.kind, e.event_id, e.talk_id, e.open_space_id, 1 AS tier,
+                       ts_rank_cd(e.title_vector, {tsquery}) AS score
+                FROM conf_sessions_searchentry e
+                WHERE {title_where} AND {where}
+                LIMIT %s
+            ),
+            ranked AS (
                 SELECT *, count(*) OVER () AS matches FROM (
-                    (SELECT e.note_id, e.talk_id, e.open_space_id, 1 AS tier,
-                            ts_rank_cd(e.title_vector, {tsquery}) AS score
-                     FROM conf_sessions_searchentry e
-                     WHERE {title_where} AND {where})
+                    SELECT * FROM title
                     UNION ALL
-                    (SELECT e.note_id, e.talk_id, e.open_space_id, {near_sql} AS tier,
+                    (SELECT e.note_id, e.kind, e.event_id, e.talk_id, e.open_space_id,
+                            {near_sql} AS tier,
                             ts_rank_cd(e.vector, {tsquery}, 1) AS score
                      FROM conf_sessions_searchentry e
                      WHERE e.vector @@ {tsquery} AND NOT (e.title_vector @@ {tsquery})
                            AND {where}
-                     LIMIT %s)
+                     LIMIT (SELECT CASE WHEN count(*) > %s THEN 0 ELSE %s END FROM title))
                 ) candidates
                 ORDER BY tier, score DESC, note_id DESC
                 LIMIT %s OFFSET %s
             )
-            SELECT r.note_id,
+            SELECT {HIT_COLUMNS},
                    ts_headline('{SEARCH_CONFIG}', coalesce(t.title, o.title), {tsquery}, %s),
                    ts_headline('{SEARCH_CONFIG}', coalesce(t.speakers, o.host), {tsquery}, %s),
                    ts_headline('{SEARCH_CONFIG}', coalesce(t.abstract, o.description),
                                {tsquery}, %s),
                    ts_headline('{SEARCH_CONFIG}', left(n.markdown, 200000), {tsquery}, %s),
-                   r.matches
-            FROM ranked r
-            JOIN notes_note n ON n.id = r.note_id
-            LEFT JOIN conf_sessions_talk t ON t.id = r.talk_id
-            LEFT JOIN conf_sessions_openspace o ON o.id = r.open_space_id
-            ORDER BY r.tier, r.score DESC, r.note_id DESC
+                   s.matches
+            FROM ranked s
+            JOIN notes_note n ON n.id = s.note_id
+            JOIN conf_sessions_event ev ON ev.id = s.event_id
+            LEFT JOIN conf_sessions_talk t ON t.id = s.talk_id
+            LEFT JOIN conf_sessions_openspace o ON o.id = s.open_space_id
+            ORDER BY s.tier, s.score DESC, s.note_id DESC
         """  # noqa: S608 - the only values are the bound parameters
         params = [
             positive,  # tier 1 score
             *title_params,
             *where_params,
+            result_limit() + 1,
             *near_params,
             whole,  # tiers 2 and 3 score
             whole,
             positive,
             *where_params,
+            result_limit(),
             result_limit() + 1,
             limit,
             offset,
@@ -293,13 +338,17 @@ class SqliteSearch:
                 self._scoped(q.to_fts5_phrase(query.proximity, expand, columns=FTS_TEXT_COLUMNS))
             ]
         # FTS5 wants the table's own name (not an alias) with MATCH and its functions.
-        # Tier 1: every title match (ranked by bm25 of the title query); tiers 2 and 3:
-        # the newest RESULT_LIMIT + 1 other matches (one more tells there are more).
-        # Count them all, keep one page; highlight() and snippet() run for it only.
+        # Tier 1: the newest RESULT_LIMIT + 1 title matches (one more tells there are
+        # more), ranked by bm25 of the title query; tiers 2 and 3: the newest RESULT_LIMIT
+        # + 1 other matches, read only if the title matches leave room for them among the
+        # RESULT_LIMIT results a reader may reach. Count them all, keep one page;
+        # highlight() and snippet() run for it only.
         sql = f"""
-            WITH title AS (
+            WITH title AS MATERIALIZED (
                 SELECT {fts}.rowid AS note_id, 1 AS tier, bm25({fts}, {BM25_WEIGHTS}) AS score
                 FROM {fts} WHERE {fts} MATCH %s
+                ORDER BY {fts}.rowid DESC
+                LIMIT %s
             ),
             others AS (
                 SELECT {fts}.rowid AS note_id, {near_sql} AS tier,
@@ -307,7 +356,7 @@ class SqliteSearch:
                 FROM {fts}
                 WHERE {fts} MATCH %s AND {fts}.rowid NOT IN (SELECT note_id FROM title)
                 ORDER BY {fts}.rowid DESC
-                LIMIT %s
+                LIMIT (SELECT CASE WHEN count(*) > %s THEN 0 ELSE %s END FROM title)
             ),
             ranked AS (
                 SELECT *, count(*) OVER () AS matches
@@ -315,20 +364,26 @@ class SqliteSearch:
                 ORDER BY tier, score, note_id DESC
                 LIMIT %s OFFSET %s
             )
-            SELECT r.note_id,
+            SELECT {HIT_COLUMNS},
                    highlight({fts}, 0, %s, %s),
                    highlight({fts}, 1, %s, %s),
                    snippet({fts}, 2, %s, %s, ' … ', {PASSAGE_WORDS}),
                    snippet({fts}, 3, %s, %s, ' … ', {PASSAGE_WORDS}),
                    r.matches
             FROM ranked r CROSS JOIN {fts}
+            JOIN conf_sessions_searchentry s ON s.note_id = r.note_id
+            JOIN conf_sessions_event ev ON ev.id = s.event_id
+            LEFT JOIN conf_sessions_talk t ON t.id = s.talk_id
+            LEFT JOIN conf_sessions_openspace o ON o.id = s.open_space_id
             WHERE {fts}.rowid = r.note_id AND {fts} MATCH %s
             ORDER BY r.tier, r.score, r.note_id DESC
         """  # noqa: S608 - the only values are the bound parameters
         params = [
             self._scoped(in_title),
+            result_limit() + 1,
             *near_params,
             self._scoped(whole),
+            result_limit(),
             result_limit() + 1,
             limit,
             offset,

@@ -2,21 +2,25 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.safestring import SafeString
 
-from ..access import event_access
+from ..access import notes_readable
 from ..board.identity import Actor
 from ..models import Event, OpenSpace, Talk
 from .models import OPEN_SPACE_KIND, SearchEntry
 from .query import ParsedQuery
-from .search import RankedPage, Scope, marked, result_limit, search_backend
+from .search import Hit, RankedPage, Scope, marked, result_limit, search_backend
+
+M = TypeVar("M", bound=Model)
 
 # Search filters that narrow the events searched, as ORM lookups on Event: adding a
 # filter is one line here and one form field. The Series model (from the browse
@@ -28,21 +32,40 @@ EVENT_FILTERS = {
 }
 
 
-def searchable_events(*, actor: Actor) -> list[Event]:
+@dataclass(frozen=True)
+class ListedEvent:
+    """What search and feeds need of an event they may show. Plain values: a model
+    instance per event (and its series), for every search, cost more than the search's
+    own query (bench/RESULTS.md)."""
+
+    pk: int
+    slug: str
+    name: str
+    start_date: date
+    series_id: int | None
+    series_slug: str | None
+    series_name: str | None
+
+
+def searchable_events(*, actor: Actor) -> list[ListedEvent]:
     """Listed events whose notes `actor` may read, newest first: all that search and
     feeds ever show. Unlisted events are reachable by their link only, never found."""
-    events = Event.objects.listed().select_related("series").order_by("-start_date", "name")
-    return [e for e in events if event_access(event=e, actor=actor).read_notes() is None]
+    events = notes_readable(Event.objects.listed(), actor=actor).order_by("-start_date", "name")
+    columns = ("pk", "slug", "name", "start_date", "series_id", "series__slug", "series__name")
+    return [ListedEvent(*row) for row in events.values_list(*columns)]
 
 
 def search_scope(
-    *, events: list[Event], filters: Mapping[str, object], kind: str | None = None
+    *, events: list[ListedEvent], filters: Mapping[str, object], kind: str | None = None
 ) -> Scope:
     """The entries to search: of `events` (see `searchable_events`), narrowed by the
     EVENT_FILTERS given a value in `filters`, and of one `kind` if given."""
     lookups = {EVENT_FILTERS[name]: value for name, value in filters.items() if value}
-    scoped = Event.objects.filter(pk__in=[e.pk for e in events], **lookups)
-    return Scope(events=scoped, kind=kind or None)
+    return Scope(
+        events=tuple(e.pk for e in events),
+        narrowing=Q(**lookups) if lookups else None,
+        kind=kind or None,
+    )
 
 
 @dataclass(frozen=True)
@@ -109,29 +132,45 @@ class SearchResults:
         offset = page.start or 0
         limit = (page.stop if page.stop is not None else offset + 20) - offset
         hits = self._ranked(offset, limit).hits
-        entries = SearchEntry.objects.select_related("event", "talk", "open_space").in_bulk(
-            [hit.note_id for hit in hits]
+        events: dict[int, Event] = {}
+        return [_result(hit, events) for hit in hits]
+
+
+def _result(hit: Hit, events: dict[int, Event]) -> SearchResult:
+    """A result from its hit alone: models built from the hit's columns (the others
+    deferred), one Event per event of the page."""
+    event = events.get(hit.event_id)
+    if event is None:
+        event = events[hit.event_id] = _deferred(
+            Event,
+            id=hit.event_id,
+            slug=hit.event_slug,
+            name=hit.event_name,
+            start_date=hit.event_start,
         )
-        results = []
-        for hit in hits:
-            entry = entries.get(hit.note_id)
-            if entry is None:  # changed between the two queries: skip rather than fail
-                continue
-            item = entry.item
-            item.event = entry.event  # its URL needs the event's slug: no query per item
-            results.append(
-                SearchResult(
-                    item=item,
-                    event=entry.event,
-                    kind=entry.kind,
-                    kind_label=_kind_label(entry.kind),
-                    url=item.get_absolute_url(),
-                    title=marked(hit.title),
-                    people=marked(hit.people),
-                    passage=marked(hit.passage, passage=True),
-                )
-            )
-        return results
+    common = {"event_id": hit.event_id, "note_id": hit.note_id, "title": hit.item_title}
+    if hit.talk_id is not None:
+        item = _deferred(Talk, id=hit.talk_id, slug=hit.talk_slug, **common)
+    else:
+        item = _deferred(OpenSpace, id=hit.open_space_id, **common)
+    item.event = event  # its URL needs the event's slug
+    return SearchResult(
+        item=item,
+        event=event,
+        kind=hit.kind,
+        kind_label=_kind_label(hit.kind),
+        url=item.get_absolute_url(),
+        title=marked(hit.title),
+        people=marked(hit.people),
+        passage=marked(hit.passage, passage=True),
+    )
+
+
+def _deferred(model: type[M], **values) -> M:
+    """An instance of `model` as the database gave it, with `values` (by attribute name)
+    and its other fields deferred, as `.only()` would load it."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
 def search_page(*, query: ParsedQuery, scope: Scope, number: str | None, per_page: int) -> Page:
@@ -157,7 +196,11 @@ def feed_settle_delay() -> timedelta:
 
 
 def settled_entries(
-    *, events: list[Event], event: Event | None = None, now: datetime | None = None, limit: int = 50
+    *,
+    events: list[ListedEvent],
+    event: Event | None = None,
+    now: datetime | None = None,
+    limit: int = 50,
 ) -> QuerySet[SearchEntry]:
     """The most recently changed notes of `events` (or of `event`, if it is one of
     them) whose text has settled, newest first, with what a feed item shows."""

@@ -320,3 +320,18 @@ def test_past_the_result_limit_count_says_more_and_title_matches_still_lead(sett
     assert first[:3] == ["Incident 2", "Incident 1", "Incident 0"]
     assert len(first) == 5
     assert all(title.startswith("Report ") for title in first[3:])
+
+
+def test_more_title_matches_than_the_result_limit_leave_no_room_for_body_matches(settings):
+    settings.SEARCH_RESULT_LIMIT = 3
+    event = make_event()
+    for n in range(5):
+        make_talk(event=event, title=f"Incident {n}")
+    write_notes(make_talk(event=event, title="Report"), "incident review")
+
+    results = search_results("incident")
+
+    # Only title matches can fill the 3 reachable results: the body match is never read.
+    assert results.count() == 3
+    assert results.more is True
+    assert [r.item.title.split()[0] for r in results[0:3]] == ["Incident"] * 3
