@@ -106,6 +106,7 @@ class Editor:
         self.receipts = 0
         self.frames = 0
         self.lag_us = 0  # how late sends were against the schedule, at most
+        self.closed_code = None  # the close code, when the server closed it mid-run
         # received[editor] marks the sequence numbers seen from that editor
         self.received = [bytearray(args.edits) for _ in range(args.editors)]
         self.missing = (args.editors - 1) * args.edits
@@ -155,6 +156,8 @@ class Editor:
                         self.synced = True
 
     async def type(self, start_us: int) -> None:
+        import websockets
+
         period_us = 1_000_000 / self.args.rate
         offset = random.uniform(0, period_us)
         for seq in range(self.args.edits):
@@ -169,7 +172,13 @@ class Editor:
             # is a walk over the whole text (the generator would slow down as the
             # text grows). No edit lands inside a token either way.
             self.text.insert(0, f"[{self.index}.{seq}.{sent}]")
-            await self.ws.send(encode_update(self.doc.get_update(state)))
+            try:
+                await self.ws.send(encode_update(self.doc.get_update(state)))
+            except websockets.ConnectionClosed as exc:
+                # Closed by the server (a client too slow to read its fan-out gets
+                # 1013): its remaining edits are never sent, and the run says so.
+                self.closed_code = exc.rcvd.code if exc.rcvd else 1006
+                return
             self.sent += 1
 
 

@@ -153,6 +153,10 @@ async def run_clients(clients, cfg, pipe) -> None:
                 "frames": sum(p.frames for p in people),
                 "missing": sum(p.missing for p in people),
                 "lag_us": max(p.lag_us for p in people),
+                "closed": sum(
+                    p.closed_code is not None or (p.ws is not None and p.ws.close_code is not None)
+                    for p in people
+                ),
                 "texts": {note: sorted(h) for note, h in texts.items()},
                 "cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
                 # typing and catching up: a generator that falls behind reading shows here
@@ -610,6 +614,8 @@ def run_once(server, load: dict, args, procs: int, run: str) -> dict:
         "edits_sent": sent,
         "receipts": receipts,
         "lost": sum(r["missing"] for r in reports),
+        # Clients the server closed before the end (too slow to read: 1013).
+        "closed_by_server": sum(r.get("closed", 0) for r in reports),
         "p50_ms": round(percentile(hist, receipts, 0.50), 2),
         "p95_ms": round(percentile(hist, receipts, 0.95), 2),
         "p99_ms": round(percentile(hist, receipts, 0.99), 2),
@@ -691,6 +697,7 @@ def summarize(results) -> list[dict]:
                 "runs": len(runs),
                 "counts": bool(counting),
                 "lost": sum(r["lost"] for r in runs),
+                "closed": sum(r.get("closed_by_server", 0) for r in runs),
                 "converged": all(
                     r["clients_converged"]
                     and r["late_joiner_converged"]
@@ -752,7 +759,8 @@ def markdown(rows, command: str) -> str:
         lines.append(
             f"| {r['load']} | {SERVER_LABELS[r['server']]} "
             f"| {fmt(r['p50_ms'])} / {fmt(r['p95_ms'])} / {fmt(r['p99_ms'])}{mark} "
-            f"| {r['lost']} | {'yes' if r['converged'] else '**no**'} "
+            f"| {r['lost']}{f' ({closed} clients closed)' if (closed := r.get('closed')) else ''} "
+            f"| {'yes' if r['converged'] else '**no**'} "
             f"| {fmt(r['cpu_s_per_1000_edits'], 2)} | {fmt(r['mib_per_connection'], 3)} "
             f"| {fmt(r['frames_per_client_per_s'])} "
             f"| {ratio(r['p95_ratio'])}{'' if r['ratio_counts'] else ' *'} | {ratio(r['cpu_ratio'])} "
