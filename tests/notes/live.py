@@ -9,6 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import OperationalError
 from pycrdt import Text
 
 from config.asgi import application
@@ -19,13 +20,26 @@ from notes.room import registry_for_loop
 ORIGIN = b"http://testserver"
 
 
+def _table_locked(exc: Exception) -> bool:
+    """SQLite's shared-cache lock of the in-memory test database: a read that meets a
+    table another connection is writing fails at once (SQLITE_LOCKED, which no busy
+    timeout waits for). The embedded default's file database is in WAL mode, where
+    readers never wait for writers; in the tests, a poll that meets one tries again."""
+    return isinstance(exc, OperationalError) and "is locked" in str(exc)
+
+
 async def eventually(predicate, *, within: float = 5.0, interval: float = 0.02, message=""):
     """Poll an (async or sync) predicate until it holds; fail after `within` seconds."""
     deadline = time.monotonic() + within
     while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
+        try:
+            result = predicate()
+            if asyncio.iscoroutine(result):
+                result = await result
+        except OperationalError as exc:
+            if not _table_locked(exc) or time.monotonic() > deadline:
+                raise
+            result = None
         if result:
             return result
         if time.monotonic() > deadline:
@@ -127,8 +141,15 @@ class LiveClient:
 
 async def stored_text(note_id: int) -> str:
     """The text of the note as the database holds it (checkpoint + log)."""
-    doc = await database_sync_to_async(persistence.load_note_doc)(note_id=note_id)
-    return str(doc.get(persistence.CONTENT, type=Text))
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            doc = await database_sync_to_async(persistence.load_note_doc)(note_id=note_id)
+            return str(doc.get(persistence.CONTENT, type=Text))
+        except OperationalError as exc:  # see _table_locked
+            if not _table_locked(exc) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.02)
 
 
 async def room_flushed(note_id: int) -> None:
