@@ -496,14 +496,12 @@ def late_join(url: str, origin: str) -> tuple[str, int]:
     """A fresh client's text (hash, tokens). A busy box, or a server still working off a
     backlog (the reference at 200 editors), can take longer than the client's 10 s
     opening handshake: try again, for up to about a minute."""
-    for attempt in range(6):
+    for _ in range(5):
         try:
             return asyncio.run(live_notes.late_joiner(url, origin, 0))
         except (TimeoutError, OSError):
-            if attempt == 5:
-                raise
             time.sleep(2)
-    raise AssertionError("unreachable")
+    return asyncio.run(live_notes.late_joiner(url, origin, 0))  # its error is the run's
 
 
 def run_once(server, load: dict, args, procs: int, run: str) -> dict:

@@ -28,18 +28,29 @@ def _table_locked(exc: Exception) -> bool:
     return isinstance(exc, OperationalError) and "is locked" in str(exc)
 
 
+async def _unlocked(read, *, within: float = 5.0):
+    """Await `read()`, again while it meets a table locked by a writer (_table_locked)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return await read()
+        except OperationalError as exc:
+            if not _table_locked(exc) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.02)
+
+
+async def _ask(predicate):
+    result = predicate()
+    return await result if asyncio.iscoroutine(result) else result
+
+
 async def eventually(predicate, *, within: float = 5.0, interval: float = 0.02, message=""):
     """Poll an (async or sync) predicate until it holds; fail after `within` seconds."""
     deadline = time.monotonic() + within
     while True:
-        try:
-            result = predicate()
-            if asyncio.iscoroutine(result):
-                result = await result
-        except OperationalError as exc:
-            if not _table_locked(exc) or time.monotonic() > deadline:
-                raise
-            result = None
+        remaining = max(0.0, deadline - time.monotonic())
+        result = await _unlocked(lambda: _ask(predicate), within=remaining)
         if result:
             return result
         if time.monotonic() > deadline:
@@ -141,15 +152,9 @@ class LiveClient:
 
 async def stored_text(note_id: int) -> str:
     """The text of the note as the database holds it (checkpoint + log)."""
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            doc = await database_sync_to_async(persistence.load_note_doc)(note_id=note_id)
-            return str(doc.get(persistence.CONTENT, type=Text))
-        except OperationalError as exc:  # see _table_locked
-            if not _table_locked(exc) or time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.02)
+    load = database_sync_to_async(persistence.load_note_doc)
+    doc = await _unlocked(lambda: load(note_id=note_id))
+    return str(doc.get(persistence.CONTENT, type=Text))
 
 
 async def room_flushed(note_id: int) -> None:
