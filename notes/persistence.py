@@ -24,7 +24,8 @@ import asyncio
 import contextvars
 import functools
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -48,7 +49,8 @@ log = logging.getLogger("notes.live")
 # hands the connection back to psycopg's pool, which is cheap, and keeps connections
 # free for the pages: done after every call, as before.
 # (The pool starts its threads on first use.)
-_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="notes-db")
+DB_THREADS = 4
+_executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="notes-db")
 
 
 async def run_db(fn, /, *args, **kwargs):
@@ -65,6 +67,31 @@ async def run_db(fn, /, *args, **kwargs):
     except Exception as exc:
         database_health.report(exc)
         raise
+
+
+def wait_until_idle(
+    executor: Executor = _executor, threads: int = DB_THREADS, timeout: float = 30.0
+) -> None:
+    """Block until every call already handed to `executor` (of `threads` threads) has
+    finished; raises threading.BrokenBarrierError after `timeout` s.
+
+    The live engine's writes outlive the coroutine that asked for them: a test waits
+    here before its database is flushed (on PostgreSQL a flush meeting a write's
+    transaction is a deadlock). One barrier task per thread: the queue is first in,
+    first out and a thread waiting at the barrier takes nothing else, so once every
+    thread is there, everything queued before has run.
+    """
+    barrier = threading.Barrier(threads + 1)
+    for _ in range(threads):
+        executor.submit(_wait_at, barrier, timeout)
+    barrier.wait(timeout)
+
+
+def _wait_at(barrier: threading.Barrier, timeout: float) -> None:
+    try:
+        barrier.wait(timeout)
+    except threading.BrokenBarrierError:
+        pass  # the waiting side gave up and says so
 
 
 def _db_call(fn, args, kwargs):

@@ -50,6 +50,21 @@ def _fresh_limit_counters(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _live_writes_settle():
+    """After each test, wait for the live engine's database threads to finish what they
+    were given (a room's last revision, a micro-batch) before pytest-django flushes the
+    test database: on PostgreSQL a flush meeting such a write deadlocks.
+
+    Set up after pytest-django's own autouse fixture (plugins' come first), so torn down
+    before its flush; a test's event loop is torn down earlier still.
+    """
+    yield
+    from notes import persistence  # imported late: models need Django set up
+
+    persistence.wait_until_idle()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     path = chromium_path()
