@@ -21,6 +21,7 @@ same ordering.
 """
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
@@ -88,10 +89,9 @@ def wait_until_idle(
 
 
 def _wait_at(barrier: threading.Barrier, timeout: float) -> None:
-    try:
+    # A broken barrier: the waiting side gave up, and says so itself.
+    with contextlib.suppress(threading.BrokenBarrierError):
         barrier.wait(timeout)
-    except threading.BrokenBarrierError:
-        pass  # the waiting side gave up and says so
 
 
 def _db_call(fn, args, kwargs):
