@@ -50,6 +50,7 @@ from pycrdt import merge_updates
 
 from .base import PEER, UpdateRejected
 from .conf import live_setting
+from .layer import receive_forever
 from .livestats import TOTALS
 from .protocol import (
     EMPTY_UPDATE,
@@ -292,7 +293,11 @@ class PeerLink:
         async with self._channel_lock:
             if self.channel is None:
                 self.channel = await self.layer.new_channel("notes.")
-                self._tasks.append(asyncio.get_running_loop().create_task(self._receive_loop()))
+                self._tasks.append(
+                    asyncio.get_running_loop().create_task(
+                        receive_forever(self.layer, self.channel, self.handle, what="peer messages")
+                    )
+                )
 
     # --- the keeper: retries, echo checks, announcements, catching up ---
 
@@ -414,21 +419,6 @@ class PeerLink:
         self._spawn(send())
 
     # --- incoming ---
-
-    async def _receive_loop(self) -> None:
-        while True:
-            try:
-                message = await self.layer.receive(self.channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("receiving from peers failed: %r", exc)
-                await asyncio.sleep(1)
-                continue
-            try:
-                self.handle(message)
-            except Exception:
-                log.exception("bad message from a peer: %r", message.get("k"))
 
     def handle(self, message: dict) -> None:
         if message.get("type") != MESSAGE_TYPE:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from channels.layers import get_channel_layer
 
 from notes.connection import Connection
+from notes.layer import receive_forever
 
 from ..access import Audience, EventAccess
 from . import live
@@ -82,7 +83,9 @@ class BoardHub:
         async with self._channel_lock:
             if self.channel is None:
                 self.channel = await self.layer.new_channel("board.")
-                self._receiver = asyncio.get_running_loop().create_task(self._receive())
+                self._receiver = asyncio.get_running_loop().create_task(
+                    receive_forever(self.layer, self.channel, self.deliver, what="board broadcasts")
+                )
         await self.layer.group_add(live.board_group(event_id), self.channel)
 
     async def _unsubscribe(self, event_id: int, subscription: asyncio.Task | None) -> None:
@@ -91,21 +94,6 @@ class BoardHub:
                 await subscription
         if event_id not in self.events:
             await self.layer.group_discard(live.board_group(event_id), self.channel)
-
-    async def _receive(self) -> None:
-        while True:
-            try:
-                message = await self.layer.receive(self.channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("receiving board broadcasts failed: %r", exc)
-                await asyncio.sleep(1)
-                continue
-            try:
-                self.deliver(message)
-            except Exception:
-                log.exception("delivering a board broadcast failed")
 
     def deliver(self, message: dict) -> None:
         """Send a broadcast's fragments to this process's viewers of its event."""
