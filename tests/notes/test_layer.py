@@ -40,7 +40,7 @@ async def test_a_bad_message_and_a_failed_receive_do_not_stop_the_ones_after(cap
         receive_forever(layer, channel, handle, what="test messages")
     )
     async with asyncio.timeout(5):
-        while handled != [2, 3]:
+        while handled != [2, 3]:  # noqa: ASYNC110 - a short poll in a test
             await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
