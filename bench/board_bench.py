@@ -30,7 +30,6 @@ import asyncio
 import os
 import resource
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -53,6 +52,8 @@ os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("HTTPS", "false")
 
 import django  # noqa: E402
+
+from deploy.cluster import free_port  # noqa: E402
 
 django.setup()
 
@@ -134,12 +135,6 @@ def bench_render(runs: int) -> None:
         f"{runs} runs on {django.db.connection.vendor}: median {statistics.median(timings):.1f} ms, "
         f"p95 {statistics.quantiles(timings, n=20)[18]:.1f} ms, min {min(timings):.1f} ms"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def cpu_seconds(pid: int) -> float:

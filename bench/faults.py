@@ -42,8 +42,9 @@ django.setup()
 import websockets  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
+from deploy.cluster import PrivateRedis  # noqa: E402
 from notes.client import DocClient  # noqa: E402
-from tests.notes.servers import RedisServer, Server, ServerDatabase, WsClient  # noqa: E402
+from tests.notes.servers import Server, ServerDatabase, WsClient  # noqa: E402
 
 
 async def all_hold(clients, workers, database, note_id, expected) -> tuple[bool, str]:
@@ -76,7 +77,7 @@ async def type_round(clients, prefix: str, count: int) -> set[str]:
 
 async def redis_down(tmp: Path, limit: float) -> None:
     database = ServerDatabase(tmp)
-    redis = RedisServer(tmp)
+    redis = PrivateRedis(tmp)
     env = {"REDIS_URL": redis.url, "REDIS_PREFIX": f"faults-{uuid.uuid4().hex[:8]}"}
     workers = [Server(database, tmp, **env), Server(database, tmp, **env)]
     try:

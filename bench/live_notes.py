@@ -40,6 +40,7 @@ from urllib.parse import quote
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from deploy.cluster import free_port  # noqa: E402 - after the path is set
 from notes.protocol import (  # noqa: E402 - after the path is set
     Reader,
     encode_sync_step1,
@@ -237,12 +238,6 @@ def generator_main(indices, args, base_url, pipe) -> None:
 
 
 # --- server ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def manage(*argv: str, env=None) -> str:

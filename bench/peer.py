@@ -71,6 +71,8 @@ sys.path.insert(0, str(REPO_ROOT / "bench"))
 import live_notes  # noqa: E402 - after the path is set
 from live_notes import COARSE_BUCKETS, FINE_BUCKETS, Editor, now_us, percentile  # noqa: E402
 
+from deploy.cluster import free_port  # noqa: E402
+
 OUT_DIR = REPO_ROOT / "bench" / "peer-results"
 # The newest @y/websocket-server (0.1.5) depends on a yjs 14 prerelease whose `@y/y`
 # is not on the registry (npm: ETARGET); 0.1.1 is the last one that installs (yjs 13).
@@ -237,7 +239,7 @@ class RefServer:
         self.package = package
         self.dir = Path(tempfile.mkdtemp(prefix="peer-ref-"))
         self.process = None
-        self.port = live_notes.free_port()
+        self.port = free_port()
 
     def start(self) -> None:
         if shutil.which("npm") is None or shutil.which("node") is None:
@@ -335,7 +337,7 @@ class OneWorker(ConfnotesServer):
 
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="peer-one-"))
-        self.port = live_notes.free_port()
+        self.port = free_port()
         self.env = {
             **os.environ,
             "DATABASE_URL": f"sqlite:///{self.dir / 'db.sqlite3'}",

@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,15 +18,10 @@ from urllib.request import urlopen
 
 import websockets
 
+from deploy.cluster import ClusterError, free_port, wait_for_port
 from notes.client import DocClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ServerDatabase:
@@ -144,13 +138,10 @@ class Server:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
-        while True:
-            assert self.process.poll() is None, self.log_path.read_text()
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
-                break
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
+        try:
+            wait_for_port(self.port, self.process, within=30, what="the server")
+        except ClusterError as exc:
+            raise AssertionError(f"{exc}\n{self.log_path.read_text()}") from None
 
     def readyz(self) -> tuple[int, dict]:
         """GET /readyz: (status, JSON body)."""
@@ -226,44 +217,3 @@ class WsClient:
         await self.ws.close()
         if self._reader is not None:
             await self._reader
-
-
-class RedisServer:
-    """A Redis of the test's own on a free port, which the test may stop and restart
-    (the shared Redis of the machine is never touched)."""
-
-    def __init__(self, log_dir: Path):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.log_dir = log_dir
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> "RedisServer":
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=(self.log_dir / f"redis-{self.port}.log").open("a"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
-                return self
-            assert self.process.poll() is None, "redis-server exited"
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-        self.process = None

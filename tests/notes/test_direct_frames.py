@@ -8,13 +8,13 @@ when a socket's write buffer passes its high-water mark) to stand for a slow rea
 
 import asyncio
 import contextlib
-import socket
 
 import pytest
 import uvicorn
 import websockets
 from channels.db import database_sync_to_async
 
+from deploy.cluster import free_port
 from notes.client import DocClient
 from notes.connection import server_frame
 from notes.room import current_registry
@@ -24,17 +24,11 @@ from tests.notes.live import eventually
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.asynccontextmanager
 async def uvicorn_in_this_loop():
     from config.asgi import application
 
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         application,
         host="127.0.0.1",

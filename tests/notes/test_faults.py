@@ -16,20 +16,21 @@ import pytest
 import websockets
 from websockets.asyncio.client import connect
 
+from deploy.cluster import PrivateRedis
 from notes.client import DocClient
-from tests.notes.servers import RedisServer, WsClient
+from tests.notes.servers import WsClient
 
 pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
 def redis(tmp_path):
-    server = RedisServer(tmp_path)
+    server = PrivateRedis(tmp_path)
     yield server
     server.stop()
 
 
-def worker_env(redis: RedisServer) -> dict:
+def worker_env(redis: PrivateRedis) -> dict:
     return {"REDIS_URL": redis.url, "REDIS_PREFIX": f"faults-{uuid.uuid4().hex[:8]}"}
 
 

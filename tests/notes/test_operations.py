@@ -155,7 +155,7 @@ def test_readyz_says_the_database_is_down_without_waiting_for_it(client, databas
 
 @pytest.mark.django_db
 def test_readyz_says_when_the_channel_layers_redis_does_not_answer(client, settings):
-    from tests.notes.servers import free_port
+    from deploy.cluster import free_port
 
     settings.CHANNEL_LAYERS = {
         "default": {
