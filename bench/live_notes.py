@@ -108,6 +108,9 @@ class Editor:
         self.frames = 0
         self.lag_us = 0  # how late sends were against the schedule, at most
         self.closed_code = None  # the close code, when the server closed it mid-run
+        # Whether it applies what it receives to its document (bench/peer.py lets only
+        # a few witnesses per note do that work: the server's is the same either way).
+        self.applies = True
         # received[editor] marks the sequence numbers seen from that editor
         self.received = [bytearray(args.edits) for _ in range(args.editors)]
         self.missing = (args.editors - 1) * args.edits
@@ -152,7 +155,8 @@ class Editor:
                         self.receipts += 1
                         if latency > self.max_latency_us:
                             self.max_latency_us = latency
-                    doc.apply_update(Reader(frame[2:]).var_bytes())
+                    if self.applies:
+                        doc.apply_update(Reader(frame[2:]).var_bytes())
                     if kind == 1:
                         self.synced = True
 

@@ -21,11 +21,14 @@ the same machine state. Loads (`--loads` or LOADS=20,50,…):
 
 Every editor types at --rate edits/s for --duration s. Reported per run: latency from a
 send to its arrival at every other client of the note (p50/p95/p99), lost edits (an edit
-some client never got within --drain s), convergence (all clients of a note, a fresh
-late joiner, and for Confnotes the stored document, hold the same text), server CPU per
-1,000 edits (the server processes' user+system CPU from typing start to drain end: node;
-the uvicorn worker; the two workers plus nginx — PostgreSQL and Redis are shared machine
-services and not counted), memory per connection (server RSS after the run minus before
+some client never got within --drain s: every client counts every edit it receives),
+convergence (a note's witnesses, a fresh late joiner, and for Confnotes the stored
+document, hold the same text; the witnesses are the note's first --witnesses clients,
+8 by default, editors first: only they apply what they receive to a document of their
+own, so that hundreds of Python clients cost the generator less; the server does the
+same work either way), server CPU per 1,000 edits (the server processes' user+system
+CPU from typing start to drain end: node; the uvicorn worker; the two workers plus nginx
+— PostgreSQL and Redis are shared machine services and not counted), memory per connection (server RSS after the run minus before
 connecting, over the connections), frames received per client per second, and the
 generator's own CPU and lag. A run where the generator did not keep up (a send more
 than --max-lag ms late, a generator process above 90 % of a core over typing and
@@ -111,7 +114,8 @@ def parse_load(name: str) -> dict:
 
 
 async def run_clients(clients, cfg, pipe) -> None:
-    """clients: (note, index, role, url); editors of a note are indices 0..editors-1."""
+    """clients: (note, index, role, url); editors of a note are indices 0..editors-1,
+    readers follow. Only a note's first `witnesses` clients apply what they receive."""
     hist = [0] * (FINE_BUCKETS + COARSE_BUCKETS)
     note_args = SimpleNamespace(
         editors=cfg["editors"], edits=cfg["edits"], rate=cfg["rate"], origin=cfg["origin"]
@@ -120,6 +124,7 @@ async def run_clients(clients, cfg, pipe) -> None:
     for note, index, role, url in clients:
         person = Editor(index, note_args, hist, url)
         person.note, person.role = note, role
+        person.applies = not cfg["witnesses"] or index < cfg["witnesses"]
         if role == "reader":
             person.missing = cfg["editors"] * cfg["edits"]
         people.append(person)
@@ -145,7 +150,8 @@ async def run_clients(clients, cfg, pipe) -> None:
     cpu2 = resource.getrusage(resource.RUSAGE_SELF)
     texts: dict[int, set] = {}
     for p in people:
-        texts.setdefault(p.note, set()).add(hashlib.sha1(str(p.text).encode()).hexdigest())
+        if p.applies:
+            texts.setdefault(p.note, set()).add(hashlib.sha1(str(p.text).encode()).hexdigest())
     pipe.send(
         (
             "done",
@@ -523,6 +529,7 @@ def run_once(server, load: dict, args, procs: int, run: str) -> dict:
         "rate": args.rate,
         "origin": origin,
         "drain": args.drain,
+        "witnesses": args.witnesses,
     }
     # Warm up code paths (and the first note's room), so the baseline is per connection.
     late_join(notes[0][1], origin)
@@ -620,6 +627,7 @@ def run_once(server, load: dict, args, procs: int, run: str) -> dict:
         "p95_ms": round(percentile(hist, receipts, 0.95), 2),
         "p99_ms": round(percentile(hist, receipts, 0.99), 2),
         "clients_converged": all(len(h) == 1 for h in texts.values()),
+        "witnesses": args.witnesses,
         "late_joiner_converged": late_ok,
         "stored_converged": stored_ok,
         "server_cpu_s": round(server_cpu, 3),
@@ -879,6 +887,13 @@ def main(argv=None) -> None:
     parser.add_argument("--drain", type=float, default=20.0, help="max wait for stragglers")
     parser.add_argument("--procs", type=int, default=0, help="generator processes (0: auto)")
     parser.add_argument("--max-lag", type=float, default=100.0, help="ms a send may be late")
+    parser.add_argument(
+        "--witnesses",
+        type=int,
+        default=8,
+        help="clients per note that apply what they receive and are checked for "
+        "convergence (0: all); every client counts every edit it receives",
+    )
     parser.add_argument("--workers", type=int, default=2, help="cluster workers")
     parser.add_argument("--ref-package", default=REF_PACKAGE)
     parser.add_argument(
@@ -912,6 +927,8 @@ def main(argv=None) -> None:
             f"--servers {','.join(names)}",
             f"--duration {args.duration:g}",
             f"--rounds {args.rounds}",
+            f"--rate {args.rate:g}",
+            f"--witnesses {args.witnesses}",
         ]
     )
 

@@ -110,3 +110,39 @@ def test_a_stored_document_that_differs_is_not_converged(peer):
 
     assert rows[0]["converged"] is False
     assert "| **no** |" in peer.markdown(rows, "python bench/peer.py")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_generator_counts_every_edit_and_only_witnesses_apply_them(peer, asgi_live_server):
+    """One generator process's clients against the real server: 2 editors and 2 readers,
+    2 witnesses. Everyone receives every edit; only the witnesses' texts are compared."""
+    import threading
+    from multiprocessing import Pipe
+
+    from tests.factories import make_event, make_talk
+
+    note_id = make_talk(event=make_event(notes_access="guests")).note_id
+    url = asgi_live_server.replace("http://", "ws://") + f"/ws/notes/{note_id}/"
+    clients = [(0, 0, "editor", url), (0, 1, "editor", url)]
+    clients += [(0, 2, "reader", url), (0, 3, "reader", url)]
+    cfg = {"editors": 2, "edits": 5, "rate": 20.0, "origin": asgi_live_server, "drain": 10}
+    ours, theirs = Pipe()
+    generator = threading.Thread(
+        target=peer.generator_main, args=(clients, {**cfg, "witnesses": 2}, theirs)
+    )
+    generator.start()
+    assert ours.poll(30)
+    assert ours.recv() == ("connected", 4)
+    ours.send(peer.now_us() + 100_000)
+    assert ours.poll(30)
+    kind, report = ours.recv()
+    ours.send("close")
+    generator.join(30)
+    assert kind == "done"
+    assert report["sent"] == 10
+    # Each editor gets the other's 5 edits; each reader gets all 10.
+    assert report["receipts"] == 2 * 5 + 2 * 10
+    assert report["missing"] == 0
+    # Two witnesses with the same text: one hash for the note.
+    assert list(report["texts"]) == [0]
+    assert len(report["texts"][0]) == 1
