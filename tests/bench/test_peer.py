@@ -113,23 +113,27 @@ def test_a_stored_document_that_differs_is_not_converged(peer):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_generator_counts_every_edit_and_only_witnesses_apply_them(peer, asgi_live_server):
+def test_the_generator_counts_every_edit_and_only_witnesses_apply_them(
+    peer, asgi_live_server, monkeypatch
+):
     """One generator process's clients against the real server: 2 editors and 2 readers,
-    2 witnesses. Everyone receives every edit; only the witnesses' texts are compared."""
+    2 witnesses (clients 0, 1), every 2nd client timed (0, 2; and the witnesses).
+    Everyone counts every edit it gets; only the witnesses' texts are compared; only
+    the timed clients' receipts are in the latency histogram."""
     import threading
     from multiprocessing import Pipe
 
     from tests.factories import make_event, make_talk
 
+    monkeypatch.setattr(peer, "TIMED_PER_NOTE", 2)
     note_id = make_talk(event=make_event(notes_access="guests")).note_id
     url = asgi_live_server.replace("http://", "ws://") + f"/ws/notes/{note_id}/"
     clients = [(0, 0, "editor", url), (0, 1, "editor", url)]
     clients += [(0, 2, "reader", url), (0, 3, "reader", url)]
-    cfg = {"editors": 2, "edits": 5, "rate": 20.0, "origin": asgi_live_server, "drain": 10}
+    cfg = {"editors": 2, "readers": 2, "edits": 5, "rate": 20.0, "drain": 10}
+    cfg |= {"origin": asgi_live_server, "witnesses": 2}
     ours, theirs = Pipe()
-    generator = threading.Thread(
-        target=peer.generator_main, args=(clients, {**cfg, "witnesses": 2}, theirs)
-    )
+    generator = threading.Thread(target=peer.generator_main, args=(clients, cfg, theirs))
     generator.start()
     assert ours.poll(30)
     assert ours.recv() == ("connected", 4)
@@ -143,6 +147,9 @@ def test_the_generator_counts_every_edit_and_only_witnesses_apply_them(peer, asg
     # Each editor gets the other's 5 edits; each reader gets all 10.
     assert report["receipts"] == 2 * 5 + 2 * 10
     assert report["missing"] == 0
+    # Timed: both editors (5 each) and the first reader (10); the last reader untimed.
+    assert report["timed_clients"] == 3
+    assert sum(report["hist"].values()) == 5 + 5 + 10
     # Two witnesses with the same text: one hash for the note.
     assert list(report["texts"]) == [0]
     assert len(report["texts"][0]) == 1
