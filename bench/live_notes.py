@@ -190,10 +190,14 @@ class Editor:
             sent = now_us()
             self.lag_us = max(self.lag_us, sent - due)
             state = self.doc.get_state()
-            # At the start: Yrs finds index 0 at once, while an index at the end
-            # is a walk over the whole text (the generator would slow down as the
-            # text grows). No edit lands inside a token either way.
-            self.text.insert(0, f"[{self.index}.{seq}.{sent}]")
+            # At the end of the text as this client has it, as a note-taker appends
+            # to what they wrote: the insert's left neighbour is a recent item, so
+            # every document integrates it at once. (At index 0, a client that does
+            # not apply others' edits sends inserts whose right neighbour is its own
+            # previous one, deep in everyone else's text: each integration then walks
+            # the text from its start, quadratic over a run.) No edit lands inside
+            # a token either way.
+            self.text.insert(len(self.text), f"[{self.index}.{seq}.{sent}]")
             try:
                 await self.ws.send(encode_update(self.doc.get_update(state)))
             except websockets.ConnectionClosed as exc:
