@@ -87,7 +87,7 @@ SERVER_LABELS = {
     "one": "Confnotes, 1 worker",
     "cluster": "Confnotes, 2 workers + nginx",
 }
-DEFAULT_LOADS = "20,50,keynote,tracks"
+DEFAULT_LOADS = "20,50,200,keynote,tracks"
 # Clients per note that time what they receive, beside the witnesses (all of a small note).
 TIMED_PER_NOTE = 32
 # Every client comes from 127.0.0.1 here, where a conference's come from many

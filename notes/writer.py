@@ -2,7 +2,8 @@
 
 A `NoteWriter` runs one background task per open room. It appends the room's
 changes to the note's log as one merged row per micro-batch (at most
-`PERSIST_INTERVAL` after they arrive), records contributors and who each new Yjs
+`PERSIST_INTERVAL` after they arrive; in one transaction with the other rooms'
+micro-batches, see `Appends`), records contributors and who each new Yjs
 client id belongs to (authorship), refreshes the note's Markdown `MARKDOWN_INTERVAL` after edits and when asked (the last client
 left, a server-side replacement), keeps revisions, and compacts the log into the
 checkpoint past `COMPACT_AFTER_ROWS` rows (see `persistence.py` for why that is
@@ -204,19 +205,24 @@ class NoteWriter:
             return False
         compact_after = live_setting("COMPACT_AFTER_ROWS")
         compact_rows = compact_after if self.tail_rows + 1 >= compact_after else None
+        only_appending = not (contributors or client_authors or compact_rows) and markdown is None
         try:
-            result = await run_db(
-                persistence.persist,
-                note_id=self.note_id,
-                updates=updates,
-                contributors=contributors,
-                markdown=markdown,
-                force_revision=force_revision,
-                revision_interval=timedelta(seconds=live_setting("REVISION_INTERVAL")),
-                compact_rows=compact_rows,
-                client_authors=client_authors,
-                state_vector=state_vector,
-            )
+            if only_appending:  # the common case: with the other rooms' appends
+                appended = await appends_for(self.loop).append(self.note_id, updates)
+                result = persistence.PersistResult(appended=appended, folded=0)
+            else:
+                result = await run_db(
+                    persistence.persist,
+                    note_id=self.note_id,
+                    updates=updates,
+                    contributors=contributors,
+                    markdown=markdown,
+                    force_revision=force_revision,
+                    revision_interval=timedelta(seconds=live_setting("REVISION_INTERVAL")),
+                    compact_rows=compact_rows,
+                    client_authors=client_authors,
+                    state_vector=state_vector,
+                )
         except Exception:
             self._updates[:0] = updates
             if self._writing_since is not None:
@@ -237,3 +243,59 @@ class NoteWriter:
         if markdown is not None:
             self.written_markdown = markdown
         return True
+
+
+class Appends:
+    """The appends of every room of one event loop, written together.
+
+    A room's writer hands over its micro-batch and waits; whatever the rooms hand over
+    while one batch is being written goes in the next, in one transaction
+    (`persistence.append_many`). One room alone writes as before; three hundred write
+    a few transactions a second instead of a thousand.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self._pending: list[tuple[int, list[bytes], asyncio.Future]] = []
+        self._task: asyncio.Task | None = None
+
+    async def append(self, note_id: int, updates: list[bytes]) -> bool:
+        """Store `updates` as one row of the note's log; False when the note is gone.
+        Raises what the batch's write raised (the writer keeps them and retries)."""
+        done = self.loop.create_future()
+        self._pending.append((note_id, updates, done))
+        if self._task is None:
+            self._task = self.loop.create_task(self._run())
+        return await done
+
+    async def _run(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    stored = await run_db(
+                        persistence.append_many, [(note_id, u) for note_id, u, _ in batch]
+                    )
+                except Exception as exc:
+                    for *_, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                for (*_, done), ok in zip(batch, stored, strict=True):
+                    if not done.done():  # its writer may have been cancelled meanwhile
+                        done.set_result(ok)
+        finally:
+            self._task = None
+
+
+_appends: dict[asyncio.AbstractEventLoop, Appends] = {}
+
+
+def appends_for(loop: asyncio.AbstractEventLoop) -> Appends:
+    """The shared appends of `loop` (one per process under uvicorn; tests have many)."""
+    appends = _appends.get(loop)
+    if appends is None:
+        for old in [old for old in _appends if old.is_closed()]:
+            del _appends[old]
+        appends = _appends[loop] = Appends(loop)
+    return appends

@@ -212,3 +212,23 @@ def test_a_guests_credit_follows_them_into_their_account():
     assert moved == 1
     assert contributors(first) == [(grace.pk, "Grace", "")]
     assert contributors(second) == [(grace.pk, "Grace", ""), (None, "Gee", "other")]
+
+
+def test_several_notes_append_in_one_transaction_and_a_deleted_note_is_skipped():
+    first, gone, last = Note.objects.create(), Note.objects.create(), Note.objects.create()
+    gone_id = gone.pk
+    gone.delete()
+    doc_a, updates_a = typed_updates(["alpha", "beta", "gamma"])
+    _, updates_b = typed_updates(["delta"])
+
+    result = persistence.append_many(
+        [(first.pk, updates_a), (gone_id, updates_b), (last.pk, updates_b)]
+    )
+
+    assert result == [True, False, True]
+    # One row per stored entry, the entry's updates merged into it.
+    assert NoteUpdate.objects.filter(note=first).count() == 1
+    assert NoteUpdate.objects.filter(note=last).count() == 1
+    assert not NoteUpdate.objects.filter(note_id=gone_id).exists()
+    assert stored(first.pk) == str(doc_a.get("content", type=Text)) == "alpbegamma ta ha "
+    assert stored(last.pk) == "delta "
