@@ -30,6 +30,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from pycrdt import Doc, Text, merge_updates
@@ -49,8 +50,13 @@ log = logging.getLogger("notes.live")
 # bench/peer.py: 30 % of the worker's busy time at 20 editors). On PostgreSQL closing
 # hands the connection back to psycopg's pool, which is cheap, and keeps connections
 # free for the pages: done after every call, as before.
+# SQLite takes one writer at a time, and a writer that finds the database locked
+# sleeps in SQLite's busy handler (up to 100 ms between tries) even once it is free
+# again: the engine's threads would mostly wait on each other. One thread writes
+# there (bench/peer.py, 300 notes × 3 editors: storage 0.7–1 s behind instead of
+# 1.4–5.4 s). PostgreSQL takes concurrent writes: four.
 # (The pool starts its threads on first use.)
-DB_THREADS = 4
+DB_THREADS = 1 if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4
 _executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="notes-db")
 
 
