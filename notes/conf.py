@@ -25,13 +25,17 @@ DEFAULTS = {
     # without an account from one IP address (see notes/limits.py). Past them: 4429.
     "MAX_CONNECTIONS_PER_IDENTITY": 20,
     "MAX_GUEST_CONNECTIONS_PER_IP": 300,
-    # Minimum gap between two fan-outs of one room, per connected client (seconds).
-    # A send costs ~30 µs of CPU here (mostly the kernel's), so 100 µs keeps a busy
-    # room's fan-out under about a third of a core whatever its size: at most 10,000
-    # sends/s, flushes 2 ms apart at 20 clients, 5 ms at 50, 20 ms at 200, 52 ms for
-    # a keynote's 520. A change arriving after a quiet gap goes out at once. See
-    # Room._flush; measured with bench/peer.py (bench/RESULTS.md).
+    # Minimum gap between two fan-outs of one room, per connected client past the first
+    # FANOUT_FREE_CLIENTS (seconds). A send costs ~20-30 µs of CPU here (mostly the
+    # kernel's), so 100 µs keeps a big room's fan-out under about a third of a core
+    # whatever its size: flushes 16 ms apart at 200 clients, 48 ms for a keynote's 520.
+    # A room of up to 40 clients flushes once per loop iteration, which coalesces
+    # enough by itself (50 editors: 215 frames per client per second for 250 edits,
+    # CPU per edit ×0.86 of the reference server's, where a 5 ms gap doubled the p95).
+    # A change arriving after a quiet gap goes out at once. See Room._flush; measured
+    # with bench/peer.py (bench/RESULTS.md).
     "FANOUT_SECONDS_PER_CLIENT": 100e-6,
+    "FANOUT_FREE_CLIENTS": 40,
     # Flood limits per connection: a token bucket for messages and one for bytes.
     "FLOOD_MESSAGES_PER_SECOND": 200,
     "FLOOD_MESSAGES_BURST": 400,

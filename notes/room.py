@@ -495,8 +495,7 @@ class Room:
 
     def _schedule_flush(self) -> None:
         if self._flush_handle is None:
-            gap = live_setting("FANOUT_SECONDS_PER_CLIENT") * len(self.clients)
-            due = self._last_flush + gap
+            due = self._last_flush + fanout_gap(len(self.clients))
             if self.loop.time() >= due:
                 self._flush_handle = self.loop.call_soon(self._flush)
             else:
@@ -506,10 +505,10 @@ class Room:
         """Send what arrived since the last flush as one message per client.
 
         The flush runs in the next loop iteration, so what arrives within one
-        iteration goes out together at no added latency. Under load, flushes are
-        at least FANOUT_SECONDS_PER_CLIENT × clients apart, so the sends of a busy
-        room stay bounded however many people type, and cost grows with
-        clients × batches, not clients × keystrokes.
+        iteration goes out together at no added latency. Under load, the flushes of
+        a big room are at least FANOUT_SECONDS_PER_CLIENT × (clients −
+        FANOUT_FREE_CLIENTS) apart, so its sends stay bounded however many people
+        type, and cost grows with clients × batches, not clients × keystrokes.
         """
         self._flush_handle = None
         self._last_flush = self.loop.time()
@@ -711,6 +710,12 @@ class TextState:
 class Replacement:
     client_id: int  # the Yjs client id that made the change
     after: TextState
+
+
+def fanout_gap(clients: int) -> float:
+    """The least time between two fan-outs of a room of `clients` (see Room._flush)."""
+    over = clients - live_setting("FANOUT_FREE_CLIENTS")
+    return live_setting("FANOUT_SECONDS_PER_CLIENT") * over if over > 0 else 0.0
 
 
 # --- The per-process registry -----------------------------------------------------------

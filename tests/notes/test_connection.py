@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 
 from notes.client import DocClient
 from notes.connection import CLOSE_TOO_SLOW, Connection
-from notes.room import RoomRegistry
+from notes.room import RoomRegistry, fanout_gap
 from tests.factories import make_event, make_talk
 from tests.notes.live import eventually
 
@@ -223,3 +223,14 @@ async def test_the_room_lets_go_of_a_client_closed_as_too_slow_and_of_its_cursor
     # test database's flush at teardown (a deadlock on PostgreSQL).
     await room.flushed()
     registry.close()
+
+
+async def test_a_room_of_up_to_40_clients_fans_out_at_once_and_a_bigger_one_waits_per_client(
+    settings,
+):
+    assert fanout_gap(3) == fanout_gap(40) == 0.0
+    assert fanout_gap(50) == pytest.approx(0.001)
+    assert fanout_gap(200) == pytest.approx(0.016)
+    assert fanout_gap(520) == pytest.approx(0.048)
+    settings.NOTES_LIVE = {"FANOUT_FREE_CLIENTS": 0, "FANOUT_SECONDS_PER_CLIENT": 1e-3}
+    assert fanout_gap(3) == pytest.approx(0.003)
