@@ -67,7 +67,7 @@ from .protocol import (
     encode_sync_step2,
     encode_update,
 )
-from .writer import NoteWriter
+from .writer import Appends, NoteWriter
 from .yjs import update_clients
 
 log = logging.getLogger("notes.live")
@@ -165,7 +165,11 @@ class Room:
         self._recheck: asyncio.Task | None = None
         self._recheck_again = False
         self.writer = NoteWriter(
-            note_id=note_id, text=self.text, loop=self.loop, before_markdown=self.catch_up
+            note_id=note_id,
+            text=self.text,
+            loop=self.loop,
+            appends=registry.appends,
+            before_markdown=self.catch_up,
         )
 
         self._origin = None
@@ -736,6 +740,8 @@ class RoomRegistry:
         # Set by `drain` (SIGTERM): /readyz says not ready, new connections are refused.
         self.draining = False
         self.ticker = StatsTicker(self)
+        # The rooms' micro-batches that only append go to the database together.
+        self.appends = Appends(self.loop)
         if peer_sync is None:
             peer_sync = live_setting("PEER_SYNC")
         if peer_sync is None or peer_sync:

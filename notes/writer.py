@@ -30,8 +30,9 @@ log = logging.getLogger("notes.live")
 
 
 class NoteWriter:
-    def __init__(self, *, note_id: int, text, loop, before_markdown=None):
+    def __init__(self, *, note_id: int, text, loop, appends: "Appends", before_markdown=None):
         self.note_id = note_id
+        self.appends = appends  # shared by the rooms of the registry
         self.text = text  # the room's Y.Text: read on the event loop only
         self.loop = loop
         self.before_markdown = before_markdown
@@ -208,7 +209,7 @@ class NoteWriter:
         only_appending = not (contributors or client_authors or compact_rows) and markdown is None
         try:
             if only_appending:  # the common case: with the other rooms' appends
-                appended = await appends_for(self.loop).append(self.note_id, updates)
+                appended = await self.appends.append(self.note_id, updates)
                 result = persistence.PersistResult(appended=appended, folded=0)
             else:
                 result = await run_db(
@@ -246,7 +247,7 @@ class NoteWriter:
 
 
 class Appends:
-    """The appends of every room of one event loop, written together.
+    """The appends of every room of one registry (event loop), written together.
 
     A room's writer hands over its micro-batch and waits; whatever the rooms hand over
     while one batch is being written goes in the next, in one transaction
@@ -286,16 +287,3 @@ class Appends:
                         done.set_result(ok)
         finally:
             self._task = None
-
-
-_appends: dict[asyncio.AbstractEventLoop, Appends] = {}
-
-
-def appends_for(loop: asyncio.AbstractEventLoop) -> Appends:
-    """The shared appends of `loop` (one per process under uvicorn; tests have many)."""
-    appends = _appends.get(loop)
-    if appends is None:
-        for old in [old for old in _appends if old.is_closed()]:
-            del _appends[old]
-        appends = _appends[loop] = Appends(loop)
-    return appends

@@ -20,16 +20,10 @@ from notes.services import note_text
 from notes.tasks import task_key
 from sessions.models import Event
 from tests.factories import make_event, make_talk
-from tests.notes.live import eventually
+from tests.notes.live import eventually, stored_text
 from tests.notes.servers import WsClient
 
 from .helpers import HTMX
-
-
-def stored(note_id: int) -> str:
-    """The note's text as the database holds it (checkpoint + log)."""
-    return str(persistence.load_note_doc(note_id=note_id).get("content", type=Text))
-
 
 NOTE = "# Retro\n\n- [ ] call Bob\n- [ ] book the room\n"
 
@@ -90,7 +84,7 @@ async def test_a_tick_reaches_every_connected_editor_as_one_change(asgi_live_ser
     # The live line stored first (a micro-batch goes in within PERSIST_INTERVAL), so
     # that the rows counted next are all there were before the tick.
     async def live_line_stored() -> bool:
-        return "typed live" in await database_sync_to_async(stored)(talk.note_id)
+        return "typed live" in await stored_text(talk.note_id)
 
     await eventually(live_line_stored, within=10)
     rows = await database_sync_to_async(NoteUpdate.objects.filter(note=talk.note).count)()
