@@ -27,7 +27,7 @@ import functools
 import logging
 import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -205,25 +205,50 @@ def load_note_doc(*, note_id: int) -> Doc | None:
 
 def append_updates(*, note_id: int, updates: list[bytes]) -> bool:
     """Append updates to the log as one row; False when the note no longer exists."""
-    return append_many([(note_id, updates)])[0]
+    return write_many([Batch(note_id, updates)])[0]
 
 
-def append_many(batch: list[tuple[int, list[bytes]]]) -> list[bool]:
-    """Append the updates of several notes in one transaction, one row per entry;
-    returns for each entry whether it was stored (False: its note no longer exists).
+@dataclass
+class Batch:
+    """One room's micro-batch: its updates, appended as one row, and who to credit.
 
-    The live engine's rooms append through this together (writer.Appends): with
+    contributors: (user id, name, guest key) of connections that edited (see
+    `record_contributors`); client_authors: (Yjs client id, user id, guest key, name)
+    of client ids new to the room (see `record_client_authors`).
+    """
+
+    note_id: int
+    updates: list[bytes]
+    contributors: list[tuple[int | None, str, str]] = field(default_factory=list)
+    client_authors: list[tuple[int, int | None, str, str]] = field(default_factory=list)
+
+
+def write_many(batches: list[Batch]) -> list[bool]:
+    """Write the micro-batches of several notes in one transaction, in a constant
+    number of queries: one log row per batch with updates, and the contributors and
+    client authors of all of them. Returns for each batch whether it appended a row
+    (False: it had no updates, or its note no longer exists, and nothing was written).
+
+    The live engine's rooms write through this together (writer.Appends): with
     hundreds of rooms open, one transaction each every PERSIST_INTERVAL kept the
-    database threads, and so the event loop's share of the GIL, busy.
+    database threads, and so the event loop's share of the GIL, busy; and when a
+    track's 900 note-takers start typing, crediting each in a transaction of its own
+    put storage seconds behind (bench/peer.py, tracks: 27 % of the worker's CPU).
     """
     with transaction.atomic():
-        present = _lock_notes_for_append([note_id for note_id, _ in batch])
+        present = _lock_notes_for_append([b.note_id for b in batches])
+        kept = [b for b in batches if b.note_id in present]
         NoteUpdate.objects.bulk_create(
-            NoteUpdate(note_id=note_id, data=u[0] if len(u) == 1 else merge_updates(*u))
-            for note_id, u in batch
-            if note_id in present
+            NoteUpdate(
+                note_id=b.note_id,
+                data=b.updates[0] if len(b.updates) == 1 else merge_updates(*b.updates),
+            )
+            for b in kept
+            if b.updates
         )
-    return [note_id in present for note_id, _ in batch]
+        record_contributors([(b.note_id, *c) for b in kept for c in b.contributors])
+        _add_client_authors([(b.note_id, *a) for b in kept for a in b.client_authors])
+    return [b.note_id in present and bool(b.updates) for b in batches]
 
 
 def compact(*, note_id: int, min_rows: int = 1) -> int:
@@ -366,6 +391,11 @@ def record_client_authors(*, note_id: int, authors: list[tuple[int, int | None, 
     also between processes)."""
     if not authors or not Note.objects.filter(pk=note_id).exists():
         return
+    _add_client_authors([(note_id, *author) for author in authors])
+
+
+def _add_client_authors(rows: list[tuple[int, int, int | None, str, str]]) -> None:
+    """(note id, client id, user id, guest key, name) of notes known to exist."""
     NoteClientAuthor.objects.bulk_create(
         [
             NoteClientAuthor(
@@ -373,12 +403,16 @@ def record_client_authors(*, note_id: int, authors: list[tuple[int, int | None, 
                 client_id=client_id,
                 user_id=user_id,
                 guest_key=guest_key[:64],
-                name=(name or "").strip()[:100] or "Guest",
+                name=_credited_name(name),
             )
-            for client_id, user_id, guest_key, name in authors
+            for note_id, client_id, user_id, guest_key, name in rows
         ],
         ignore_conflicts=True,
     )
+
+
+def _credited_name(name: str) -> str:
+    return (name or "").strip()[:100] or "Guest"
 
 
 def record_contributor(
@@ -387,18 +421,43 @@ def record_contributor(
     """Credit a note to an account (by the account, under its current name) or to a
     guest (by name and browser key): a guest is never credited as an account, whatever
     name they chose."""
-    name = (name or "").strip()[:100] or "Guest"
-    if user_id is not None:
-        contributor, created = NoteContributor.objects.get_or_create(
-            note_id=note_id, user_id=user_id, defaults={"name": name}
-        )
-    else:
-        contributor, created = NoteContributor.objects.get_or_create(
-            note_id=note_id, user=None, name=name, guest_key=guest_key[:64]
-        )
-    if not created:
-        contributor.name = name
-        contributor.save(update_fields=["name", "last_edit_at"])
+    record_contributors([(note_id, user_id, name, guest_key)])
+
+
+def record_contributors(entries: list[tuple[int, int | None, str, str]]) -> None:
+    """`record_contributor` for many (note id, user id, name, guest key) at once, in
+    three queries: the notes' contributors are read, those already credited get their
+    current name and a new last edit, the others are created. Two processes crediting
+    the same person at once: the unique constraints keep one row (the other insert is
+    ignored)."""
+    # One row per account per note, one per guest name and browser key per note.
+    wanted: dict[tuple, str] = {}
+    for note_id, user_id, name, guest_key in entries:
+        name = _credited_name(name)
+        if user_id is not None:
+            wanted[(note_id, user_id, None, None)] = name
+        else:
+            wanted[(note_id, None, name, guest_key[:64])] = name
+    if not wanted:
+        return
+    now = timezone.now()
+    found = []
+    for row in NoteContributor.objects.filter(note_id__in={key[0] for key in wanted}):
+        if row.user_id is not None:
+            key = (row.note_id, row.user_id, None, None)
+        else:
+            key = (row.note_id, None, row.name, row.guest_key)
+        if key in wanted:
+            row.name, row.last_edit_at = wanted.pop(key), now
+            found.append(row)
+    NoteContributor.objects.bulk_update(found, ["name", "last_edit_at"])
+    NoteContributor.objects.bulk_create(
+        [
+            NoteContributor(note_id=note_id, user_id=user_id, name=name, guest_key=guest_key or "")
+            for (note_id, user_id, _, guest_key), name in wanted.items()
+        ],
+        ignore_conflicts=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -420,11 +479,7 @@ def persist(
     state_vector: bytes = b"",
 ) -> PersistResult:
     """One micro-batch of the live engine's writes, in one worker-thread hop."""
-    appended = append_updates(note_id=note_id, updates=updates) if updates else False
-    for user_id, name, guest_key in contributors:
-        record_contributor(note_id=note_id, user_id=user_id, name=name, guest_key=guest_key)
-    if client_authors:
-        record_client_authors(note_id=note_id, authors=list(client_authors))
+    appended = write_many([Batch(note_id, updates, list(contributors), list(client_authors))])[0]
     if markdown is not None:
         save_markdown(
             note_id=note_id,

@@ -2,10 +2,10 @@
 
 A `NoteWriter` runs one background task per open room. It appends the room's
 changes to the note's log as one merged row per micro-batch (at most
-`PERSIST_INTERVAL` after they arrive; in one transaction with the other rooms'
-micro-batches, see `Appends`), records contributors and who each new Yjs
-client id belongs to (authorship), refreshes the note's Markdown `MARKDOWN_INTERVAL` after edits and when asked (the last client
-left, a server-side replacement), keeps revisions, and compacts the log into the
+`PERSIST_INTERVAL` after they arrive), records contributors and who each new Yjs
+client id belongs to (authorship), in one transaction with the other rooms'
+micro-batches (see `Appends`), refreshes the note's Markdown `MARKDOWN_INTERVAL`
+after edits and when asked (the last client left, a server-side replacement), keeps revisions, and compacts the log into the
 checkpoint past `COMPACT_AFTER_ROWS` rows (see `persistence.py` for why that is
 safe across processes).
 
@@ -206,10 +206,13 @@ class NoteWriter:
             return False
         compact_after = live_setting("COMPACT_AFTER_ROWS")
         compact_rows = compact_after if self.tail_rows + 1 >= compact_after else None
-        only_appending = not (contributors or client_authors or compact_rows) and markdown is None
+        # The common case: with the other rooms' micro-batches, in one transaction.
+        together = not compact_rows and markdown is None
         try:
-            if only_appending:  # the common case: with the other rooms' appends
-                appended = await self.appends.append(self.note_id, updates)
+            if together:
+                appended = await self.appends.append(
+                    persistence.Batch(self.note_id, updates, contributors, client_authors)
+                )
                 result = persistence.PersistResult(appended=appended, folded=0)
             else:
                 result = await run_db(
@@ -247,24 +250,25 @@ class NoteWriter:
 
 
 class Appends:
-    """The appends of every room of one registry (event loop), written together.
+    """The micro-batches of every room of one registry (event loop), written together.
 
-    A room's writer hands over its micro-batch and waits; whatever the rooms hand over
-    while one batch is being written goes in the next, in one transaction
-    (`persistence.append_many`). One room alone writes as before; three hundred write
-    a few transactions a second instead of a thousand.
+    A room's writer hands over its micro-batch (its updates, and who to credit) and
+    waits; whatever the rooms hand over while one is being written goes in the next,
+    in one transaction (`persistence.write_many`). One room alone writes as before;
+    three hundred write a few transactions a second instead of a thousand.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
-        self._pending: list[tuple[int, list[bytes], asyncio.Future]] = []
+        self._pending: list[tuple[persistence.Batch, asyncio.Future]] = []
         self._task: asyncio.Task | None = None
 
-    async def append(self, note_id: int, updates: list[bytes]) -> bool:
-        """Store `updates` as one row of the note's log; False when the note is gone.
-        Raises what the batch's write raised (the writer keeps them and retries)."""
+    async def append(self, batch: "persistence.Batch") -> bool:
+        """Write `batch`; True when its updates were appended as one row of the note's
+        log (False: none, or the note is gone). Raises what the write raised (the
+        writer keeps the batch and retries)."""
         done = self.loop.create_future()
-        self._pending.append((note_id, updates, done))
+        self._pending.append((batch, done))
         if self._task is None:
             self._task = self.loop.create_task(self._run())
         return await done
@@ -272,17 +276,15 @@ class Appends:
     async def _run(self) -> None:
         try:
             while self._pending:
-                batch, self._pending = self._pending, []
+                pending, self._pending = self._pending, []
                 try:
-                    stored = await run_db(
-                        persistence.append_many, [(note_id, u) for note_id, u, _ in batch]
-                    )
+                    stored = await run_db(persistence.write_many, [b for b, _ in pending])
                 except Exception as exc:
-                    for *_, done in batch:
+                    for _, done in pending:
                         if not done.done():
                             done.set_exception(exc)
                     continue
-                for (*_, done), ok in zip(batch, stored, strict=True):
+                for (_, done), ok in zip(pending, stored, strict=True):
                     if not done.done():  # its writer may have been cancelled meanwhile
                         done.set_result(ok)
         finally:

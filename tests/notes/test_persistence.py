@@ -4,7 +4,8 @@ from django.db.models import QuerySet
 from pycrdt import Doc, Text
 
 from notes import persistence
-from notes.models import Note, NoteUpdate
+from notes.models import Note, NoteClientAuthor, NoteContributor, NoteUpdate
+from notes.persistence import Batch
 from notes.selectors import note_contributor_names
 from notes.services import note_contributors_merge_guest, note_replace_text, note_text
 from tests.factories import make_user
@@ -221,8 +222,8 @@ def test_several_notes_append_in_one_transaction_and_a_deleted_note_is_skipped()
     doc_a, updates_a = typed_updates(["alpha", "beta", "gamma"])
     _, updates_b = typed_updates(["delta"])
 
-    result = persistence.append_many(
-        [(first.pk, updates_a), (gone_id, updates_b), (last.pk, updates_b)]
+    result = persistence.write_many(
+        [Batch(first.pk, updates_a), Batch(gone_id, updates_b), Batch(last.pk, updates_b)]
     )
 
     assert result == [True, False, True]
@@ -232,3 +233,59 @@ def test_several_notes_append_in_one_transaction_and_a_deleted_note_is_skipped()
     assert not NoteUpdate.objects.filter(note_id=gone_id).exists()
     assert stored(first.pk) == str(doc_a.get("content", type=Text)) == "alpbegamma ta ha "
     assert stored(last.pk) == "delta "
+
+
+def test_one_write_credits_the_people_of_many_notes_in_a_constant_number_of_queries(
+    django_assert_num_queries,
+):
+    first, second, gone = Note.objects.create(), Note.objects.create(), Note.objects.create()
+    gone_id = gone.pk
+    gone.delete()
+    grace = make_user(first_name="Grace", last_name="Hopper")
+    persistence.record_contributor(note_id=first.pk, user_id=grace.pk, name="Grace")
+    persistence.record_contributor(note_id=first.pk, user_id=None, name="Gee", guest_key="k")
+    before = NoteContributor.objects.get(note=first, user=grace).last_edit_at
+    _, updates = typed_updates(["alpha", "beta"])
+
+    # A savepoint and its release, the notes, the log rows, the notes' contributors,
+    # the credits renewed, the credits added, the client authors added.
+    with django_assert_num_queries(8):
+        result = persistence.write_many(
+            [
+                Batch(
+                    first.pk,
+                    updates,
+                    contributors=[(grace.pk, "Grace Hopper", ""), (None, "Gee", "k")],
+                    client_authors=[(11, grace.pk, "", "Grace Hopper")],
+                ),
+                Batch(
+                    second.pk,
+                    [],
+                    # The same guest twice in one batch, and a guest named like an account.
+                    contributors=[(None, " Bo ", "k3"), (None, "Bo", "k3"), (None, "Grace", "")],
+                    client_authors=[(12, None, "k3", "Bo"), (11, None, "k3", "Bo")],
+                ),
+                Batch(gone_id, updates, contributors=[(None, "Lost", "k9")]),
+            ]
+        )
+
+    assert result == [True, False, False]
+    assert contributors(first) == [(grace.pk, "Grace Hopper", ""), (None, "Gee", "k")]
+    assert contributors(second) == [(None, "Bo", "k3"), (None, "Grace", "")]
+    assert NoteContributor.objects.get(note=first, user=grace).last_edit_at > before
+    assert not NoteContributor.objects.filter(note_id=gone_id).exists()
+    assert sorted(NoteClientAuthor.objects.values_list("note", "client_id", "user", "name")) == [
+        (first.pk, 11, grace.pk, "Grace Hopper"),
+        (second.pk, 11, None, "Bo"),
+        (second.pk, 12, None, "Bo"),
+    ]
+    assert NoteUpdate.objects.filter(note=first).count() == 1
+    assert NoteUpdate.objects.filter(note=second).count() == 0
+
+
+def test_a_client_id_keeps_its_first_author_across_writes():
+    note = Note.objects.create()
+    persistence.write_many([Batch(note.pk, [], client_authors=[(5, None, "k", "Ann")])])
+    persistence.write_many([Batch(note.pk, [], client_authors=[(5, None, "k2", "Bob")])])
+
+    assert list(NoteClientAuthor.objects.values_list("client_id", "name")) == [(5, "Ann")]
