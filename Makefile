@@ -83,9 +83,10 @@ bench: .stamp-test $(SECRET_KEY_FILE)
 	$(BIN)/pip install -q ".[bench]"
 	@touch $@
 
-# Confnotes (1 worker on SQLite; 2 workers + nginx on PostgreSQL + Redis) against the
-# Node reference server, same generator, alternating; table + plot in bench/peer-results/.
-# LOADS=20,50,200,keynote,tracks  DURATION=15 (s of typing)  ROUNDS=1  SERVERS=ref,one,cluster
+# Confnotes (1 worker on SQLite; 1 worker on PostgreSQL; 2 workers + nginx on PostgreSQL +
+# Redis) against the Node reference server, same generator, alternating; table + plot in
+# bench/peer-results/.
+# LOADS=20,50,200,keynote,tracks  DURATION=15 (s of typing)  ROUNDS=1  SERVERS=ref,one,one-pg,cluster
 bench-peer: .stamp-bench $(SECRET_KEY_FILE)
 	@command -v npm >/dev/null 2>&1 || { echo "bench-peer needs node and npm (the reference server)"; exit 2; }
 	@command -v nginx >/dev/null 2>&1 || { echo "bench-peer needs nginx: apt-get install -y nginx"; exit 2; }

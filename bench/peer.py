@@ -1,6 +1,6 @@
 """Confnotes against the reference y-websocket server, same generator, one run, alternating.
 
-`make bench-peer` (or `python bench/peer.py`) starts three servers and keeps them up
+`make bench-peer` (or `python bench/peer.py`) starts four servers and keeps them up
 for the whole run:
 
   ref      the Node reference server `@y/websocket-server` (in memory, per-keystroke
@@ -8,12 +8,14 @@ for the whole run:
   one      Confnotes, one uvicorn worker as `make run` serves it (config.server, the
            Makefile's WebSocket options) on the embedded default (SQLite, a temporary
            file), persisting every update;
+  one-pg   the same worker on PostgreSQL (a throwaway database on the machine's
+           PostgreSQL, dropped at the end), in-memory channel layer;
   cluster  Confnotes, two workers behind nginx on PostgreSQL + Redis (deploy/cluster.py;
            a throwaway database on the machine's PostgreSQL, dropped at the end).
 
 For every load and every round it drives bench/live_notes.py's editors (pycrdt clients
-speaking the y-websocket protocol) against ref, one, cluster in turn, so the three see
-the same machine state. Loads (`--loads` or LOADS=20,50,…):
+speaking the y-websocket protocol) against ref, one, one-pg, cluster in turn, so they
+all see the same machine state. Loads (`--loads` or LOADS=20,50,…):
 
   <N>      N editors in one note (20, 50, 200, …)
   keynote  one note, 20 editors + 500 readers (connected, never typing)
@@ -29,7 +31,8 @@ and for Confnotes the stored document, hold the same text; the witnesses are the
 first --witnesses clients, 8 by default, editors first: only they apply what they
 receive to a document of their own), server CPU per 1,000 edits (the server processes'
 user+system CPU from typing start to drain end: node; the uvicorn worker; the two
-workers plus nginx — PostgreSQL and Redis are shared machine services and not counted),
+workers plus nginx — Redis is a shared machine service and not counted, PostgreSQL's
+backends serving the server's database are measured and shown apart),
 memory per connection (server RSS after the run minus before
 connecting, over the connections), frames received per client per second, and the
 generator's own CPU and lag. A run where the generator did not keep up (a send more
@@ -91,6 +94,7 @@ REF_PACKAGE = "@y/websocket-server@0.1.1"
 SERVER_LABELS = {
     "ref": "reference (Node)",
     "one": "Confnotes, 1 worker",
+    "one-pg": "Confnotes, 1 worker, PostgreSQL",
     "cluster": "Confnotes, 2 workers + nginx",
 }
 DEFAULT_LOADS = "20,50,200,keynote,tracks"
@@ -230,6 +234,24 @@ def cpu_s(pids) -> float:
     return total
 
 
+def database_cpu(name: str | None) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to database `name` (none: {}).
+    A backend that exits before the end of a run takes its CPU with it: an underestimate,
+    small here (psycopg's pool keeps the workers' connections open)."""
+    import psutil
+
+    if name is None:
+        return {}
+    found = {}
+    for proc in psutil.process_iter(["cmdline"]):
+        title = " ".join(proc.info["cmdline"] or [])
+        if title.startswith("postgres: ") and f" {name} " in title:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                found[proc.pid] = times.user + times.system
+    return found
+
+
 def rss_mib(pids) -> float:
     import psutil
 
@@ -258,6 +280,7 @@ def machine_busy_fraction(before, after) -> float:
 class RefServer:
     name = "ref"
     stores = False
+    database = None  # the PostgreSQL database it uses, for its CPU (database_cpu)
 
     def __init__(self, package: str):
         self.package = package
@@ -333,6 +356,7 @@ HASHES_CODE = (
 
 
 class ConfnotesServer:
+    database = None
     stores = True
 
     def _manage(self, *argv) -> str:
@@ -408,7 +432,10 @@ class OneWorker(ConfnotesServer):
             stderr=self.log,
         )
         wait_for_port(self.port, self.process, within=60, what="the Confnotes worker")
-        print(f"[one] uvicorn pid {self.process.pid} on SQLite {self.dir}", flush=True)
+        print(f"[{self.name}] uvicorn pid {self.process.pid} on {self.where()}", flush=True)
+
+    def where(self) -> str:
+        return f"SQLite {self.dir}"
 
     def pids(self) -> list[int]:
         return [self.process.pid]
@@ -423,6 +450,40 @@ class OneWorker(ConfnotesServer):
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class OneWorkerPostgres(OneWorker):
+    """The same worker on a throwaway PostgreSQL database (the machine's, PEER_PG)."""
+
+    name = "one-pg"
+
+    def __init__(self):
+        super().__init__()
+        self.database = f"confnotes_peer_{uuid.uuid4().hex[:8]}"
+        base = os.environ.get("PEER_PG", "postgres://postgres@127.0.0.1:5432")
+        self.admin = f"{base}/postgres"
+        self.env["DATABASE_URL"] = f"{base}/{self.database}"
+
+    def where(self) -> str:
+        return f"PostgreSQL database {self.database}"
+
+    def start(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.database}"')
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        drop_database(self.admin, self.database)
+
+
+def drop_database(admin: str, name: str) -> None:
+    import psycopg
+
+    with contextlib.suppress(Exception), psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 class ClusterServer(ConfnotesServer):
     """deploy/cluster.py: two workers behind nginx, a throwaway PostgreSQL database."""
 
@@ -431,9 +492,11 @@ class ClusterServer(ConfnotesServer):
     def __init__(self, workers: int):
         from deploy.cluster import Cluster
 
-        self.db = f"confnotes_peer_{uuid.uuid4().hex[:8]}"
+        self.database = f"confnotes_peer_{uuid.uuid4().hex[:8]}"
         base = os.environ.get("PEER_PG", "postgres://postgres@127.0.0.1:5432")
-        self.cluster = Cluster(workers=workers, database_url=f"{base}/{self.db}", env=CONFNOTES_ENV)
+        self.cluster = Cluster(
+            workers=workers, database_url=f"{base}/{self.database}", env=CONFNOTES_ENV
+        )
         self.admin = f"{base}/postgres"
 
     def _manage(self, *argv) -> str:
@@ -446,7 +509,7 @@ class ClusterServer(ConfnotesServer):
         self.cluster.start()
         print(
             f"[cluster] nginx {self.cluster.url} pid {self.cluster.nginx.pid}, workers "
-            f"{[w.pid for w in self.cluster.workers]}, database {self.db}",
+            f"{[w.pid for w in self.cluster.workers]}, database {self.database}",
             flush=True,
         )
 
@@ -455,10 +518,7 @@ class ClusterServer(ConfnotesServer):
 
     def stop(self) -> None:
         self.cluster.stop()
-        import psycopg
-
-        with contextlib.suppress(Exception), psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+        drop_database(self.admin, self.database)
 
 
 # --- one run --------------------------------------------------------------------------------
@@ -572,6 +632,7 @@ def run_once(server, load: dict, args, procs: int, run: str) -> dict:
         connect_s = time.monotonic() - connect_started
         profilers = start_profilers(server, pids, args, run)
         cpu0 = cpu_s(pids)
+        db0 = database_cpu(server.database)
         machine0 = machine_times()
         start_us = now_us() + 500_000
         started = time.monotonic() + 0.5
@@ -584,6 +645,7 @@ def run_once(server, load: dict, args, procs: int, run: str) -> dict:
             reports.append(pipe.recv()[1])
         wall = time.monotonic() - started
         server_cpu = cpu_s(pids) - cpu0
+        db_cpu = sum(t - db0.get(pid, 0.0) for pid, t in database_cpu(server.database).items())
         stop_profilers(profilers)
         machine_busy = machine_busy_fraction(machine0, machine_times())
         rss_end = rss_mib(pids)
@@ -657,6 +719,10 @@ def run_once(server, load: dict, args, procs: int, run: str) -> dict:
         "server_cpu_s": round(server_cpu, 3),
         "server_cpu_pct": round(100 * server_cpu / wall, 1),
         "cpu_s_per_1000_edits": round(1000 * server_cpu / max(1, sent), 3),
+        # PostgreSQL's own CPU for this server's database, apart (None: no PostgreSQL).
+        "database_cpu_s_per_1000_edits": (
+            round(1000 * db_cpu / max(1, sent), 3) if server.database else None
+        ),
         "server_rss_before_mib": round(rss_before, 1),
         "server_rss_end_mib": round(rss_end, 1),
         "mib_per_connection": round((rss_end - rss_before) / connections, 3),
@@ -742,6 +808,7 @@ def summarize(results) -> list[dict]:
                 "p95_ms",
                 "p99_ms",
                 "cpu_s_per_1000_edits",
+                "database_cpu_s_per_1000_edits",
                 "mib_per_connection",
                 "frames_per_client_per_s",
                 "generator_cpu_pct_max",
@@ -788,12 +855,15 @@ def markdown(rows, command: str) -> str:
     ]
     for r in rows:
         mark = "" if r["counts"] else " *"
+        db = r.get("database_cpu_s_per_1000_edits")
+        database = "" if db is None else f" (+ {fmt(db, 2)} PostgreSQL)"
         lines.append(
             f"| {r['load']} | {SERVER_LABELS[r['server']]} "
             f"| {fmt(r['p50_ms'])} / {fmt(r['p95_ms'])} / {fmt(r['p99_ms'])}{mark} "
             f"| {r['lost']}{f' ({closed} clients closed)' if (closed := r.get('closed')) else ''} "
             f"| {'yes' if r['converged'] else '**no**'} "
-            f"| {fmt(r['cpu_s_per_1000_edits'], 2)} | {fmt(r['mib_per_connection'], 3)} "
+            f"| {fmt(r['cpu_s_per_1000_edits'], 2)}{database} "
+            f"| {fmt(r['mib_per_connection'], 3)} "
             f"| {fmt(r['frames_per_client_per_s'])} "
             f"| {ratio(r['p95_ratio'])}{'' if r['ratio_counts'] else ' *'} | {ratio(r['cpu_ratio'])} "
             f"| {fmt(r['generator_procs'], 0)}, {fmt(r['generator_cpu_pct_max'], 0)} / "
@@ -811,8 +881,10 @@ def markdown(rows, command: str) -> str:
     lines += [
         "",
         "Medians over the rounds (of the runs where the generator kept up, when any did). "
-        "Server CPU: node; the uvicorn worker; the two workers and nginx (PostgreSQL and "
-        "Redis not counted). Ratios are Confnotes / reference, measured in the same run.",
+        "Server CPU: node; the uvicorn worker; the two workers and nginx. PostgreSQL's "
+        "backends for the server's database are shown apart, in brackets (Redis is not "
+        "counted). Ratios are Confnotes / reference, measured in the same run, without "
+        "PostgreSQL's share.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -831,7 +903,8 @@ def plot(rows, path: Path) -> None:
     x = {load: i for i, load in enumerate(loads)}
     fig, (lat, cpu) = plt.subplots(1, 2, figsize=(12, 4.5))
     any_lagged = False
-    for colour, server in zip(("tab:gray", "tab:blue", "tab:orange"), SERVER_LABELS, strict=True):
+    colours = ("tab:gray", "tab:blue", "tab:green", "tab:orange")
+    for colour, server in zip(colours, SERVER_LABELS, strict=True):
         mine = [r for r in rows if r["server"] == server]
         if not mine:
             continue
@@ -894,8 +967,8 @@ def main(argv=None) -> None:
     )
     parser.add_argument(
         "--servers",
-        default=os.environ.get("SERVERS") or "ref,one,cluster",
-        help="which of ref,one,cluster (env SERVERS)",
+        default=os.environ.get("SERVERS") or "ref,one,one-pg,cluster",
+        help="which of ref,one,one-pg,cluster (env SERVERS)",
     )
     parser.add_argument(
         "-d",
@@ -946,7 +1019,7 @@ def main(argv=None) -> None:
     names = [s.strip() for s in args.servers.split(",") if s.strip()]
     unknown = set(names) - set(SERVER_LABELS)
     if unknown:
-        raise SystemExit(f"unknown servers {sorted(unknown)}: ref, one, cluster")
+        raise SystemExit(f"unknown servers {sorted(unknown)}: {', '.join(SERVER_LABELS)}")
     os.environ.setdefault("SECRET_KEY", uuid.uuid4().hex * 2)
     os.environ.setdefault("HTTPS", "false")
     out = Path(args.out)
@@ -971,6 +1044,8 @@ def main(argv=None) -> None:
             servers.append(RefServer(args.ref_package))
         elif name == "one":
             servers.append(OneWorker())
+        elif name == "one-pg":
+            servers.append(OneWorkerPostgres())
         else:
             servers.append(ClusterServer(args.workers))
 

@@ -105,6 +105,26 @@ def test_a_lagged_run_does_not_count_and_is_marked(peer):
     assert "its latency does not count" in table
 
 
+def test_postgresqls_own_cpu_is_shown_apart_and_left_out_of_the_ratio(peer):
+    rows = peer.summarize(
+        [
+            run("ref", "50", p95=4.0, cpu=1.0),
+            run("one-pg", "50", p95=3.0, cpu=0.8, database_cpu_s_per_1000_edits=0.3),
+        ]
+    )
+    by = {r["server"]: r for r in rows}
+    assert by["one-pg"]["cpu_ratio"] == 0.8
+    assert by["one-pg"]["database_cpu_s_per_1000_edits"] == 0.3
+
+    table = peer.markdown(rows, "python bench/peer.py --loads 50")
+
+    assert (
+        "| 50 | Confnotes, 1 worker, PostgreSQL | 1.5 / 3.0 / 6.0 | 0 | yes "
+        "| 0.80 (+ 0.30 PostgreSQL) | 0.100 | 95.0 | 0.75 | 0.80 |"
+    ) in table
+    assert "| 50 | reference (Node) | 2.0 / 4.0 / 8.0 | 0 | yes | 1.00 | 0.100 |" in table
+
+
 def test_a_stored_document_that_differs_is_not_converged(peer):
     rows = peer.summarize([run("one", "20", p95=5.0, cpu=2.0, stored=False)])
 
