@@ -46,7 +46,14 @@ DEFAULTS = {
     # client keeps every edit until it is acknowledged by a resync, so a process
     # killed inside the window loses nothing (tests/faults).
     "PERSIST_INTERVAL": 0.25,
+    # The Markdown (what reading pages, exports and search read) follows the live text
+    # MARKDOWN_INTERVAL after edits. Each refresh rewrites the note's search entry
+    # whole, so a process refreshes at most about MARKDOWN_REFRESHES_PER_SECOND notes
+    # a second: with more rooms open than that many per interval, each waits longer
+    # (300 open notes: 12 s; bench/peer.py tracks, where 2 s took a quarter of the
+    # worker's CPU). The last editor leaving and server-side edits still write at once.
     "MARKDOWN_INTERVAL": 2.0,
+    "MARKDOWN_REFRESHES_PER_SECOND": 25,
     "REVISION_INTERVAL": 300.0,
     "COMPACT_AFTER_ROWS": 300,
     # How long a room without clients stays in memory.

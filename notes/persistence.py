@@ -368,18 +368,16 @@ def save_markdown(
     (`force_revision`: the last writer left)."""
     now = timezone.now()
     Note.objects.filter(pk=note_id).update(markdown=markdown, markdown_updated_at=now)
-    last = (
-        NoteRevision.objects.filter(note_id=note_id)
-        .order_by("-created_at", "-pk")
-        .values("markdown", "created_at")
-        .first()
-    )
+    revisions = NoteRevision.objects.filter(note_id=note_id)
+    last = revisions.order_by("-created_at", "-pk").values("pk", "created_at").first()
     if last is None:
         due = bool(markdown)
+    elif force_revision or now - last["created_at"] >= revision_interval:
+        # The newest revision's text is read only when one may be due (a long note's
+        # text is not copied every refresh to learn that it is not).
+        due = revisions.filter(pk=last["pk"]).values_list("markdown", flat=True).first() != markdown
     else:
-        due = last["markdown"] != markdown and (
-            force_revision or now - last["created_at"] >= revision_interval
-        )
+        due = False
     if due:
         reason = NoteRevision.Reason.LEFT if force_revision else NoteRevision.Reason.EDITING
         revision_add(note_id=note_id, markdown=markdown, reason=reason, state_vector=state_vector)

@@ -170,6 +170,7 @@ class Room:
             loop=self.loop,
             appends=registry.appends,
             before_markdown=self.catch_up,
+            markdown_interval=lambda: markdown_interval(len(registry.rooms)),
         )
 
         self._origin = None
@@ -720,6 +721,14 @@ def fanout_gap(clients: int) -> float:
     """The least time between two fan-outs of a room of `clients` (see Room._flush)."""
     over = clients - live_setting("FANOUT_FREE_CLIENTS")
     return live_setting("FANOUT_SECONDS_PER_CLIENT") * over if over > 0 else 0.0
+
+
+def markdown_interval(rooms: int) -> float:
+    """Seconds from an edit to the Markdown refresh of its room, with `rooms` open in
+    the process (see MARKDOWN_REFRESHES_PER_SECOND)."""
+    return max(
+        live_setting("MARKDOWN_INTERVAL"), rooms / live_setting("MARKDOWN_REFRESHES_PER_SECOND")
+    )
 
 
 # --- The per-process registry -----------------------------------------------------------

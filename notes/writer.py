@@ -5,7 +5,7 @@ changes to the note's log as one merged row per micro-batch (at most
 `PERSIST_INTERVAL` after they arrive), records contributors and who each new Yjs
 client id belongs to (authorship), in one transaction with the other rooms'
 micro-batches (see `Appends`), refreshes the note's Markdown `MARKDOWN_INTERVAL`
-after edits and when asked (the last client left, a server-side replacement), keeps revisions, and compacts the log into the
+after edits (later when many rooms are open: `room.markdown_interval`) and when asked (the last client left, a server-side replacement), keeps revisions, and compacts the log into the
 checkpoint past `COMPACT_AFTER_ROWS` rows (see `persistence.py` for why that is
 safe across processes).
 
@@ -30,12 +30,22 @@ log = logging.getLogger("notes.live")
 
 
 class NoteWriter:
-    def __init__(self, *, note_id: int, text, loop, appends: "Appends", before_markdown=None):
+    def __init__(
+        self,
+        *,
+        note_id: int,
+        text,
+        loop,
+        appends: "Appends",
+        before_markdown=None,
+        markdown_interval=lambda: live_setting("MARKDOWN_INTERVAL"),
+    ):
         self.note_id = note_id
         self.appends = appends  # shared by the rooms of the registry
         self.text = text  # the room's Y.Text: read on the event loop only
         self.loop = loop
         self.before_markdown = before_markdown
+        self.markdown_interval = markdown_interval  # seconds, asked at each edit
         self.tail_rows = 0
         self.written_markdown: str | None = None
         self._updates: list[bytes] = []
@@ -94,14 +104,14 @@ class NoteWriter:
         self._updates.append(update)
         if self._markdown_timer is None and not self._markdown_frozen:
             self._markdown_timer = self.loop.call_later(
-                live_setting("MARKDOWN_INTERVAL"), self._markdown_due
+                self.markdown_interval(), self._markdown_due
             )
 
     def text_changed(self) -> None:
         """The text changed without anything to append (read back from the store)."""
         if self._markdown_timer is None and not self._markdown_frozen:
             self._markdown_timer = self.loop.call_later(
-                live_setting("MARKDOWN_INTERVAL"), self._markdown_due
+                self.markdown_interval(), self._markdown_due
             )
 
     def contributor(self, *, user_id: int | None, name: str, guest_key: str = "") -> None:

@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 
 from notes.client import DocClient
 from notes.connection import CLOSE_TOO_SLOW, Connection
-from notes.room import RoomRegistry, fanout_gap
+from notes.room import RoomRegistry, fanout_gap, markdown_interval
 from tests.factories import make_event, make_talk
 from tests.notes.live import eventually
 
@@ -234,3 +234,12 @@ async def test_a_room_of_up_to_40_clients_fans_out_at_once_and_a_bigger_one_wait
     assert fanout_gap(520) == pytest.approx(0.048)
     settings.NOTES_LIVE = {"FANOUT_FREE_CLIENTS": 0, "FANOUT_SECONDS_PER_CLIENT": 1e-3}
     assert fanout_gap(3) == pytest.approx(0.003)
+
+
+async def test_the_markdown_follows_after_2_s_until_more_than_50_rooms_are_open(settings):
+    assert markdown_interval(1) == markdown_interval(50) == 2.0
+    assert markdown_interval(100) == 4.0
+    assert markdown_interval(300) == 12.0
+    settings.NOTES_LIVE = {"MARKDOWN_INTERVAL": 0.5, "MARKDOWN_REFRESHES_PER_SECOND": 10}
+    assert markdown_interval(3) == 0.5
+    assert markdown_interval(30) == 3.0
