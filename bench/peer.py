@@ -205,7 +205,16 @@ async def run_clients(clients, cfg, pipe) -> None:
 def generator_main(clients, cfg, pipe) -> None:
     if cfg.get("nice"):
         os.nice(cfg["nice"])
-    asyncio.run(run_clients(clients, cfg, pipe))
+    # The generator is a Python program with hundreds of connections too: uvloop and
+    # the collector's settings of the server (config/server.py), so that on a shared
+    # machine it neither takes the server's CPU nor stalls its own timing.
+    import uvloop
+
+    from config.server import tune_gc
+
+    tune_gc()
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(run_clients(clients, cfg, pipe))
 
 
 # --- servers ------------------------------------------------------------------------------
