@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from pycrdt import Doc, Text, merge_updates
@@ -112,6 +113,23 @@ def _db_call(fn, args, kwargs):
     if not keep:
         connection.close()
     return result
+
+
+def _lock_users(user_ids: set[int]) -> set[int]:
+    """Those of these accounts that exist, kept from being deleted until the current
+    transaction ends (PostgreSQL; SQLite's write transaction is exclusive)."""
+    if not user_ids:
+        return set()
+    model = get_user_model()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            table = model._meta.db_table  # ours, not input
+            cursor.execute(
+                f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",  # noqa: S608
+                [sorted(user_ids)],
+            )
+            return {row[0] for row in cursor.fetchall()}
+    return set(model.objects.filter(pk__in=user_ids).values_list("pk", flat=True))
 
 
 def _lock_notes_for_append(note_ids: list[int]) -> set[int]:
@@ -226,7 +244,7 @@ class Batch:
 def write_many(batches: list[Batch]) -> list[bool]:
     """Write the micro-batches of several notes in one transaction, in a constant
     number of queries: one log row per batch with updates, and the contributors and
-    client authors of all of them. Returns for each batch whether it appended a row
+    client authors of all of them (accounts deleted meanwhile are left out). Returns for each batch whether it appended a row
     (False: it had no updates, or its note no longer exists, and nothing was written).
 
     The live engine's rooms write through this together (writer.Appends): with
@@ -238,6 +256,12 @@ def write_many(batches: list[Batch]) -> list[bool]:
     with transaction.atomic():
         present = _lock_notes_for_append([b.note_id for b in batches])
         kept = [b for b in batches if b.note_id in present]
+        # An account deleted since its connection opened is not credited: one missing
+        # row would otherwise fail, and so hold back, every room's write.
+        users = _lock_users(
+            {c[0] for b in kept for c in b.contributors if c[0] is not None}
+            | {a[1] for b in kept for a in b.client_authors if a[1] is not None}
+        )
         NoteUpdate.objects.bulk_create(
             NoteUpdate(
                 note_id=b.note_id,
@@ -246,8 +270,17 @@ def write_many(batches: list[Batch]) -> list[bool]:
             for b in kept
             if b.updates
         )
-        record_contributors([(b.note_id, *c) for b in kept for c in b.contributors])
-        _add_client_authors([(b.note_id, *a) for b in kept for a in b.client_authors])
+        record_contributors(
+            [(b.note_id, *c) for b in kept for c in b.contributors if c[0] is None or c[0] in users]
+        )
+        _add_client_authors(
+            [
+                (b.note_id, *a)
+                for b in kept
+                for a in b.client_authors
+                if a[1] is None or a[1] in users
+            ]
+        )
     return [b.note_id in present and bool(b.updates) for b in batches]
 
 

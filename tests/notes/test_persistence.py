@@ -247,9 +247,9 @@ def test_one_write_credits_the_people_of_many_notes_in_a_constant_number_of_quer
     before = NoteContributor.objects.get(note=first, user=grace).last_edit_at
     _, updates = typed_updates(["alpha", "beta"])
 
-    # A savepoint and its release, the notes, the log rows, the notes' contributors,
-    # the credits renewed, the credits added, the client authors added.
-    with django_assert_num_queries(8):
+    # A savepoint and its release, the notes, the accounts, the log rows, the notes'
+    # contributors, the credits renewed, the credits added, the client authors added.
+    with django_assert_num_queries(9):
         result = persistence.write_many(
             [
                 Batch(
@@ -289,3 +289,30 @@ def test_a_client_id_keeps_its_first_author_across_writes():
     persistence.write_many([Batch(note.pk, [], client_authors=[(5, None, "k2", "Bob")])])
 
     assert list(NoteClientAuthor.objects.values_list("client_id", "name")) == [(5, "Ann")]
+
+
+def test_an_account_deleted_meanwhile_is_not_credited_and_holds_back_no_one():
+    first, second = Note.objects.create(), Note.objects.create()
+    gone = make_user()
+    gone_id = gone.pk
+    gone.delete()
+    _, updates = typed_updates(["alpha"])
+
+    result = persistence.write_many(
+        [
+            Batch(
+                first.pk,
+                updates,
+                contributors=[(gone_id, "Gone", ""), (None, "Ann", "k")],
+                client_authors=[(9, gone_id, "", "Gone"), (10, None, "k", "Ann")],
+            ),
+            Batch(second.pk, updates),
+        ]
+    )
+
+    assert result == [True, True]
+    assert contributors(first) == [(None, "Ann", "k")]
+    assert list(NoteClientAuthor.objects.values_list("client_id", "user", "name")) == [
+        (10, None, "Ann")
+    ]
+    assert stored(first.pk) == stored(second.pk) == "alpha "
