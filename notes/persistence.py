@@ -115,36 +115,22 @@ def _db_call(fn, args, kwargs):
     return result
 
 
-def _lock_users(user_ids: set[int]) -> set[int]:
-    """Those of these accounts that exist, kept from being deleted until the current
-    transaction ends (PostgreSQL; SQLite's write transaction is exclusive)."""
-    if not user_ids:
+def _lock_rows(model, ids) -> set[int]:
+    """Those of these rows of `model` that exist, kept from being deleted (and, for
+    notes, from being compacted) until the current transaction ends: a KEY SHARE lock
+    on PostgreSQL; SQLite's write transaction is exclusive already."""
+    if not ids:
         return set()
-    model = get_user_model()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             table = model._meta.db_table  # ours, not input
-            cursor.execute(
-                f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",  # noqa: S608
-                [sorted(user_ids)],
-            )
-            return {row[0] for row in cursor.fetchall()}
-    return set(model.objects.filter(pk__in=user_ids).values_list("pk", flat=True))
-
-
-def _lock_notes_for_append(note_ids: list[int]) -> set[int]:
-    """Block compaction of these notes until the current transaction ends; returns
-    those that exist."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            table = Note._meta.db_table  # ours, not input
             # In id order, as every process takes them: no two batches deadlock.
             cursor.execute(
                 f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",  # noqa: S608
-                [sorted(note_ids)],
+                [sorted(ids)],
             )
             return {row[0] for row in cursor.fetchall()}
-    return set(Note.objects.filter(pk__in=note_ids).values_list("pk", flat=True))
+    return set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def text_update(markdown: str) -> bytes:
@@ -254,13 +240,14 @@ def write_many(batches: list[Batch]) -> list[bool]:
     put storage seconds behind (bench/peer.py, tracks: 27 % of the worker's CPU).
     """
     with transaction.atomic():
-        present = _lock_notes_for_append([b.note_id for b in batches])
+        present = _lock_rows(Note, {b.note_id for b in batches})
         kept = [b for b in batches if b.note_id in present]
         # An account deleted since its connection opened is not credited: one missing
         # row would otherwise fail, and so hold back, every room's write.
-        users = _lock_users(
+        users = _lock_rows(
+            get_user_model(),
             {c[0] for b in kept for c in b.contributors if c[0] is not None}
-            | {a[1] for b in kept for a in b.client_authors if a[1] is not None}
+            | {a[1] for b in kept for a in b.client_authors if a[1] is not None},
         )
         NoteUpdate.objects.bulk_create(
             NoteUpdate(
