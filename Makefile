@@ -16,7 +16,7 @@ WS_OPTIONS ?= --ws-per-message-deflate false --ws-max-size 2097152
 # config/server.py is uvicorn (same options) with a graceful shutdown on SIGTERM: it
 # closes live notes with 1001 and stores what it received before it exits.
 UVICORN = $(BIN)/python -m config.server config.asgi:application --host $(HOST) --port $(PORT) \
-	--ws websockets-sansio $(WS_OPTIONS) --lifespan off --no-access-log
+	--ws notes.server_protocol:LiveWebSocketProtocol $(WS_OPTIONS) --lifespan off --no-access-log
 
 .PHONY: run test test-faults fmt lint bench bench-peer assets serve workers serve-cluster clean
 

@@ -175,7 +175,7 @@ def start_server(workers: int) -> tuple[subprocess.Popen, int]:
             "--port",
             str(port),
             "--ws",
-            "websockets-sansio",
+            "notes.server_protocol:LiveWebSocketProtocol",
             "--lifespan",
             "off",
             "--no-access-log",

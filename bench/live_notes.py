@@ -313,7 +313,7 @@ def start_server(args) -> tuple[subprocess.Popen, str]:
         "--port",
         str(port),
         "--ws",
-        "websockets-sansio",
+        "notes.server_protocol:LiveWebSocketProtocol",
         "--lifespan",
         "off",
         "--no-access-log",

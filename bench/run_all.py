@@ -8,7 +8,7 @@ live path (the live benchmark at 20 editors with it off and on, alternately,
 BENCH_REPEAT times each). BENCH=live,board,import,search,pages,history,authorship
 picks some of them.
 
-Starts one uvicorn process (websockets-sansio) on PostgreSQL for each run. Needs
+Starts one uvicorn process (notes.server_protocol's WebSocket protocol) on PostgreSQL for each run. Needs
 DATABASE_URL=postgres://…; BENCH_DURATION, BENCH_EDITORS ("20,100,200") and
 BENCH_REPEAT override the defaults. Results are appended as JSON lines to
 bench/results.jsonl and printed as a Markdown table.

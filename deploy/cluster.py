@@ -55,7 +55,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # As `make run` serves the app (Makefile WS_OPTIONS).
 UVICORN_OPTIONS = (
     "--ws",
-    "websockets-sansio",
+    "notes.server_protocol:LiveWebSocketProtocol",
     "--ws-per-message-deflate",
     "false",
     "--ws-max-size",

@@ -51,11 +51,13 @@ from .models import guest_label
 from .policy import get_policy, guest_key
 from .protocol import ProtocolError
 from .room import current_registry
+from .server_protocol import live_protocol
 
 log = logging.getLogger("notes.live")
 
 CLOSE_MALFORMED = 4400
 CLOSE_REJECTED = 4422
+CLOSE_INTERNAL_ERROR = 1011
 __all__ = [
     "CLOSE_FLOOD",
     "CLOSE_FORBIDDEN",
@@ -134,10 +136,11 @@ async def note_socket(scope, receive, send) -> None:
         except NoteGone:
             await _refuse(send, CLOSE_NOT_FOUND, "no such note", label)
             return
+        # Frames go out with the server's own send (notes/asgi.py KeepServerSend).
+        server_send = scope.get(SERVER_SEND, send)
         # A close the client never reads ends the receive loop from outside.
         conn = Connection(
-            # Frames go out with the server's own send (notes/asgi.py KeepServerSend).
-            scope.get(SERVER_SEND, send),
+            server_send,
             can_write=access.can_write,
             read_only_reason=access.read_only_reason,
             user=user,
@@ -149,13 +152,16 @@ async def note_socket(scope, receive, send) -> None:
             accepted=False,
             on_abort=asyncio.current_task().cancel,
         )
-        await _serve(room, conn, receive, send, epoch)
+        await _serve(room, conn, receive, send, epoch, protocol=live_protocol(server_send))
     finally:
         await registry.connection_counts.release(admission)
 
 
-async def _serve(room, conn: Connection, receive, send, epoch: int) -> None:
-    """Accept `conn` into `room` and hand it each frame until it ends."""
+async def _serve(room, conn: Connection, receive, send, epoch: int, *, protocol=None) -> None:
+    """Accept `conn` into `room` and hand it each frame until it ends. `protocol`: the
+    server's LiveWebSocketProtocol, when binary frames may come from it directly
+    (notes/server_protocol.py); the loop below then only sees what was queued before,
+    text frames and the close."""
     label, task = conn.label, asyncio.current_task()
     conn.on_closed = lambda: room.leave(conn)
     room.join(conn)  # before any await: an idle room could otherwise unload meanwhile
@@ -169,8 +175,11 @@ async def _serve(room, conn: Connection, receive, send, epoch: int) -> None:
         room.recheck_access()
     room.greet(conn)
     log.debug("%s opened by %r (%s)", label, conn.name, "writer" if conn.can_write else "reader")
-    guard = FloodGuard()
-    max_bytes = live_setting("MAX_MESSAGE_BYTES")
+    take = _frame_handler(room, conn)
+    if protocol is not None:
+        # As the loop below: what arrives once the connection is closed is not taken
+        # (what was taken from the queue before, is).
+        protocol.on_bytes = lambda data: None if conn.closed else take(data)
     try:
         while not conn.closed:
             message = await receive()
@@ -183,19 +192,8 @@ async def _serve(room, conn: Connection, receive, send, epoch: int) -> None:
             data = message.get("bytes")
             if data is None:
                 conn.close(CLOSE_MALFORMED, "text frames are not part of the protocol")
-            elif len(data) > max_bytes:
-                conn.close(CLOSE_TOO_LARGE, f"message of {len(data)} bytes is over the limit")
-            elif not guard.allow(len(data)):
-                conn.close(CLOSE_FLOOD, "too many messages")
             else:
-                try:
-                    room.receive(conn, data)
-                except ProtocolError as exc:
-                    conn.close(CLOSE_MALFORMED, f"malformed message: {exc}")
-                except UpdateRejected as exc:
-                    conn.close(CLOSE_REJECTED, f"update rejected: {exc}"[:120])
-                except Refused as exc:
-                    conn.close(exc.code, exc.reason)
+                take(data)
         room.leave(conn)
         await conn.closing()
     except asyncio.CancelledError:
@@ -203,5 +201,36 @@ async def _serve(room, conn: Connection, receive, send, epoch: int) -> None:
             raise
         task.uncancel()  # our own abort: end normally, the server drops the socket
     finally:
+        if protocol is not None:
+            protocol.on_bytes = None
         room.leave(conn)
         log.debug("%s ended", label)
+
+
+def _frame_handler(room, conn: Connection):
+    """What to do with each binary frame `conn` sends: checked, then given to `room`.
+    Never raises: a bad frame closes the connection with the reason."""
+    guard = FloodGuard()
+    max_bytes = live_setting("MAX_MESSAGE_BYTES")
+
+    def take(data: bytes) -> None:
+        if len(data) > max_bytes:
+            conn.close(CLOSE_TOO_LARGE, f"message of {len(data)} bytes is over the limit")
+        elif not guard.allow(len(data)):
+            conn.close(CLOSE_FLOOD, "too many messages")
+        else:
+            try:
+                room.receive(conn, data)
+            except ProtocolError as exc:
+                conn.close(CLOSE_MALFORMED, f"malformed message: {exc}")
+            except UpdateRejected as exc:
+                conn.close(CLOSE_REJECTED, f"update rejected: {exc}"[:120])
+            except Refused as exc:
+                conn.close(exc.code, exc.reason)
+            except Exception:
+                # A bug, not the client's fault: this one connection ends, the room and
+                # the server go on (the client reconnects and resyncs).
+                log.exception("%s: frame failed", conn.label)
+                conn.close(CLOSE_INTERNAL_ERROR, "internal error")
+
+    return take

@@ -128,7 +128,7 @@ def asgi_live_server(transactional_db):
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         application,
-        ws="websockets-sansio",
+        ws="notes.server_protocol:LiveWebSocketProtocol",
         lifespan="off",
         log_level="warning",
         access_log=False,

@@ -123,7 +123,7 @@ class Server:
                 "--port",
                 str(self.port),
                 "--ws",
-                "websockets-sansio",
+                "notes.server_protocol:LiveWebSocketProtocol",
                 # As `make run` serves it (Makefile WS_OPTIONS).
                 "--ws-per-message-deflate",
                 "false",
