@@ -13,6 +13,9 @@ for the whole run:
   cluster  Confnotes, two workers behind nginx on PostgreSQL + Redis (deploy/cluster.py;
            a throwaway database on the machine's PostgreSQL, dropped at the end).
 
+and on request `one-queue`: `one` with uvicorn's plain websockets-sansio protocol, every
+client frame through its receive queue (the A/B of notes/server_protocol.py).
+
 For every load and every round it drives bench/live_notes.py's editors (pycrdt clients
 speaking the y-websocket protocol) against ref, one, one-pg, cluster in turn, so they
 all see the same machine state. Loads (`--loads` or LOADS=20,50,…):
@@ -96,6 +99,9 @@ SERVER_LABELS = {
     "one": "Confnotes, 1 worker",
     "one-pg": "Confnotes, 1 worker, PostgreSQL",
     "cluster": "Confnotes, 2 workers + nginx",
+    # Not in the default set: `one` with uvicorn's plain websockets-sansio protocol, whose
+    # receive queue every client frame then goes through (notes/server_protocol.py).
+    "one-queue": "Confnotes, 1 worker, receive queue",
 }
 DEFAULT_LOADS = "20,50,200,keynote,tracks"
 # Clients per note that time what they receive, beside the witnesses (all of a small note).
@@ -391,6 +397,7 @@ class OneWorker(ConfnotesServer):
     """One uvicorn worker as `make run` serves it, on a temporary SQLite database."""
 
     name = "one"
+    ws = "notes.server_protocol:LiveWebSocketProtocol"
 
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="peer-one-"))
@@ -434,6 +441,8 @@ class OneWorker(ConfnotesServer):
                 "--port",
                 str(self.port),
                 *UVICORN_OPTIONS,
+                "--ws",
+                self.ws,
             ],
             cwd=REPO_ROOT,
             env=self.env,
@@ -457,6 +466,14 @@ class OneWorker(ConfnotesServer):
             except subprocess.TimeoutExpired:
                 self.process.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class OneWorkerQueue(OneWorker):
+    """`one` served with `--ws websockets-sansio`: client frames through uvicorn's receive
+    queue, as before notes/server_protocol.py (for an A/B of that change)."""
+
+    name = "one-queue"
+    ws = "websockets-sansio"
 
 
 class OneWorkerPostgres(OneWorker):
@@ -542,7 +559,8 @@ def choose_procs(load: dict) -> int:
 
 def start_profilers(server, pids, args, run) -> list:
     """With --profile DIR: py-spy samples each Confnotes Python process over the typing,
-    without pausing it (--nonblocking, so the server's CPU figure is not stretched), into
+    without pausing it (--nonblocking, so the server's CPU figure is not stretched;
+    --profile-blocking pauses it, for exact stacks), into
     collapsed stacks DIR/<run>-<server>-<pid>.txt (bench/profile_top.py reads them)."""
     if not args.profile or server.name == "ref":
         return []
@@ -563,7 +581,7 @@ def start_profilers(server, pids, args, run) -> list:
                     str(pid),
                     "--rate",
                     "250",
-                    "--nonblocking",
+                    *([] if args.profile_blocking else ["--nonblocking"]),
                     "--format",
                     "raw",
                     "--output",
@@ -912,7 +930,7 @@ def plot(rows, path: Path) -> None:
     x = {load: i for i, load in enumerate(loads)}
     fig, (lat, cpu) = plt.subplots(1, 2, figsize=(12, 4.5))
     any_lagged = False
-    colours = ("tab:gray", "tab:blue", "tab:green", "tab:orange")
+    colours = ("tab:gray", "tab:blue", "tab:green", "tab:orange", "tab:purple")
     for colour, server in zip(colours, SERVER_LABELS, strict=True):
         mine = [r for r in rows if r["server"] == server]
         if not mine:
@@ -1013,6 +1031,12 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--profile", metavar="DIR", help="py-spy the Confnotes workers over each run, into DIR"
     )
+    parser.add_argument(
+        "--profile-blocking",
+        action="store_true",
+        help="py-spy pauses the worker at each sample: exact stacks (without it, stacks read "
+        "while uvloop runs are often cut short), but the run's latency and CPU do not count",
+    )
     parser.add_argument("--out", default=str(OUT_DIR))
     parser.add_argument(
         "--report", metavar="RAW.jsonl", help="only rebuild the table and plot from raw runs"
@@ -1055,6 +1079,8 @@ def main(argv=None) -> None:
             servers.append(OneWorker())
         elif name == "one-pg":
             servers.append(OneWorkerPostgres())
+        elif name == "one-queue":
+            servers.append(OneWorkerQueue())
         else:
             servers.append(ClusterServer(args.workers))
 
