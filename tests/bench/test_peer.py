@@ -44,14 +44,28 @@ def run(server, load, *, p95, cpu, lagged=False, lost=0, stored=True, **extra):
 
 
 def test_loads_by_name(peer):
-    assert peer.parse_load("50") == {"name": "50", "notes": 1, "editors": 50, "readers": 0}
+    assert peer.parse_load("50") == {
+        "name": "50",
+        "notes": 1,
+        "editors": 50,
+        "readers": 0,
+        "witnesses": 8,
+    }
     assert peer.parse_load("keynote") == {
         "name": "keynote",
         "notes": 1,
         "editors": 20,
         "readers": 500,
+        "witnesses": 8,
     }
-    assert peer.parse_load("tracks") == {"name": "tracks", "notes": 300, "editors": 3, "readers": 0}
+    # One witness per note at tracks: 300 notes' worth, and the generator keeps up.
+    assert peer.parse_load("tracks") == {
+        "name": "tracks",
+        "notes": 300,
+        "editors": 3,
+        "readers": 0,
+        "witnesses": 1,
+    }
     with pytest.raises(SystemExit, match="unknown load 'lobby'"):
         peer.parse_load("lobby")
 
