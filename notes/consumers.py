@@ -5,7 +5,9 @@ loads the room once at connect time, then runs a plain receive loop that hands
 each frame to the room and sends with the ASGI `send` directly. Channels'
 consumer dispatch costs a thread hop (`aclose_old_connections`) and a task per
 incoming frame, which roughly doubled the server's CPU on the hot path
-(measured with bench/live_notes.py).
+(measured with bench/live_notes.py). Under `notes.server_protocol:LiveWebSocketProtocol`
+(how the Makefile and deploy/cluster.py serve it), binary frames skip even the receive
+loop: the protocol hands each one to the same checks as soon as it is parsed.
 
 Close codes (always after accepting, so that browsers see them):
 
@@ -20,6 +22,8 @@ Close codes (always after accepting, so that browsers see them):
           connection; too many connections for this person or network address
     1013  the client could not keep up with the room, or the room was reloaded
           (reconnect to resync)
+    1011  handling one of its frames failed unexpectedly (logged; a bug, not the
+          client's fault: it reconnects and resyncs, the room goes on)
 
 Losing or regaining write permission while connected (a note locked or unlocked,
 its event archived) is not a close: the y-protocols auth message "permission
