@@ -173,14 +173,20 @@ def _spy_on_receive(room) -> list[tuple[str, bytes]]:
     return given
 
 
-async def test_client_frames_go_to_the_room_as_parsed_without_the_queue_or_a_pause():
+@contextlib.asynccontextmanager
+async def ann_and_bob(ws=LIVE_PROTOCOL):
+    """Ann and Bob in a guest note served by uvicorn in this loop: (room, ann, bob)."""
     note_id = await _guest_note()
     async with (
-        uvicorn_in_this_loop() as port,
+        uvicorn_in_this_loop(ws) as port,
         Client(port, note_id, "Ann") as ann,
         Client(port, note_id, "Bob") as bob,
     ):
-        room = current_registry().rooms[note_id]
+        yield current_registry().rooms[note_id], ann, bob
+
+
+async def test_client_frames_go_to_the_room_as_parsed_without_the_queue_or_a_pause():
+    async with ann_and_bob() as (room, ann, bob):
         protocol = _served(room, "Ann")._direct
         assert isinstance(protocol, LiveWebSocketProtocol)
         assert protocol.on_bytes is not None
@@ -205,13 +211,7 @@ async def test_client_frames_go_to_the_room_as_parsed_without_the_queue_or_a_pau
 
 
 async def test_frames_queued_before_the_handler_are_taken_first_and_later_ones_behind_them():
-    note_id = await _guest_note()
-    async with (
-        uvicorn_in_this_loop() as port,
-        Client(port, note_id, "Ann") as ann,
-        Client(port, note_id, "Bob") as bob,
-    ):
-        room = current_registry().rooms[note_id]
+    async with ann_and_bob() as (room, ann, bob):
         protocol = _served(room, "Ann")._direct
         given = _spy_on_receive(room)
         first, second, third = (ann.doc.append(w) for w in ("a", "b", "c"))
@@ -234,13 +234,7 @@ async def test_frames_queued_before_the_handler_are_taken_first_and_later_ones_b
 
 
 async def test_a_bad_frame_read_directly_closes_its_connection_with_the_reason_only():
-    note_id = await _guest_note()
-    async with (
-        uvicorn_in_this_loop() as port,
-        Client(port, note_id, "Ann") as ann,
-        Client(port, note_id, "Bob") as bob,
-    ):
-        room = current_registry().rooms[note_id]
+    async with ann_and_bob() as (room, ann, bob):
         await ann.ws.send(ann.doc.append("kept "))
         await eventually(lambda: str(bob.doc) == "kept ")
         await bob.ws.send(b"\x00\x02\xff")  # an update whose length runs past the end
@@ -281,13 +275,7 @@ async def test_a_flood_read_directly_is_closed_with_4429(settings):
 
 
 async def test_an_unexpected_error_on_a_frame_closes_that_connection_with_1011():
-    note_id = await _guest_note()
-    async with (
-        uvicorn_in_this_loop() as port,
-        Client(port, note_id, "Ann") as ann,
-        Client(port, note_id, "Bob") as bob,
-    ):
-        room = current_registry().rooms[note_id]
+    async with ann_and_bob() as (room, ann, bob):
         receive = room.receive
 
         def fails_for_bob(conn, data):
@@ -304,13 +292,7 @@ async def test_an_unexpected_error_on_a_frame_closes_that_connection_with_1011()
 
 
 async def test_with_plain_websockets_sansio_frames_come_through_the_queue():
-    note_id = await _guest_note()
-    async with (
-        uvicorn_in_this_loop(ws="websockets-sansio") as port,
-        Client(port, note_id, "Ann") as ann,
-        Client(port, note_id, "Bob") as bob,
-    ):
-        room = current_registry().rooms[note_id]
+    async with ann_and_bob("websockets-sansio") as (room, ann, bob):
         protocol = _served(room, "Ann")._direct
         assert not isinstance(protocol, LiveWebSocketProtocol)
         queued = _spy_on_queue(protocol)
@@ -322,13 +304,7 @@ async def test_with_plain_websockets_sansio_frames_come_through_the_queue():
 
 
 async def test_a_frame_parsed_after_the_server_closed_the_connection_is_not_taken():
-    note_id = await _guest_note()
-    async with (
-        uvicorn_in_this_loop() as port,
-        Client(port, note_id, "Ann") as ann,
-        Client(port, note_id, "Bob") as bob,
-    ):
-        room = current_registry().rooms[note_id]
+    async with ann_and_bob() as (room, ann, bob):
         served = _served(room, "Bob")
         protocol = served._direct
         handler = protocol.on_bytes
