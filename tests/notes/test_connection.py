@@ -236,6 +236,35 @@ async def test_a_room_of_up_to_40_clients_fans_out_at_once_and_a_bigger_one_wait
     assert fanout_gap(3) == pytest.approx(0.003)
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_a_room_spaces_its_fan_outs_by_the_gap_of_the_clients_it_has_now(settings):
+    settings.NOTES_LIVE = {"FANOUT_FREE_CLIENTS": 1, "FANOUT_SECONDS_PER_CLIENT": 0.2}
+    note_id = await database_sync_to_async(lambda: make_talk(event=make_event()).note_id)()
+    registry = RoomRegistry(peer_sync=False)
+    room = await registry.get_room(note_id)
+    sockets = [PausingSocket() for _ in range(3)]
+    conns = [Connection(s.send, can_write=True, label=str(i)) for i, s in enumerate(sockets)]
+    for conn in conns:
+        room.join(conn)
+    assert room._fanout_gap == pytest.approx(0.4)  # (3 - 1) × 0.2 s
+    writer = DocClient()
+
+    room.receive(conns[0], writer.append("a"))
+    await settle()
+    assert len(sockets[1].frames) == 1  # the first change goes out at once
+    room.receive(conns[0], writer.append("b"))
+    await asyncio.sleep(0.2)
+    assert len(sockets[1].frames) == 1  # the next waits 0.4 s after the first
+    await eventually(lambda: len(sockets[1].frames) == 2, within=1.0)
+
+    room.leave(conns[2])
+    assert room._fanout_gap == 0.2  # (2 - 1) × 0.2 s: two clients now
+    room.leave(conns[1])
+    assert room._fanout_gap == 0.0  # one client: at once
+    await room.flushed()
+    registry.close()
+
+
 async def test_the_markdown_follows_after_2_s_until_more_than_50_rooms_are_open(settings):
     assert markdown_interval(1) == markdown_interval(50) == 2.0
     assert markdown_interval(100) == 4.0
