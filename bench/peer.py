@@ -33,7 +33,8 @@ untimed ones in a set of tokens), convergence (a note's witnesses, a fresh late 
 and for Confnotes the stored document, hold the same text; the witnesses are the note's
 first --witnesses clients, editors first: only they apply what they receive to a
 document of their own; 8 by default, 1 at tracks, whose 900 documents took the generator
-past this machine's cores while every client counts and times what it receives anyway), server CPU per 1,000 edits (the server processes'
+past this machine's cores, while every client counts and times what it receives
+anyway), server CPU per 1,000 edits (the server processes'
 user+system CPU from typing start to drain end: node; the uvicorn worker; the two
 workers plus nginx — Redis is a shared machine service and not counted, PostgreSQL's
 backends serving the server's database are measured and shown apart),
@@ -398,7 +399,7 @@ class OneWorker(ConfnotesServer):
     """One uvicorn worker as `make run` serves it, on a temporary SQLite database."""
 
     name = "one"
-    ws = "notes.server_protocol:LiveWebSocketProtocol"
+    ws = None  # uvicorn's --ws: deploy/cluster.py's (UVICORN_OPTIONS) unless set
 
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="peer-one-"))
@@ -441,9 +442,7 @@ class OneWorker(ConfnotesServer):
                 "127.0.0.1",
                 "--port",
                 str(self.port),
-                *UVICORN_OPTIONS,
-                "--ws",
-                self.ws,
+                *self.uvicorn_options(UVICORN_OPTIONS),
             ],
             cwd=REPO_ROOT,
             env=self.env,
@@ -452,6 +451,12 @@ class OneWorker(ConfnotesServer):
         )
         wait_for_port(self.port, self.process, within=60, what="the Confnotes worker")
         print(f"[{self.name}] uvicorn pid {self.process.pid} on {self.where()}", flush=True)
+
+    def uvicorn_options(self, options) -> list[str]:
+        options = list(options)
+        if self.ws is not None:
+            options[options.index("--ws") + 1] = self.ws
+        return options
 
     def where(self) -> str:
         return f"SQLite {self.dir}"

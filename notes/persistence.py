@@ -230,8 +230,9 @@ class Batch:
 def write_many(batches: list[Batch]) -> list[bool]:
     """Write the micro-batches of several notes in one transaction, in a constant
     number of queries: one log row per batch with updates, and the contributors and
-    client authors of all of them (accounts deleted meanwhile are left out). Returns for each batch whether it appended a row
-    (False: it had no updates, or its note no longer exists, and nothing was written).
+    client authors of all of them (accounts deleted meanwhile are left out). Returns for
+    each batch whether it appended a row (False: it had no updates, or its note no
+    longer exists, and nothing was written).
 
     The live engine's rooms write through this together (writer.Appends): with
     hundreds of rooms open, one transaction each every PERSIST_INTERVAL kept the

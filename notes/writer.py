@@ -5,9 +5,10 @@ changes to the note's log as one merged row per micro-batch (at most
 `PERSIST_INTERVAL` after they arrive), records contributors and who each new Yjs
 client id belongs to (authorship), in one transaction with the other rooms'
 micro-batches (see `Appends`), refreshes the note's Markdown `MARKDOWN_INTERVAL`
-after edits (later when many rooms are open: `room.markdown_interval`) and when asked (the last client left, a server-side replacement), keeps revisions, and compacts the log into the
-checkpoint past `COMPACT_AFTER_ROWS` rows (see `persistence.py` for why that is
-safe across processes).
+after edits (later when many rooms are open: `room.markdown_interval`) and when
+asked (the last client left, a server-side replacement), keeps revisions, and
+compacts the log into the checkpoint past `COMPACT_AFTER_ROWS` rows (see
+`persistence.py` for why that is safe across processes).
 
 A failed write keeps everything and retries with backoff: the database being
 down for a while delays storage, it never drops a change.
